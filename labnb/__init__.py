@@ -1,0 +1,45 @@
+"""labnb: a Jupyter-native labelling toolkit.
+
+``import labnb as lb``; ``p = lb.Project.create("birds.labnb", labels=["duck", "goose"])``.
+"""
+
+from labnb.assets import Asset
+from labnb.errors import (
+    AccessDenied,
+    AssetError,
+    GeometryError,
+    ImportProblems,
+    LabnbError,
+    ProjectError,
+    SchemaError,
+    SchemaVersionError,
+)
+from labnb.geometry import Box, Keypoints, Mask, Polygon, Shape, Tag
+from labnb.project import Project
+from labnb.schema import Attribute, LabelClass, Schema, TagGroup
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDenied",
+    "Asset",
+    "AssetError",
+    "Attribute",
+    "Box",
+    "GeometryError",
+    "ImportProblems",
+    "Keypoints",
+    "LabelClass",
+    "LabnbError",
+    "Mask",
+    "Polygon",
+    "Project",
+    "ProjectError",
+    "Schema",
+    "SchemaError",
+    "SchemaVersionError",
+    "Shape",
+    "Tag",
+    "TagGroup",
+    "__version__",
+]

@@ -1,0 +1,202 @@
+"""Images of a project: the :class:`Asset` handle and :func:`add_images`.
+
+Files are referenced where they are (``file://`` URIs, absolute paths); arrays and PIL images have no
+file, so their pixels go into the database as PNG blobs, which also makes them reach every member of a
+PostgreSQL team project. Exact duplicates (same SHA-256 of the encoded bytes) are reported, not added.
+"""
+
+from __future__ import annotations
+
+import glob
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from PIL import Image
+from tqdm.auto import tqdm
+
+from labnb.errors import AssetError
+from labnb.imaging import (
+    ImageInfo,
+    array_to_image,
+    encode_png,
+    open_image,
+    probe_bytes,
+    probe_file,
+    to_rgb_array,
+)
+from labnb.people import now, record_event
+from labnb.store.database import transaction
+from labnb.store.rows import dumps
+from labnb.store.tables import assets, blobs
+
+if TYPE_CHECKING:
+    from labnb.project import Project
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+@dataclass
+class Asset:
+    """One image of the project. Pixels are read only by :meth:`image` / :meth:`array`."""
+
+    id: int
+    file_name: str
+    uri: str
+    width: int
+    height: int
+    sha256: str | None = None
+    sequence: str | None = None
+    frame_index: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    _read: Callable[[str], bytes] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path(self) -> Path | None:
+        """Local file path, or ``None`` for images stored in the database."""
+        return Path(self.uri[len("file://") :]) if self.uri.startswith("file://") else None
+
+    def read_bytes(self) -> bytes:
+        """The encoded image bytes (what the annotator sends to the browser)."""
+        if self._read is None:
+            raise AssetError(f"asset {self.id} ({self.file_name}): not bound to a project")
+        return self._read(self.uri)
+
+    def image(self) -> Image.Image:
+        """The decoded image, EXIF orientation applied."""
+        return open_image(self.read_bytes(), f"asset {self.id} ({self.file_name})")
+
+    def array(self) -> np.ndarray[Any, np.dtype[np.uint8]]:
+        """The image as an ``(h, w, 3)`` RGB uint8 array, whatever its mode."""
+        return to_rgb_array(self.image())
+
+
+def _expand(source: Any) -> list[Any]:
+    """Accept a glob, a directory, a path, an array, a PIL image, or a list of any of those."""
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        if any(ch in text for ch in "*?["):
+            found = sorted(glob.glob(text, recursive=True))  # noqa: PTH207 (absolute patterns too)
+            if not found:
+                raise AssetError(f"{text}: the pattern matches no file")
+            return [Path(f) for f in found if Path(f).is_file()]
+        path = Path(text)
+        if path.is_dir():
+            return sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        return [path]
+    if isinstance(source, (np.ndarray, Image.Image)):
+        return [source]
+    if isinstance(source, Iterable):
+        out: list[Any] = []
+        for item in source:
+            out += _expand(item) if isinstance(item, (str, Path)) else [item]
+        return out
+    raise AssetError(f"cannot add {type(source).__name__}: give paths, a glob, arrays or PIL images")
+
+
+def _prepare(item: Any, index: int) -> tuple[str, str, ImageInfo, bytes | None, dict[str, Any]]:
+    """(file_name, uri, info, blob bytes or None, meta) for one source item."""
+    if isinstance(item, Path):
+        info = probe_file(item)
+        return item.name, item.resolve().as_uri(), info, None, {}
+    if isinstance(item, str) and item.startswith(("http://", "https://")):
+        raise AssetError(f"{item}: URLs need their size; import them with a format file that gives it")
+    name = f"array-{index:06d}.png"
+    if isinstance(item, Image.Image):
+        name = Path(getattr(item, "filename", "") or name).name
+        if not name.lower().endswith(".png"):
+            name = f"{Path(name).stem or f'image-{index:06d}'}.png"
+        data = encode_png(
+            item if item.mode in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P") else item.convert("RGB")
+        )
+    elif isinstance(item, np.ndarray):
+        data = encode_png(array_to_image(item, f"array #{index}"))
+    else:
+        raise AssetError(f"item #{index}: cannot add {type(item).__name__}")
+    info = probe_bytes(data, name)
+    return name, f"blob:{info.sha256}", info, data, {}
+
+
+def add_images(
+    project: Project, source: Any, *, sequence: str | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Probe, de-duplicate and add images in one transaction; return a row per item.
+
+    The result has ``asset_id``, ``file_name``, ``status`` (``added`` or ``duplicate``) and
+    ``duplicate_of``. A bad file raises :class:`AssetError` naming it, and nothing is added.
+    """
+    project.members.require("manager", "add images")
+    items = _expand(source)
+    prepared = []
+    for i, item in enumerate(tqdm(items, desc="probing images", disable=not progress or len(items) < 50)):
+        prepared.append(_prepare(item, i))
+    report = []
+    with transaction(project._engine) as conn:
+        known = dict(
+            conn.execute(
+                sa.select(assets.c.sha256, assets.c.id).where(
+                    assets.c.project_id == project.id,
+                    assets.c.sha256.in_([p[2].sha256 for p in prepared]),
+                )
+            ).all()
+        )
+        frame = _next_frame(conn, project.id, sequence) if sequence else None
+        stamp = now()
+        for name, uri, info, blob, meta in prepared:
+            if info.sha256 in known:
+                report.append((known[info.sha256], name, "duplicate", known[info.sha256]))
+                continue
+            if (
+                blob is not None
+                and not conn.execute(sa.select(blobs.c.sha256).where(blobs.c.sha256 == info.sha256)).first()
+            ):
+                conn.execute(blobs.insert().values(sha256=info.sha256, data=blob))
+            asset_id = conn.execute(
+                assets.insert()
+                .values(
+                    project_id=project.id,
+                    uri=uri,
+                    file_name=name,
+                    width=info.width,
+                    height=info.height,
+                    sha256=info.sha256,
+                    format=info.format,
+                    meta=dumps(meta),
+                    sequence=sequence,
+                    frame_index=frame,
+                    added_at=stamp,
+                    added_by=project.user,
+                )
+                .returning(assets.c.id)
+            ).scalar_one()
+            if frame is not None:
+                frame += 1
+            known[info.sha256] = asset_id
+            report.append((asset_id, name, "added", None))
+        added = sum(1 for r in report if r[2] == "added")
+        record_event(
+            conn,
+            project.id,
+            project.user,
+            "assets.add",
+            payload={"added": added, "duplicates": len(report) - added, "sequence": sequence},
+        )
+    df: pd.DataFrame = pd.DataFrame(report, columns=["asset_id", "file_name", "status", "duplicate_of"])
+    dups = int((df["status"] == "duplicate").sum())
+    if dups:
+        warnings.warn(f"{dups} image(s) were exact duplicates and were not added again", stacklevel=3)
+    return df
+
+
+def _next_frame(conn: sa.Connection, project_id: int, sequence: str) -> int:
+    last = conn.execute(
+        sa.select(sa.func.max(assets.c.frame_index)).where(
+            assets.c.project_id == project_id, assets.c.sequence == sequence
+        )
+    ).scalar()
+    return 0 if last is None else int(last) + 1

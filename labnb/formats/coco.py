@@ -1,0 +1,315 @@
+"""COCO JSON: boxes, polygons (multi-part), RLE masks (crowd or not), keypoints, image tags.
+
+What a COCO user expects to survive a round trip does: category ids and supercategories, image ids
+and licence/attribution fields, each object's ``bbox`` and ``area`` exactly as the file gave them
+(COCO's area is of the rasterised polygon, not its shoelace area), crowd RLE masks. A COCO object
+with both keypoints and a segmentation becomes two labnb shapes (keypoints carry the object's box).
+Labnb extras that COCO readers ignore: image ``tags``, annotation ``attributes``, ``track_id``, ``score``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from labnb.errors import ImportProblems
+from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
+from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
+from labnb.schema import LabelClass
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from labnb.project import Project
+
+IMAGE_META_KEYS = ("license", "flickr_url", "coco_url", "date_captured")
+
+
+def load_json(path: Path) -> Any:
+    """Parse JSON fast; fall back to the standard parser for NaN/Infinity and for its error message."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportProblems(str(path), [(str(path), f"cannot read the file ({exc.strerror})")]) from exc
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ImportProblems(path.name, [(str(path), f"malformed JSON: {exc}")]) from exc
+
+
+def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
+    value = doc.get(key)
+    if not isinstance(value, list):
+        raise ImportProblems(source, [(source, f"'{key}' must be a list, got {type(value).__name__}")])
+    return value
+
+
+def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
+    if not isinstance(value, Sequence) or len(value) != 4:
+        return None
+    try:
+        out = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in out) or out[2] < 0 or out[3] < 0:
+        return None
+    return out  # type: ignore[return-value]
+
+
+def read_coco(
+    path: str | Path, *, images: str | Path | None, source: str, schema_names: Sequence[str]
+) -> ImportPlan:
+    """Parse a COCO file into an :class:`ImportPlan` (nothing is written here)."""
+    path = Path(path)
+    doc = load_json(path)
+    plan = ImportPlan(source=path.name)
+    if not isinstance(doc, dict):
+        raise ImportProblems(
+            path.name, [(path.name, f"the top level must be an object, got {type(doc).__name__}")]
+        )
+    imgs, anns, cats = (_need_list(doc, k, path.name) for k in ("images", "annotations", "categories"))
+
+    categories: dict[Any, dict[str, Any]] = {}
+    for i, cat in enumerate(cats):
+        if not isinstance(cat, dict) or "id" not in cat or not isinstance(cat.get("name"), str):
+            plan.problem(f"category #{i}", "needs an 'id' and a string 'name'")
+            continue
+        if cat["id"] in categories:
+            plan.problem(f"category {cat['id']}", "category id listed twice")
+            continue
+        categories[cat["id"]] = cat
+        if cat["name"] not in schema_names:
+            kps = list(cat.get("keypoints") or [])
+            skel = [(a - 1, b - 1) for a, b in cat.get("skeleton") or []]  # COCO skeletons are 1-based
+            plan.new_labels.append(LabelClass(cat["name"], keypoints=kps, skeleton=skel))
+    names = {cid: c["name"] for cid, c in categories.items()}
+    plan.format_settings["coco"] = _carried_settings(doc)
+    keypoint_names = {cid: list(c.get("keypoints") or []) for cid, c in categories.items()}
+
+    folder = Path(images) if images is not None else None
+    for i, img in enumerate(imgs):
+        if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
+            plan.problem(f"image #{i}", "needs an 'id' and a 'file_name'")
+            continue
+        meta = {k: img[k] for k in IMAGE_META_KEYS if k in img}
+        meta["coco_id"] = img["id"]
+        plan.images.append(
+            ImageEntry(
+                key=img["id"],
+                file_name=img["file_name"],
+                path=folder / img["file_name"] if folder is not None else None,
+                width=img.get("width"),
+                height=img.get("height"),
+                uri=img.get("coco_url"),
+                meta=meta,
+            )
+        )
+        for t, tag in enumerate(img.get("tags") or []):
+            value, group = (tag.get("value"), tag.get("group")) if isinstance(tag, dict) else (tag, None)
+            plan.add_shape(
+                img["id"],
+                f"image {img['id']} tag #{t}",
+                lambda v=value, g=group: Tag(v, group=g),
+                source=source,
+            )
+
+    for i, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            plan.problem(f"annotation #{i}", "is not an object")
+            continue
+        item = f"annotation {ann.get('id', '#' + str(i))}"
+        cid = ann.get("category_id")
+        if cid not in names:
+            plan.problem(item, f"unknown category id {cid!r} (not in 'categories')")
+            continue
+        if "image_id" not in ann:
+            plan.problem(item, "has no image_id")
+            continue
+        _read_annotation(plan, ann, item, names[cid], keypoint_names[cid], source)
+    return plan
+
+
+def _read_annotation(
+    plan: ImportPlan, ann: dict[str, Any], item: str, label: str, kp_names: list[str], source: str
+) -> None:
+    image = ann["image_id"]
+    raw_bbox = ann.get("bbox")
+    bbox = _finite_bbox(raw_bbox)
+    area = ann.get("area")
+    area = float(area) if isinstance(area, (int, float)) and math.isfinite(area) and area >= 0 else None
+    seg = ann.get("segmentation")
+    common: dict[str, Any] = {"label": label, "track_id": ann.get("track_id"), "score": ann.get("score")}
+    if isinstance(ann.get("attributes"), dict):
+        common["attributes"] = ann["attributes"]
+    kw: dict[str, Any] = {"source": source}
+    has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
+    if has_kps:
+        plan.add_shape(
+            image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw
+        )
+    if isinstance(seg, dict):
+        plan.add_shape(
+            image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, **kw
+        )
+    elif isinstance(seg, list) and seg:
+        if bbox is None and raw_bbox is not None:
+            plan.problem(item, f"bbox must be 4 finite numbers with non-negative size, got {raw_bbox!r}")
+            return
+        plan.add_shape(image, item, lambda: Polygon(seg, **common), area=area, bbox=bbox, **kw)
+    elif not has_kps:
+        if raw_bbox is None:
+            plan.problem(item, "has neither a segmentation nor a bbox")
+            return
+        if not isinstance(raw_bbox, Sequence) or len(raw_bbox) != 4:
+            plan.problem(item, f"bbox must be [x, y, width, height], got {raw_bbox!r}")
+            return
+        plan.add_shape(image, item, lambda: Box(*raw_bbox, **common), area=area, **kw)
+
+
+def import_coco(
+    project: Project,
+    path: str | Path,
+    *,
+    images: str | Path | None,
+    on_error: OnError,
+    source: str,
+    progress: bool,
+) -> pd.DataFrame:
+    plan = read_coco(path, images=images, source=source, schema_names=project.schema.names)
+    result = ingest(project, plan, on_error=on_error, progress=progress)
+    unknown_attrs = {
+        k
+        for e in plan.annotations
+        for k in e.shape.attributes
+        if k not in {a.name for a in project.schema.attributes}
+    }
+    if unknown_attrs:
+        warnings.warn(f"attributes not in the schema were ignored: {sorted(unknown_attrs)}", stacklevel=3)
+    return result
+
+
+def _carried_settings(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Category ids/supercategories and licences to carry to the export (attribution matters)."""
+    cats = {
+        c["name"]: {"id": c["id"], "supercategory": c.get("supercategory")}
+        for c in doc.get("categories", [])
+        if isinstance(c, dict) and "name" in c and "id" in c
+    }
+    out: dict[str, Any] = {"categories": cats}
+    if isinstance(doc.get("licenses"), list):
+        out["licenses"] = doc["licenses"]
+    if isinstance(doc.get("info"), dict):
+        out["info"] = doc["info"]
+    return out
+
+
+def export_coco(project: Project, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
+    """Write COCO JSON that pycocotools loads; returns the path."""
+    path = Path(path)
+    doc = coco_document(project, source=source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(doc))
+    return path
+
+
+def coco_document(project: Project, *, source: str | Sequence[str] | None = None) -> dict[str, Any]:
+    sources = [source] if isinstance(source, str) else source
+    saved = project._format_settings("coco")
+    schema = project.schema
+    cat_ids = _stable_ids(
+        [c.name for c in schema.classes], {n: v["id"] for n, v in saved.get("categories", {}).items()}
+    )
+    categories = []
+    for c in schema.classes:
+        entry: dict[str, Any] = {"id": cat_ids[c.name], "name": c.name}
+        sup = saved.get("categories", {}).get(c.name, {}).get("supercategory")
+        if sup is not None:
+            entry["supercategory"] = sup
+        if c.keypoints:
+            entry["keypoints"] = list(c.keypoints)
+            entry["skeleton"] = [[a + 1, b + 1] for a, b in c.skeleton]
+        categories.append(entry)
+    by_class_id = {c.id: c for c in schema.classes}
+
+    assets_df, rows = project._export_rows(sources)
+    metas = [orjson.loads(m) if m else {} for m in assets_df["meta"]]
+    image_ids = _stable_ids(
+        list(assets_df["id"]), {aid: m.get("coco_id") for aid, m in zip(assets_df["id"], metas, strict=True)}
+    )
+    images = []
+    for aid, fname, w, h, meta in zip(
+        assets_df["id"], assets_df["file_name"], assets_df["width"], assets_df["height"], metas, strict=True
+    ):
+        entry = {"id": image_ids[aid], "file_name": fname, "width": int(w), "height": int(h)}
+        entry.update({k: meta[k] for k in IMAGE_META_KEYS if k in meta})
+        images.append(entry)
+    tags: dict[int, list[Any]] = {}
+    annotations: list[dict[str, Any]] = []
+    for r in rows:
+        if r.kind == "tag":
+            tag = orjson.loads(r.data)
+            tags.setdefault(r.asset_id, []).append(tag["value"] if tag.get("group") is None else tag)
+            continue
+        cls = by_class_id[r.label_id]
+        ann: dict[str, Any] = {
+            "id": len(annotations) + 1,
+            "image_id": image_ids[r.asset_id],
+            "category_id": cat_ids[cls.name],
+            "bbox": [r.x, r.y, r.w, r.h],
+            "area": r.area,
+            "iscrowd": int(bool(r.iscrowd)),
+        }
+        data: Any = orjson.loads(r.data) if r.data is not None else None
+        if r.kind in {"polygon", "mask"}:
+            ann["segmentation"] = data
+        else:
+            ann["segmentation"] = []
+        if r.kind == "keypoints":
+            ann["keypoints"] = data
+            ann["num_keypoints"] = sum(1 for v in data[2::3] if v > 0)
+        if r.attributes:
+            ann["attributes"] = orjson.loads(r.attributes)
+        if r.track_id is not None:
+            ann["track_id"] = r.track_id
+        if r.score is not None:
+            ann["score"] = r.score
+        annotations.append(ann)
+    by_asset = dict(zip(assets_df["id"], images, strict=True))
+    for aid, values in tags.items():
+        by_asset[aid]["tags"] = values
+    doc: dict[str, Any] = {
+        "info": saved.get("info", {"description": f"labnb export of project '{project.name}'"}),
+        "licenses": saved.get("licenses", []),
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
+    return doc
+
+
+def _stable_ids(keys: Sequence[Any], wanted: Mapping[Any, Any]) -> dict[Any, int]:
+    """Keep each key's original integer id where it is unique; number the rest after the largest."""
+    out: dict[Any, int] = {}
+    used: set[int] = set()
+    for k in keys:
+        v = wanted.get(k)
+        if isinstance(v, int) and not isinstance(v, bool) and v not in used:
+            out[k] = v
+            used.add(v)
+    nxt = max(used, default=0) + 1
+    for k in keys:
+        if k not in out:
+            out[k] = nxt
+            used.add(nxt)
+            nxt += 1
+    return out

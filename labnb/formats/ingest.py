@@ -1,0 +1,338 @@
+"""The one way every format's reader writes into a project: an :class:`ImportPlan`, checked whole.
+
+Readers only parse. They describe images and annotations in a plan and record what they could not
+parse as problems naming the item. :func:`ingest` then checks the image files and the geometry,
+and either writes everything in one transaction or, with ``on_error="raise"`` (the default) and any
+problem found, writes nothing and raises :class:`~labnb.errors.ImportProblems` listing all of them.
+With ``on_error="skip"`` it writes the rest and returns the skipped items as a DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+import sqlalchemy as sa
+from tqdm.auto import tqdm
+
+from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError
+from labnb.geometry import BBox, Shape, check_inside
+from labnb.imaging import probe_file
+from labnb.people import now, record_event
+from labnb.schema import LabelClass
+from labnb.store.database import bulk_insert, reserve_ids, transaction
+from labnb.store.rows import ROW_COLUMNS, SOURCES, dumps, geometry_data
+from labnb.store.tables import annotations as annotation_rows
+from labnb.store.tables import assets
+
+if TYPE_CHECKING:
+    from labnb.project import Project
+
+OnError = Literal["raise", "skip"]
+SKIPPED_COLUMNS = ["item", "problem"]
+
+
+@dataclass(slots=True)
+class ImageEntry:
+    """An image named by the source file."""
+
+    key: Hashable
+    file_name: str
+    #: Local file to check and reference; ``None`` trusts ``width``/``height`` and uses ``uri``.
+    path: Path | None
+    width: int | None = None
+    height: int | None = None
+    uri: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    sequence: str | None = None
+    frame_index: int | None = None
+
+
+@dataclass(slots=True)
+class AnnotationEntry:
+    """A parsed annotation: its image, a message name (``"annotation 42"``), and the shape."""
+
+    image_key: Hashable
+    item: str
+    shape: Shape
+    #: Area from the source file (COCO's rasterised area); computed from the shape when ``None``.
+    area: float | None = None
+    #: The object's box from the source file (COCO's bbox of a polygon or of keypoints); the
+    #: shape's extent when ``None``.
+    bbox: BBox | None = None
+    source: str = "human"
+    model: str | None = None
+    model_version: str | None = None
+
+
+@dataclass
+class ImportPlan:
+    """What a reader found in a source: images, annotations, new labels and problems."""
+
+    source: str
+    images: list[ImageEntry] = field(default_factory=list)
+    annotations: list[AnnotationEntry] = field(default_factory=list)
+    new_labels: list[LabelClass] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    #: Image keys whose annotations must be dropped because the image itself is bad.
+    bad_images: set[Hashable] = field(default_factory=set)
+    #: Per-format facts to keep for the export (COCO category ids, licences), merged into the project.
+    format_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def problem(self, item: str, message: str) -> None:
+        self.problems.append((item, message))
+
+    def add_shape(self, image_key: Hashable, item: str, build: Any, **kw: Any) -> None:
+        """Call ``build()`` to make a shape; a geometry error becomes a problem of ``item``."""
+        try:
+            shape = build()
+        except (GeometryError, LabnbError, ValueError, TypeError, KeyError, IndexError) as exc:
+            self.problem(item, str(exc))
+            return
+        self.annotations.append(AnnotationEntry(image_key, item, shape, **kw))
+
+
+def ingest(
+    project: Project, plan: ImportPlan, *, on_error: OnError = "raise", progress: bool = True
+) -> pd.DataFrame:
+    """Check the plan, then write it all or nothing; returns the skipped items (item, problem)."""
+    if on_error not in ("raise", "skip"):
+        raise LabnbError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    project.members.require("manager", f"import {plan.source}")
+    schema = project.schema
+    existing_names = set(schema.names)
+    classes = {c.name: c for c in schema.classes}
+    for c in plan.new_labels:
+        classes.setdefault(c.name, c)
+
+    sizes = _check_images(plan, progress)
+    good: list[AnnotationEntry] = []
+    for entry in plan.annotations:
+        size = sizes.get(entry.image_key)
+        if size is None:
+            if entry.image_key in plan.bad_images:
+                plan.problem(entry.item, f"skipped because its image ({entry.image_key}) was skipped")
+            else:
+                plan.problem(
+                    entry.item, f"refers to image {entry.image_key!r}, which the source does not list"
+                )
+            continue
+        label = getattr(entry.shape, "label", None)
+        if entry.shape.kind != "tag" and label is None:
+            plan.problem(entry.item, "has no label")
+            continue
+        if label is not None and label not in classes:
+            plan.problem(entry.item, f"unknown label '{label}'; the project's labels are {sorted(classes)}")
+            continue
+        if entry.source not in SOURCES:
+            plan.problem(entry.item, f"unknown source {entry.source!r}")
+            continue
+        try:
+            check_inside(entry.shape, size[0], size[1], tolerance=max(2.0, 0.01 * max(size)))
+            if entry.shape.attributes:
+                schema.check_attributes(label, entry.shape.attributes, entry.item)
+        except LabnbError as exc:
+            plan.problem(entry.item, str(exc))
+            continue
+        good.append(entry)
+
+    if plan.problems and on_error == "raise":
+        raise ImportProblems(plan.source, plan.problems)
+
+    missing = [c for c in plan.new_labels if c.name not in existing_names]
+    _write(project, plan, good, sizes, missing, progress)
+    skipped: pd.DataFrame = pd.DataFrame(plan.problems, columns=SKIPPED_COLUMNS)
+    skipped.attrs["imported_images"] = len(sizes)
+    skipped.attrs["imported_annotations"] = len(good)
+    return skipped
+
+
+def _check_images(plan: ImportPlan, progress: bool) -> dict[Hashable, tuple[int, int]]:
+    """Probe each image file; returns ``key -> (width, height)`` for the usable ones."""
+    sizes: dict[Hashable, tuple[int, int]] = {}
+    seen_names: dict[str, Hashable] = {}
+    with_files = sum(1 for i in plan.images if i.path is not None)
+    bar = tqdm(total=with_files, desc="checking images", disable=not progress or with_files < 50)
+    for img in plan.images:
+        item = f"image '{img.file_name}'"
+        if img.key in sizes or img.key in plan.bad_images:
+            plan.problem(item, f"image id {img.key!r} is listed twice")
+            continue
+        if img.file_name in seen_names:
+            plan.problem(item, f"file name listed twice (ids {seen_names[img.file_name]!r} and {img.key!r})")
+            plan.bad_images.add(img.key)
+            continue
+        seen_names[img.file_name] = img.key
+        if img.path is not None:
+            bar.update()
+            try:
+                info = probe_file(img.path)
+            except AssetError as exc:
+                plan.problem(item, str(exc))
+                plan.bad_images.add(img.key)
+                continue
+            if (
+                img.width is not None
+                and img.height is not None
+                and (img.width, img.height)
+                != (
+                    info.width,
+                    info.height,
+                )
+            ):
+                plan.problem(
+                    item,
+                    f"the source says {img.width}x{img.height} but the file is {info.width}x{info.height}",
+                )
+                plan.bad_images.add(img.key)
+                continue
+            img.width, img.height = info.width, info.height
+            img.meta = {**img.meta, "_sha256": info.sha256, "_format": info.format}
+        elif not (
+            isinstance(img.width, int) and isinstance(img.height, int) and img.width > 0 and img.height > 0
+        ):
+            plan.problem(item, f"needs a positive width and height, got {img.width!r} x {img.height!r}")
+            plan.bad_images.add(img.key)
+            continue
+        assert img.width is not None
+        assert img.height is not None
+        sizes[img.key] = (img.width, img.height)
+    bar.close()
+    return sizes
+
+
+def _write(
+    project: Project,
+    plan: ImportPlan,
+    good: list[AnnotationEntry],
+    sizes: dict[Hashable, tuple[int, int]],
+    new_labels: list[LabelClass],
+    progress: bool,
+) -> None:
+    stamp = now()
+    with transaction(project._engine) as conn:
+        try:
+            if new_labels:
+                project._add_labels(new_labels, conn)
+            classes = {c.name: c for c in project.schema.classes}
+            _write_rows(project, conn, plan, good, sizes, classes, progress, stamp)
+        except BaseException:
+            project._schema = None  # the classes' new ids were rolled back with the transaction
+            raise
+
+
+def _write_rows(
+    project: Project,
+    conn: sa.Connection,
+    plan: ImportPlan,
+    good: list[AnnotationEntry],
+    sizes: dict[Hashable, tuple[int, int]],
+    classes: dict[str, LabelClass],
+    progress: bool,
+    stamp: Any,
+) -> None:
+    user = project.user
+    by_name = dict(
+        conn.execute(
+            sa.select(assets.c.file_name, assets.c.id).where(assets.c.project_id == project.id)
+        ).all()
+    )
+    new_images = [i for i in plan.images if i.key in sizes and i.file_name not in by_name]
+    first = reserve_ids(conn, assets, len(new_images))
+    asset_rows = []
+    for offset, img in enumerate(new_images):
+        meta = dict(img.meta)
+        sha, fmt = meta.pop("_sha256", None), meta.pop("_format", None)
+        uri = img.path.resolve().as_uri() if img.path is not None else (img.uri or img.file_name)
+        asset_rows.append(
+            (
+                first + offset,
+                project.id,
+                uri,
+                img.file_name,
+                img.width,
+                img.height,
+                sha,
+                fmt,
+                dumps(meta),
+                img.sequence,
+                img.frame_index,
+                stamp,
+                user,
+            )
+        )
+        by_name[img.file_name] = first + offset
+    bulk_insert(
+        conn,
+        assets,
+        (
+            "id",
+            "project_id",
+            "uri",
+            "file_name",
+            "width",
+            "height",
+            "sha256",
+            "format",
+            "meta",
+            "sequence",
+            "frame_index",
+            "added_at",
+            "added_by",
+        ),
+        asset_rows,
+    )
+    key_to_asset = {i.key: by_name[i.file_name] for i in plan.images if i.key in sizes}
+    rows = []
+    for e in tqdm(good, desc="writing annotations", disable=not progress or len(good) < 10_000):
+        shape = e.shape
+        label = getattr(shape, "label", None)
+        cls = classes[label] if label is not None else None
+        x, y, w, h = shape.bbox if e.bbox is None else e.bbox
+        rows.append(
+            (
+                project.id,
+                key_to_asset[e.image_key],
+                cls.id if cls else None,
+                shape.kind,
+                dumps(geometry_data(shape, cls)),
+                x,
+                y,
+                w,
+                h,
+                shape.area if e.area is None else e.area,
+                bool(getattr(shape, "iscrowd", False)),
+                dumps(shape.attributes) if shape.attributes else None,
+                e.source,
+                e.model,
+                e.model_version,
+                shape.score,
+                shape.track_id,
+                1,
+                False,
+                user,
+                stamp,
+                user,
+                stamp,
+            )
+        )
+    bulk_insert(conn, annotation_rows, ROW_COLUMNS, rows)
+    for fmt, values in plan.format_settings.items():
+        project._merge_format_settings(conn, fmt, values)
+    record_event(
+        conn,
+        project.id,
+        user,
+        "import",
+        payload={
+            "source": plan.source,
+            "images": len(sizes),
+            "new_images": len(new_images),
+            "annotations": len(good),
+            "skipped": len(plan.problems),
+        },
+        time=stamp,
+    )

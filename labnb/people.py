@@ -1,0 +1,168 @@
+"""Members, roles, the current user, and the event log every change writes to.
+
+Roles are checked here, in the Python API, so hiding a button in a widget is never the only guard:
+an annotator calling ``p.members.add`` from a notebook gets :class:`~labnb.errors.AccessDenied`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from labnb.errors import AccessDenied, LabnbError
+from labnb.schema import check_name
+from labnb.store.database import transaction
+from labnb.store.rows import dumps
+from labnb.store.tables import events, members
+
+if TYPE_CHECKING:
+    from labnb.project import Project
+
+ROLES = ("annotator", "reviewer", "manager", "owner")
+RANK = {role: i for i, role in enumerate(ROLES)}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def current_user(explicit: str | None = None) -> str:
+    """The explicit ``user=``, else ``$JUPYTERHUB_USER`` (a shared hub), else the login name."""
+    if explicit:
+        return check_name(explicit, "user")
+    hub = os.environ.get("JUPYTERHUB_USER")
+    if hub:
+        return check_name(hub, "user")
+    return check_name(getpass.getuser(), "user")
+
+
+def record_event(
+    conn: Connection,
+    project_id: int,
+    user: str,
+    kind: str,
+    *,
+    asset_id: int | None = None,
+    task_id: int | None = None,
+    annotation_id: int | None = None,
+    duration: float | None = None,
+    payload: dict[str, Any] | None = None,
+    time: datetime | None = None,
+) -> None:
+    """Write one event row inside the caller's transaction (so the change and its event land together)."""
+    conn.execute(
+        events.insert().values(
+            project_id=project_id,
+            user=user,
+            kind=kind,
+            asset_id=asset_id,
+            task_id=task_id,
+            annotation_id=annotation_id,
+            time=time or now(),
+            duration=duration,
+            payload=dumps(payload),
+        )
+    )
+
+
+class Members:
+    """``p.members``: who may work on the project, and as what."""
+
+    def __init__(self, project: Project) -> None:
+        self._p = project
+
+    def role(self, user: str | None = None) -> str | None:
+        """The role of ``user`` (default: the current user), ``None`` for a non-member."""
+        user = user or self._p.user
+        with self._p._engine.connect() as conn:
+            return conn.execute(
+                sa.select(members.c.role).where(members.c.project_id == self._p.id, members.c.user == user)
+            ).scalar()
+
+    def require(self, minimum: str, action: str) -> str:
+        """Raise :class:`AccessDenied` unless the current user has at least role ``minimum``."""
+        role = self.role()
+        if role is None:
+            raise AccessDenied(
+                f"user '{self._p.user}' is not a member of project '{self._p.name}' and cannot {action}; "
+                f"an owner or manager can run p.members.add('{self._p.user}', role='annotator')"
+            )
+        if RANK[role] < RANK[minimum]:
+            raise AccessDenied(
+                f"user '{self._p.user}' is a {role} of project '{self._p.name}'; to {action} takes at least "
+                f"the {minimum} role"
+            )
+        return role
+
+    def add(self, user: str, role: str = "annotator") -> None:
+        """Add ``user`` with ``role``, or change the role of an existing member.
+
+        Managers may add annotators, reviewers and managers; only owners may make owners or change
+        an owner's role. The project must keep at least one owner.
+        """
+        user = check_name(user, "user")
+        if role not in RANK:
+            raise LabnbError(f"role must be one of {list(ROLES)}, got {role!r}")
+        mine = self.require("manager", f"add members (adding '{user}')")
+        existing = self.role(user)
+        if (role == "owner" or existing == "owner") and mine != "owner":
+            raise AccessDenied(f"only an owner can make '{user}' an owner or change an owner's role")
+        with transaction(self._p._engine) as conn:
+            if existing is None:
+                conn.execute(
+                    members.insert().values(
+                        project_id=self._p.id, user=user, role=role, added_at=now(), added_by=self._p.user
+                    )
+                )
+            else:
+                if existing == "owner" and role != "owner":
+                    self._check_other_owner(conn, user)
+                conn.execute(
+                    members.update()
+                    .where(members.c.project_id == self._p.id, members.c.user == user)
+                    .values(role=role)
+                )
+            record_event(conn, self._p.id, self._p.user, "member.add", payload={"member": user, "role": role})
+
+    def remove(self, user: str) -> None:
+        mine = self.require("manager", f"remove members (removing '{user}')")
+        existing = self.role(user)
+        if existing is None:
+            raise LabnbError(f"'{user}' is not a member of project '{self._p.name}'")
+        if existing == "owner" and mine != "owner":
+            raise AccessDenied(f"only an owner can remove the owner '{user}'")
+        with transaction(self._p._engine) as conn:
+            if existing == "owner":
+                self._check_other_owner(conn, user)
+            conn.execute(members.delete().where(members.c.project_id == self._p.id, members.c.user == user))
+            record_event(conn, self._p.id, self._p.user, "member.remove", payload={"member": user})
+
+    def _check_other_owner(self, conn: Connection, user: str) -> None:
+        others = conn.execute(
+            sa.select(sa.func.count()).where(
+                members.c.project_id == self._p.id, members.c.role == "owner", members.c.user != user
+            )
+        ).scalar_one()
+        if not others:
+            raise LabnbError(f"'{user}' is the project's only owner; make someone else owner first")
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """Members as a DataFrame: user, role, added_at, added_by."""
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(members.c.user, members.c.role, members.c.added_at, members.c.added_by)
+                .where(members.c.project_id == self._p.id)
+                .order_by(members.c.id)
+            ).all()
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=["user", "role", "added_at", "added_by"])
+        return frame
+
+    def __repr__(self) -> str:
+        return f"<Members of '{self._p.name}': {len(self.df)}>"

@@ -1,0 +1,567 @@
+"""The :class:`Project` facade: the one object a notebook holds.
+
+It owns the database engine, the current user and the schema, and delegates everything else: image
+loading to :mod:`labnb.assets`, formats to :mod:`labnb.formats`, people to :mod:`labnb.people`,
+tables to :mod:`labnb.views`. Each change is one transaction with its event row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import orjson
+import pandas as pd
+import sqlalchemy as sa
+
+from labnb import assets as _assets
+from labnb.assets import Asset
+from labnb.errors import AssetError, GeometryError, LabnbError, ProjectError, SchemaError
+from labnb.formats import coco
+from labnb.formats.ingest import OnError
+from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
+from labnb.people import Members, current_user, now, record_event
+from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
+from labnb.store import database as db
+from labnb.store.rows import (
+    ROW_COLUMNS,
+    SOURCES,
+    dumps,
+    geometry_data,
+    read_asset_shapes,
+    row_to_shape,
+    shape_row,
+)
+from labnb.store.tables import (
+    annotation_revisions,
+    assets,
+    blobs,
+    label_classes,
+    members,
+    projects,
+)
+from labnb.store.tables import (
+    annotations as annotation_rows,
+)
+from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
+
+
+class Project:
+    """A labelling project stored in a SQLite file or a PostgreSQL database.
+
+    Use :meth:`create` or :meth:`open`; the constructor is internal.
+    """
+
+    def __init__(self, engine: sa.Engine, project_id: int, name: str, user: str, location: str) -> None:
+        self._engine = engine
+        self.id = project_id
+        self.name = name
+        self.user = user
+        self.location = location
+        self._schema: Schema | None = None
+        self.members = Members(self)
+        self.assets = AssetsView(self)
+        self.annotations = AnnotationsView(self)
+        self.predictions = PredictionsView(self)
+        self.events = EventsView(self)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path_or_url: str | Path,
+        labels: Schema | Iterable[str | Mapping[str, Any] | LabelClass] | None = None,
+        *,
+        name: str | None = None,
+        tools: Sequence[str] | None = None,
+        tags: Iterable[TagGroup | Mapping[str, Any]] | None = None,
+        attributes: Iterable[Attribute | Mapping[str, Any]] | None = None,
+        user: str | None = None,
+        overwrite: bool = False,
+    ) -> Project:
+        """Create a project; the creating user becomes its owner.
+
+        ``path_or_url`` is a file path (SQLite, the default) or a database URL such as
+        ``postgresql+psycopg://host/db``, where ``name`` tells projects in the same database apart.
+        """
+        schema = build_schema(labels, tools=tools, tags=tags, attributes=attributes)
+        who = current_user(user)
+        location = str(path_or_url)
+        if not db.is_url(location):
+            path = Path(location)
+            if path.exists():
+                if not overwrite:
+                    raise ProjectError(f"{path}: exists already; use Project.open, or overwrite=True")
+                for extra in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    extra.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            name = name or path.stem
+        name = check_name(name or "default", "project")
+        engine = db.make_engine(location)
+        db.ensure_current(engine, location, create=True)
+        stamp = now()
+        with db.transaction(engine) as conn:
+            if conn.execute(sa.select(projects.c.id).where(projects.c.name == name)).first():
+                raise ProjectError(f"{location}: a project named '{name}' exists already")
+            pid = conn.execute(
+                projects.insert()
+                .values(name=name, created_at=stamp, created_by=who, settings=dumps(schema.settings_json()))
+                .returning(projects.c.id)
+            ).scalar_one()
+            conn.execute(
+                members.insert().values(project_id=pid, user=who, role="owner", added_at=stamp, added_by=who)
+            )
+            _insert_classes(conn, pid, schema.classes, start=0)
+            record_event(conn, pid, who, "project.create", payload={"name": name}, time=stamp)
+        return cls(engine, pid, name, who, location)
+
+    @classmethod
+    def open(cls, path_or_url: str | Path, *, name: str | None = None, user: str | None = None) -> Project:
+        """Open an existing project, upgrading an older schema; a newer one raises a clear error."""
+        location = str(path_or_url)
+        if not db.is_url(location) and not Path(location).exists():
+            raise ProjectError(f"{location}: no such project file")
+        engine = db.make_engine(location)
+        db.ensure_current(engine, location, create=False)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(projects.c.id, projects.c.name).order_by(projects.c.id)).all()
+        if name is not None:
+            found = [r for r in rows if r.name == name]
+            if not found:
+                raise ProjectError(f"{location}: no project named '{name}'; it has {[r.name for r in rows]}")
+            row = found[0]
+        elif len(rows) == 1:
+            row = rows[0]
+        else:
+            raise ProjectError(f"{location}: holds projects {[r.name for r in rows]}; pass name=")
+        return cls(engine, row.id, row.name, current_user(user), location)
+
+    def close(self) -> None:
+        """Release database connections (the file can then be moved or deleted)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<labnb.Project '{self.name}' at {self.location} as {self.user}>"
+
+    # -- schema ----------------------------------------------------------------------------------
+    @property
+    def schema(self) -> Schema:
+        """Classes (colour, hotkey, keypoints), tools, tag groups and attributes."""
+        if self._schema is None:
+            with self._engine.connect() as conn:
+                settings = conn.execute(
+                    sa.select(projects.c.settings).where(projects.c.id == self.id)
+                ).scalar_one()
+                rows = conn.execute(
+                    sa.select(label_classes)
+                    .where(label_classes.c.project_id == self.id)
+                    .order_by(label_classes.c.position)
+                ).all()
+            classes = [
+                LabelClass(
+                    r.name,
+                    r.color,
+                    r.hotkey,
+                    orjson.loads(r.keypoints),
+                    [tuple(e) for e in orjson.loads(r.skeleton)],
+                    id=r.id,
+                )
+                for r in rows
+            ]
+            self._schema = Schema.from_parts(classes, orjson.loads(settings))
+        return self._schema
+
+    def _classes_by_id(self) -> dict[int, LabelClass]:
+        return {c.id: c for c in self.schema.classes if c.id is not None}
+
+    def add_label(
+        self,
+        name: str,
+        *,
+        color: str | None = None,
+        hotkey: str | None = None,
+        keypoints: Sequence[str] = (),
+        skeleton: Sequence[tuple[int | str, int | str]] = (),
+    ) -> LabelClass:
+        """Add one class to the schema (managers and owners)."""
+        self.members.require("manager", f"add the label '{name}'")
+        self._add_labels([LabelClass(name, color, hotkey, list(keypoints), list(skeleton))])  # type: ignore[arg-type]
+        return self.schema.get(check_name(name, "label"))
+
+    def _add_labels(self, new: Sequence[LabelClass], conn: sa.Connection | None = None) -> None:
+        """Append classes to the schema, in the caller's transaction when ``conn`` is given."""
+        current = self.schema
+        merged = Schema(
+            classes=[*current.classes, *(as_label_class(c) for c in new)],
+            tools=current.tools,
+            tags=current.tags,
+            attributes=current.attributes,
+        ).validate()
+        added = merged.classes[len(current.classes) :]
+        if conn is None:
+            with db.transaction(self._engine) as own:
+                self._insert_labels(own, added, len(current.classes))
+        else:
+            self._insert_labels(conn, added, len(current.classes))
+        self._schema = None
+
+    def _insert_labels(self, conn: sa.Connection, added: Sequence[LabelClass], start: int) -> None:
+        _insert_classes(conn, self.id, added, start=start)
+        record_event(
+            conn, self.id, self.user, "schema.add_labels", payload={"labels": [c.name for c in added]}
+        )
+
+    def _settings(self, conn: sa.Connection) -> dict[str, Any]:
+        raw = conn.execute(sa.select(projects.c.settings).where(projects.c.id == self.id)).scalar_one()
+        return dict(orjson.loads(raw))
+
+    def _format_settings(self, fmt: str) -> dict[str, Any]:
+        """What an import kept for exports in format ``fmt`` (ids, licences)."""
+        with self._engine.connect() as conn:
+            return dict(self._settings(conn).get("formats", {}).get(fmt, {}))
+
+    def _merge_format_settings(self, conn: sa.Connection, fmt: str, values: Mapping[str, Any]) -> None:
+        """Merge ``values`` into the saved settings of ``fmt``, inside the caller's transaction."""
+        settings = self._settings(conn)
+        saved = settings.setdefault("formats", {}).setdefault(fmt, {})
+        for key, value in values.items():
+            if isinstance(value, dict) and isinstance(saved.get(key), dict):
+                saved[key] = {**saved[key], **value}
+            else:
+                saved[key] = value
+        conn.execute(projects.update().where(projects.c.id == self.id).values(settings=dumps(settings)))
+
+    # -- assets ----------------------------------------------------------------------------------
+    def add_images(self, source: Any, *, sequence: str | None = None, progress: bool = True) -> pd.DataFrame:
+        """Add images from a glob, a folder, paths, numpy arrays or PIL images.
+
+        ``sequence`` names an image sequence (video frames): the images get consecutive frame indices
+        in the order given. Returns a DataFrame with a row per item (added or duplicate).
+        """
+        return _assets.add_images(self, source, sequence=sequence, progress=progress)
+
+    def asset(self, ref: int | str | Asset) -> Asset:
+        """An image by id or file name."""
+        return ref if isinstance(ref, Asset) else self.assets[ref]
+
+    def _asset_id(self, ref: int | str | Asset) -> int:
+        if isinstance(ref, Asset):
+            return ref.id
+        if isinstance(ref, int):
+            return ref
+        return self.assets[ref].id
+
+    def _read_uri(self, uri: str) -> bytes:
+        if uri.startswith("blob:"):
+            with self._engine.connect() as conn:
+                data = conn.execute(sa.select(blobs.c.data).where(blobs.c.sha256 == uri[5:])).scalar()
+            if data is None:
+                raise AssetError(f"{uri}: the image's pixels are missing from the database")
+            return bytes(data)
+        if uri.startswith("file://"):
+            path = Path(unquote(urlparse(uri).path))
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise AssetError(f"{path}: cannot read the image ({exc.strerror})") from exc
+        raise AssetError(f"{uri}: labnb reads local files and stored images; this image has only a reference")
+
+    # -- annotations -----------------------------------------------------------------------------
+    def annotate(
+        self,
+        asset: int | str | Asset,
+        shapes: Shape | Iterable[Shape],
+        *,
+        source: str = "human",
+        duration: float | None = None,
+        task_id: int | None = None,
+    ) -> list[int]:
+        """Add shapes to an image as the current user; one transaction and one event. Returns ids."""
+        self.members.require("annotator", "annotate")
+        items: list[Shape] = [shapes] if isinstance(shapes, SHAPE_CLASSES) else list(shapes)
+        if source not in SOURCES or source == "prediction":
+            raise LabnbError(f"source must be 'human' or 'ground_truth' here, got {source!r}")
+        if source == "ground_truth":
+            self.members.require("reviewer", "write ground truth")
+        target = self.asset(asset)
+        stamp = now()
+        rows = [self._checked_row(s, target, source, stamp) for s in items]
+        with db.transaction(self._engine) as conn:
+            ids = [
+                conn.execute(
+                    annotation_rows.insert()
+                    .values(dict(zip(ROW_COLUMNS, row, strict=True)))
+                    .returning(annotation_rows.c.id)
+                ).scalar_one()
+                for row in rows
+            ]
+            record_event(
+                conn,
+                self.id,
+                self.user,
+                "annotation.create",
+                asset_id=target.id,
+                task_id=task_id,
+                annotation_id=ids[0] if len(ids) == 1 else None,
+                duration=duration,
+                payload={"annotation_ids": ids, "source": source},
+                time=stamp,
+            )
+        for shape, new_id in zip(items, ids, strict=True):
+            shape.id = new_id
+        return ids
+
+    def _checked_row(self, shape: Shape, target: Asset, source: str, stamp: Any) -> tuple[Any, ...]:
+        if not isinstance(shape, SHAPE_CLASSES):
+            raise GeometryError(
+                f"expected lb.Box, lb.Polygon, lb.Keypoints, lb.Mask or lb.Tag, got {shape!r}"
+            )
+        cls = self._shape_class(shape)
+        check_inside(shape, target.width, target.height)
+        if shape.attributes:
+            self.schema.check_attributes(shape.label, shape.attributes, shape._name())
+        return shape_row(
+            shape, project_id=self.id, asset_id=target.id, cls=cls, user=self.user, now=stamp, source=source
+        )
+
+    def _shape_class(self, shape: Shape) -> LabelClass | None:
+        if isinstance(shape, Tag):
+            self.schema.tag_group(shape.value, shape.group)
+            return None
+        if shape.label is None:
+            raise SchemaError(f"{shape._name()}: needs a label, one of {self.schema.names}")
+        cls = self.schema.get(shape.label)
+        if isinstance(shape, Keypoints):
+            geometry_data(shape, cls)  # validates point names against the class
+        return cls
+
+    def get_annotations(self, asset: int | str | Asset, *, source: str | None = None) -> list[Shape]:
+        """Live shapes of one image (human and ground truth; or one ``source``)."""
+        asset_id = self._asset_id(asset)
+        sources = (source,) if source else ("human", "ground_truth")
+        with self._engine.connect() as conn:
+            return read_asset_shapes(conn, asset_id, self._classes_by_id(), sources)
+
+    def update_annotation(self, annotation_id: int, shape: Shape, *, duration: float | None = None) -> int:
+        """Replace an annotation's geometry, label and attributes; the old state goes to its history.
+
+        Returns the new revision number.
+        """
+        self.members.require("annotator", "edit annotations")
+        with db.transaction(self._engine) as conn:
+            old = self._live_row(conn, annotation_id, for_update=True)
+            target = self.asset(old.asset_id)
+            row = dict(zip(ROW_COLUMNS, self._checked_row(shape, target, old.source, now()), strict=True))
+            self._keep_revision(conn, old, "update")
+            keep = (
+                "project_id",
+                "asset_id",
+                "source",
+                "model",
+                "model_version",
+                "created_by",
+                "created_at",
+                "deleted",
+            )
+            values = {k: v for k, v in row.items() if k not in keep}
+            values["revision"] = old.revision + 1
+            if shape.kind == old.kind == "mask":
+                values["iscrowd"] = bool(getattr(shape, "iscrowd", False))
+            conn.execute(annotation_rows.update().where(annotation_rows.c.id == annotation_id).values(values))
+            record_event(
+                conn,
+                self.id,
+                self.user,
+                "annotation.update",
+                asset_id=old.asset_id,
+                annotation_id=annotation_id,
+                duration=duration,
+                payload={"revision": old.revision + 1},
+            )
+        return int(old.revision) + 1
+
+    def delete_annotation(self, annotation_id: int, *, duration: float | None = None) -> None:
+        """Soft-delete: the row stays (with its history) and can be restored."""
+        self._set_deleted(annotation_id, True, duration)
+
+    def restore_annotation(self, annotation_id: int) -> None:
+        self._set_deleted(annotation_id, False, None)
+
+    def _set_deleted(self, annotation_id: int, deleted: bool, duration: float | None) -> None:
+        self.members.require("annotator", "delete annotations" if deleted else "restore annotations")
+        with db.transaction(self._engine) as conn:
+            old = self._live_row(conn, annotation_id, for_update=True, deleted=not deleted)
+            self._keep_revision(conn, old, "delete" if deleted else "restore")
+            conn.execute(
+                annotation_rows.update()
+                .where(annotation_rows.c.id == annotation_id)
+                .values(deleted=deleted, revision=old.revision + 1, updated_by=self.user, updated_at=now())
+            )
+            record_event(
+                conn,
+                self.id,
+                self.user,
+                "annotation.delete" if deleted else "annotation.restore",
+                asset_id=old.asset_id,
+                annotation_id=annotation_id,
+                duration=duration,
+            )
+
+    def _live_row(
+        self, conn: sa.Connection, annotation_id: int, *, for_update: bool, deleted: bool = False
+    ) -> Any:
+        q = sa.select(annotation_rows).where(
+            annotation_rows.c.id == annotation_id, annotation_rows.c.project_id == self.id
+        )
+        if for_update and conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            raise LabnbError(f"annotation {annotation_id}: not found in project '{self.name}'")
+        if bool(row.deleted) != deleted:
+            state = "deleted" if row.deleted else "not deleted"
+            raise LabnbError(f"annotation {annotation_id}: is {state}")
+        return row
+
+    def _keep_revision(self, conn: sa.Connection, old: Any, action: str) -> None:
+        conn.execute(
+            annotation_revisions.insert().values(
+                annotation_id=old.id,
+                revision=old.revision,
+                action=action,
+                user=self.user,
+                time=now(),
+                label_id=old.label_id,
+                data=old.data,
+                x=old.x,
+                y=old.y,
+                w=old.w,
+                h=old.h,
+                attributes=old.attributes,
+                deleted=old.deleted,
+            )
+        )
+
+    def history(self, annotation_id: int) -> pd.DataFrame:
+        """Every earlier state of an annotation: revision, action that replaced it, who, when, shape."""
+        classes = self._classes_by_id()
+        with self._engine.connect() as conn:
+            cur = conn.execute(
+                sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)
+            ).first()
+            if cur is None:
+                raise LabnbError(f"annotation {annotation_id}: not found in project '{self.name}'")
+            revs = conn.execute(
+                sa.select(annotation_revisions)
+                .where(annotation_revisions.c.annotation_id == annotation_id)
+                .order_by(annotation_revisions.c.revision)
+            ).all()
+        out = []
+        for r in revs:
+            view = _RevisionRow(r, cur)
+            out.append((r.revision, r.action, r.user, r.time, bool(r.deleted), row_to_shape(view, classes)))
+        out.append(
+            (
+                cur.revision,
+                "current",
+                cur.updated_by,
+                cur.updated_at,
+                bool(cur.deleted),
+                row_to_shape(cur, classes),
+            )
+        )
+        frame: pd.DataFrame = pd.DataFrame(
+            out, columns=["revision", "replaced_by", "user", "time", "deleted", "shape"]
+        )
+        return frame
+
+    # -- formats ---------------------------------------------------------------------------------
+    def import_coco(
+        self,
+        path: str | Path,
+        *,
+        images: str | Path | None = None,
+        on_error: OnError = "raise",
+        source: str = "human",
+        progress: bool = True,
+    ) -> pd.DataFrame:
+        """Import a COCO JSON file (boxes, polygons, RLE, keypoints, iscrowd).
+
+        ``images`` is the folder holding the image files; each is checked. Without it, sizes are taken
+        from the file. Returns the skipped items (empty unless ``on_error="skip"``).
+        """
+        return coco.import_coco(
+            self, path, images=images, on_error=on_error, source=source, progress=progress
+        )
+
+    def export_coco(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
+        """Write the project's annotations as COCO JSON; returns the path."""
+        return coco.export_coco(self, path, source=source)
+
+    def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[pd.DataFrame, Sequence[Any]]:
+        """(assets DataFrame, annotation rows) for exporters, in id order, deleted rows left out."""
+        srcs = list(sources or ("human", "ground_truth"))
+        a = annotation_rows
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    a.c.id,
+                    a.c.asset_id,
+                    a.c.label_id,
+                    a.c.kind,
+                    a.c.data,
+                    a.c.x,
+                    a.c.y,
+                    a.c.w,
+                    a.c.h,
+                    a.c.area,
+                    a.c.iscrowd,
+                    a.c.attributes,
+                    a.c.score,
+                    a.c.track_id,
+                )
+                .where(a.c.project_id == self.id, a.c.deleted.is_(False), a.c.source.in_(srcs))
+                .order_by(a.c.asset_id, a.c.id)
+            ).all()
+            arows = conn.execute(
+                sa.select(assets).where(assets.c.project_id == self.id).order_by(assets.c.id)
+            ).all()
+        adf: pd.DataFrame = pd.DataFrame(arows, columns=list(assets.c.keys()))
+        return adf, rows
+
+
+class _RevisionRow:
+    """A stored revision shaped like an annotation row, so :func:`row_to_shape` can rebuild it."""
+
+    def __init__(self, rev: Any, cur: Any) -> None:
+        self.id, self.kind, self.iscrowd = cur.id, cur.kind, cur.iscrowd
+        self.score, self.track_id = cur.score, cur.track_id
+        self.label_id, self.data, self.attributes = rev.label_id, rev.data, rev.attributes
+        self.x, self.y, self.w, self.h = rev.x, rev.y, rev.w, rev.h
+
+
+def _insert_classes(
+    conn: sa.Connection, project_id: int, classes: Sequence[LabelClass], *, start: int
+) -> None:
+    for i, c in enumerate(classes):
+        c.id = conn.execute(
+            label_classes.insert()
+            .values(
+                project_id=project_id,
+                name=c.name,
+                color=c.color,
+                hotkey=c.hotkey,
+                keypoints=dumps(c.keypoints),
+                skeleton=dumps([list(e) for e in c.skeleton]),
+                position=start + i,
+            )
+            .returning(label_classes.c.id)
+        ).scalar_one()

@@ -1,0 +1,166 @@
+"""The database tables, as SQLAlchemy Core ``Table`` objects.
+
+Core rather than ORM: a project holds up to millions of annotation rows, bulk-loaded and read per image,
+and plain rows are several times faster to build than mapped objects. The migrations in
+``labnb/store/migrations/versions`` create exactly these tables; a test checks the two agree.
+
+One database may hold several projects (a team's PostgreSQL server), so every table is keyed by
+``project_id``. Geometry is JSON text (``annotations.data``) beside denormalised bbox columns, which
+is what queries, exports and metrics read most.
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    #: JSON: tools, tag groups, attributes (classes have their own table).
+    Column("settings", Text, nullable=False),
+)
+
+label_classes = Table(
+    "label_classes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("color", String(7), nullable=False),
+    Column("hotkey", String(8)),
+    Column("keypoints", Text, nullable=False, default="[]"),
+    Column("skeleton", Text, nullable=False, default="[]"),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("project_id", "name"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", String(200), nullable=False),
+    UniqueConstraint("project_id", "user"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    #: ``file:///abs/path``, ``blob:<sha256>`` (pixels in ``blobs``) or an ``http(s)`` URL.
+    Column("uri", Text, nullable=False),
+    Column("file_name", String(500), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("sha256", String(64)),
+    Column("format", String(16)),
+    Column("meta", Text, nullable=False, default="{}"),
+    # Image sequences (video frames), added by migration 0002.
+    Column("sequence", String(200)),
+    Column("frame_index", Integer),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Index("ix_assets_project_hash", "project_id", "sha256"),
+    Index("ix_assets_project_name", "project_id", "file_name"),
+    Index("ix_assets_sequence", "project_id", "sequence", "frame_index"),
+)
+
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("label_id", Integer, ForeignKey("label_classes.id")),
+    Column("kind", String(16), nullable=False),
+    Column("data", Text),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("w", Float, nullable=False),
+    Column("h", Float, nullable=False),
+    Column("area", Float, nullable=False),
+    Column("iscrowd", Boolean, nullable=False, default=False),
+    Column("attributes", Text),
+    #: ``human``, ``ground_truth`` or ``prediction``; predictions also carry model, version and score.
+    Column("source", String(16), nullable=False),
+    Column("model", String(200)),
+    Column("model_version", String(100)),
+    Column("score", Float),
+    #: Object identity across the frames of a sequence (migration 0002).
+    Column("track_id", Integer),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_annotations_asset", "asset_id", "deleted"),
+    Index("ix_annotations_project_source", "project_id", "source"),
+)
+
+annotation_revisions = Table(
+    "annotation_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("annotation_id", Integer, ForeignKey("annotations.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    #: ``update``, ``delete`` or ``restore``: what replaced the state kept in this row.
+    Column("action", String(16), nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("label_id", Integer),
+    Column("data", Text),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("w", Float, nullable=False),
+    Column("h", Float, nullable=False),
+    Column("attributes", Text),
+    Column("deleted", Boolean, nullable=False),
+    Index("ix_revisions_annotation", "annotation_id", "revision"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("asset_id", Integer),
+    Column("task_id", Integer),
+    Column("annotation_id", Integer),
+    Column("time", DateTime(timezone=True), nullable=False),
+    #: Active seconds the change took (labelling time), when known.
+    Column("duration", Float),
+    Column("payload", Text),
+    Index("ix_events_project_time", "project_id", "time"),
+)

@@ -1,0 +1,291 @@
+"""Read-only pandas views of a project's tables: ``p.assets``, ``p.annotations``, ``p.events``, ...
+
+Each view reads with one SQL query into a DataFrame (``.df``) and offers the lookups users need most.
+Predictions are model output and are kept out of ``p.annotations`` (human and ground-truth work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import pandas as pd
+import sqlalchemy as sa
+
+from labnb.assets import Asset
+from labnb.errors import LabnbError
+from labnb.geometry import Shape
+from labnb.store.rows import read_asset_shapes
+from labnb.store.tables import annotations as annotation_rows
+from labnb.store.tables import assets, events, label_classes
+
+if TYPE_CHECKING:
+    from labnb.project import Project
+
+ASSET_COLUMNS = [
+    "asset_id",
+    "file_name",
+    "width",
+    "height",
+    "uri",
+    "sha256",
+    "sequence",
+    "frame_index",
+    "added_at",
+]
+ANNOTATION_COLUMNS = [
+    "annotation_id",
+    "asset_id",
+    "file_name",
+    "label",
+    "kind",
+    "x",
+    "y",
+    "w",
+    "h",
+    "area",
+    "iscrowd",
+    "track_id",
+    "attributes",
+    "source",
+    "revision",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+]
+
+
+class AssetsView:
+    """``p.assets``: the images. ``len(p.assets)``, iteration, ``p.assets[asset_id]``, ``.df``."""
+
+    def __init__(self, project: Project) -> None:
+        self._p = project
+
+    def _select(self) -> sa.Select[Any]:
+        return sa.select(assets).where(assets.c.project_id == self._p.id).order_by(assets.c.id)
+
+    def _asset(self, row: Any) -> Asset:
+        return Asset(
+            id=row.id,
+            file_name=row.file_name,
+            uri=row.uri,
+            width=row.width,
+            height=row.height,
+            sha256=row.sha256,
+            sequence=row.sequence,
+            frame_index=row.frame_index,
+            meta=orjson.loads(row.meta) if row.meta else {},
+            _read=self._p._read_uri,
+        )
+
+    def __len__(self) -> int:
+        with self._p._engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).where(assets.c.project_id == self._p.id)).scalar_one()
+            )
+
+    def __iter__(self) -> Iterator[Asset]:
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(self._select()).all()
+        return iter([self._asset(r) for r in rows])
+
+    def __getitem__(self, key: int | str) -> Asset:
+        """An asset by id, or by file name."""
+        cond = assets.c.id == key if isinstance(key, int) else assets.c.file_name == key
+        with self._p._engine.connect() as conn:
+            row = conn.execute(self._select().where(cond)).first()
+        if row is None:
+            raise LabnbError(f"project '{self._p.name}' has no image {key!r}")
+        return self._asset(row)
+
+    @property
+    def df(self) -> pd.DataFrame:
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    assets.c.id,
+                    assets.c.file_name,
+                    assets.c.width,
+                    assets.c.height,
+                    assets.c.uri,
+                    assets.c.sha256,
+                    assets.c.sequence,
+                    assets.c.frame_index,
+                    assets.c.added_at,
+                )
+                .where(assets.c.project_id == self._p.id)
+                .order_by(assets.c.id)
+            ).all()
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=ASSET_COLUMNS)
+        return frame
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} assets of '{self._p.name}'>"
+
+
+class AnnotationsView:
+    """``p.annotations``: live human and ground-truth annotations (predictions are in ``p.predictions``)."""
+
+    sources: tuple[str, ...] = ("human", "ground_truth")
+
+    def __init__(self, project: Project) -> None:
+        self._p = project
+
+    def for_asset(self, asset: int | str | Asset) -> list[Shape]:
+        """Shapes of one image, as ``lb.Box``/``lb.Polygon``/... with their annotation ids."""
+        asset_id = self._p._asset_id(asset)
+        with self._p._engine.connect() as conn:
+            return read_asset_shapes(conn, asset_id, self._p._classes_by_id(), self.sources)
+
+    def _query(self) -> sa.Select[Any]:
+        a, c, s = annotation_rows, label_classes, assets
+        return (
+            sa.select(
+                a.c.id,
+                a.c.asset_id,
+                s.c.file_name,
+                c.c.name,
+                a.c.kind,
+                a.c.x,
+                a.c.y,
+                a.c.w,
+                a.c.h,
+                a.c.area,
+                a.c.iscrowd,
+                a.c.track_id,
+                a.c.attributes,
+                a.c.source,
+                a.c.revision,
+                a.c.created_by,
+                a.c.created_at,
+                a.c.updated_by,
+                a.c.updated_at,
+            )
+            .join(s, s.c.id == a.c.asset_id)
+            .outerjoin(c, c.c.id == a.c.label_id)
+            .where(a.c.project_id == self._p.id, a.c.deleted.is_(False), a.c.source.in_(self.sources))
+            .order_by(a.c.id)
+        )
+
+    @property
+    def df(self) -> pd.DataFrame:
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(self._query()).all()
+        df: pd.DataFrame = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
+        df["attributes"] = [orjson.loads(v) if v else {} for v in df["attributes"]]
+        df["iscrowd"] = df["iscrowd"].astype(bool)
+        return df
+
+    def __len__(self) -> int:
+        a = annotation_rows
+        with self._p._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        a.c.project_id == self._p.id, a.c.deleted.is_(False), a.c.source.in_(self.sources)
+                    )
+                ).scalar_one()
+            )
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} {'/'.join(self.sources)} annotations of '{self._p.name}'>"
+
+
+class PredictionsView(AnnotationsView):
+    """``p.predictions``: model output, kept apart from human work until a person commits it."""
+
+    sources = ("prediction",)
+
+    @property
+    def df(self) -> pd.DataFrame:
+        a, c, s = annotation_rows, label_classes, assets
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    a.c.id,
+                    a.c.asset_id,
+                    s.c.file_name,
+                    c.c.name,
+                    a.c.score,
+                    a.c.kind,
+                    a.c.x,
+                    a.c.y,
+                    a.c.w,
+                    a.c.h,
+                    a.c.model,
+                    a.c.model_version,
+                )
+                .join(s, s.c.id == a.c.asset_id)
+                .outerjoin(c, c.c.id == a.c.label_id)
+                .where(a.c.project_id == self._p.id, a.c.deleted.is_(False), a.c.source == "prediction")
+                .order_by(a.c.id)
+            ).all()
+        frame: pd.DataFrame = pd.DataFrame(
+            rows,
+            columns=[
+                "prediction_id",
+                "asset",
+                "file_name",
+                "label",
+                "score",
+                "kind",
+                "x",
+                "y",
+                "w",
+                "h",
+                "model",
+                "version",
+            ],
+        )
+        return frame
+
+
+class EventsView:
+    """``p.events``: every change, who made it, when, and how long it took."""
+
+    def __init__(self, project: Project) -> None:
+        self._p = project
+
+    @property
+    def df(self) -> pd.DataFrame:
+        e = events
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    e.c.id,
+                    e.c.time,
+                    e.c.user,
+                    e.c.kind,
+                    e.c.asset_id,
+                    e.c.task_id,
+                    e.c.annotation_id,
+                    e.c.duration,
+                    e.c.payload,
+                )
+                .where(e.c.project_id == self._p.id)
+                .order_by(e.c.id)
+            ).all()
+        df: pd.DataFrame = pd.DataFrame(
+            rows,
+            columns=[
+                "event_id",
+                "time",
+                "user",
+                "kind",
+                "asset_id",
+                "task_id",
+                "annotation_id",
+                "duration",
+                "payload",
+            ],
+        )
+        df["payload"] = [orjson.loads(v) if v else {} for v in df["payload"]]
+        return df
+
+    def __len__(self) -> int:
+        with self._p._engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).where(events.c.project_id == self._p.id)).scalar_one()
+            )

@@ -111,9 +111,7 @@ def _prepare(item: Any, index: int) -> tuple[str, str, ImageInfo, bytes | None, 
         name = Path(getattr(item, "filename", "") or name).name
         if not name.lower().endswith(".png"):
             name = f"{Path(name).stem or f'image-{index:06d}'}.png"
-        data = encode_png(
-            item if item.mode in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P") else item.convert("RGB")
-        )
+        data = encode_png(item if item.mode in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P") else item.convert("RGB"))
     elif isinstance(item, np.ndarray):
         data = encode_png(array_to_image(item, f"array #{index}"))
     else:
@@ -122,9 +120,7 @@ def _prepare(item: Any, index: int) -> tuple[str, str, ImageInfo, bytes | None, 
     return name, f"blob:{info.sha256}", info, data, {}
 
 
-def add_images(
-    project: Project, source: Any, *, sequence: str | None = None, progress: bool = True
-) -> pd.DataFrame:
+def add_images(project: Project, source: Any, *, sequence: str | None = None, progress: bool = True) -> pd.DataFrame:
     """Probe, de-duplicate and add images in one transaction; return a row per item.
 
     The result has ``asset_id``, ``file_name``, ``status`` (``added`` or ``duplicate``) and

@@ -74,9 +74,7 @@ class Box(_Common):
     def __post_init__(self) -> None:
         self.x, self.y, self.w, self.h = _finite((self.x, self.y, self.w, self.h), self._name())
         if self.w <= 0 or self.h <= 0:
-            raise GeometryError(
-                f"{self._name()}: width and height must be positive, got w={self.w:g}, h={self.h:g}"
-            )
+            raise GeometryError(f"{self._name()}: width and height must be positive, got w={self.w:g}, h={self.h:g}")
         self._check_common()
 
     @property
@@ -360,15 +358,12 @@ def check_inside(shape: Shape, width: int, height: int, *, tolerance: float = 1.
         return
     if isinstance(shape, Mask):
         if shape.size != (height, width):
-            raise GeometryError(
-                f"{shape._name()}: mask is {shape.size[1]}x{shape.size[0]}, image is {width}x{height}"
-            )
+            raise GeometryError(f"{shape._name()}: mask is {shape.size[1]}x{shape.size[0]}, image is {width}x{height}")
         return
     x, y, w, h = shape.bbox
     if x < -tolerance or y < -tolerance or x + w > width + tolerance or y + h > height + tolerance:
         raise GeometryError(
-            f"{shape._name()}: extends outside the {width}x{height} image "
-            f"(bbox x={x:g}, y={y:g}, w={w:g}, h={h:g})"
+            f"{shape._name()}: extends outside the {width}x{height} image (bbox x={x:g}, y={y:g}, w={w:g}, h={h:g})"
         )
 
 

@@ -42,9 +42,7 @@ def probe_bytes(data: bytes, name: str) -> ImageInfo:
         with Image.open(io.BytesIO(data)) as im:
             fmt = (im.format or "").lower()
             w, h = im.size
-            orientation = (
-                im.getexif().get(_EXIF_ORIENTATION, 1) if fmt in ("jpeg", "tiff", "webp", "png") else 1
-            )
+            orientation = im.getexif().get(_EXIF_ORIENTATION, 1) if fmt in ("jpeg", "tiff", "webp", "png") else 1
     except UnidentifiedImageError as exc:
         raise AssetError(f"{name}: not an image file (no known image format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:

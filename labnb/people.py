@@ -124,9 +124,7 @@ class Members:
                 if existing == "owner" and role != "owner":
                     self._check_other_owner(conn, user)
                 conn.execute(
-                    members.update()
-                    .where(members.c.project_id == self._p.id, members.c.user == user)
-                    .values(role=role)
+                    members.update().where(members.c.project_id == self._p.id, members.c.user == user).values(role=role)
                 )
             record_event(conn, self._p.id, self._p.user, "member.add", payload={"member": user, "role": role})
 

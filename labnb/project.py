@@ -110,9 +110,7 @@ class Project:
                 .values(name=name, created_at=stamp, created_by=who, settings=dumps(schema.settings_json()))
                 .returning(projects.c.id)
             ).scalar_one()
-            conn.execute(
-                members.insert().values(project_id=pid, user=who, role="owner", added_at=stamp, added_by=who)
-            )
+            conn.execute(members.insert().values(project_id=pid, user=who, role="owner", added_at=stamp, added_by=who))
             _insert_classes(conn, pid, schema.classes, start=0)
             record_event(conn, pid, who, "project.create", payload={"name": name}, time=stamp)
         return cls(engine, pid, name, who, location)
@@ -157,9 +155,7 @@ class Project:
         """Classes (colour, hotkey, keypoints), tools, tag groups and attributes."""
         if self._schema is None:
             with self._engine.connect() as conn:
-                settings = conn.execute(
-                    sa.select(projects.c.settings).where(projects.c.id == self.id)
-                ).scalar_one()
+                settings = conn.execute(sa.select(projects.c.settings).where(projects.c.id == self.id)).scalar_one()
                 rows = conn.execute(
                     sa.select(label_classes)
                     .where(label_classes.c.project_id == self.id)
@@ -215,9 +211,7 @@ class Project:
 
     def _insert_labels(self, conn: sa.Connection, added: Sequence[LabelClass], start: int) -> None:
         _insert_classes(conn, self.id, added, start=start)
-        record_event(
-            conn, self.id, self.user, "schema.add_labels", payload={"labels": [c.name for c in added]}
-        )
+        record_event(conn, self.id, self.user, "schema.add_labels", payload={"labels": [c.name for c in added]})
 
     def _settings(self, conn: sa.Connection) -> dict[str, Any]:
         raw = conn.execute(sa.select(projects.c.settings).where(projects.c.id == self.id)).scalar_one()
@@ -321,9 +315,7 @@ class Project:
 
     def _checked_row(self, shape: Shape, target: Asset, source: str, stamp: Any) -> tuple[Any, ...]:
         if not isinstance(shape, SHAPE_CLASSES):
-            raise GeometryError(
-                f"expected lb.Box, lb.Polygon, lb.Keypoints, lb.Mask or lb.Tag, got {shape!r}"
-            )
+            raise GeometryError(f"expected lb.Box, lb.Polygon, lb.Keypoints, lb.Mask or lb.Tag, got {shape!r}")
         cls = self._shape_class(shape)
         check_inside(shape, target.width, target.height)
         if shape.attributes:
@@ -415,9 +407,7 @@ class Project:
                 duration=duration,
             )
 
-    def _live_row(
-        self, conn: sa.Connection, annotation_id: int, *, for_update: bool, deleted: bool = False
-    ) -> Any:
+    def _live_row(self, conn: sa.Connection, annotation_id: int, *, for_update: bool, deleted: bool = False) -> Any:
         q = sa.select(annotation_rows).where(
             annotation_rows.c.id == annotation_id, annotation_rows.c.project_id == self.id
         )
@@ -454,9 +444,7 @@ class Project:
         """Every earlier state of an annotation: revision, action that replaced it, who, when, shape."""
         classes = self._classes_by_id()
         with self._engine.connect() as conn:
-            cur = conn.execute(
-                sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)
-            ).first()
+            cur = conn.execute(sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)).first()
             if cur is None:
                 raise LabnbError(f"annotation {annotation_id}: not found in project '{self.name}'")
             revs = conn.execute(
@@ -478,9 +466,7 @@ class Project:
                 row_to_shape(cur, classes),
             )
         )
-        frame: pd.DataFrame = pd.DataFrame(
-            out, columns=["revision", "replaced_by", "user", "time", "deleted", "shape"]
-        )
+        frame: pd.DataFrame = pd.DataFrame(out, columns=["revision", "replaced_by", "user", "time", "deleted", "shape"])
         return frame
 
     # -- formats ---------------------------------------------------------------------------------
@@ -498,13 +484,89 @@ class Project:
         ``images`` is the folder holding the image files; each is checked. Without it, sizes are taken
         from the file. Returns the skipped items (empty unless ``on_error="skip"``).
         """
-        return coco.import_coco(
-            self, path, images=images, on_error=on_error, source=source, progress=progress
-        )
+        return coco.import_coco(self, path, images=images, on_error=on_error, source=source, progress=progress)
 
     def export_coco(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
         """Write the project's annotations as COCO JSON; returns the path."""
         return coco.export_coco(self, path, source=source)
+
+    def import_yolo(
+        self, path: str | Path, *, on_error: OnError = "raise", source: str = "human", progress: bool = True
+    ) -> pd.DataFrame:
+        """Import a YOLO dataset folder (``data.yaml``, ``images/``, ``labels/``): detect, segment or pose."""
+        from labnb.formats import yolo  # noqa: PLC0415 (each format loads on first use)
+
+        return yolo.import_yolo(self, path, on_error=on_error, source=source, progress=progress)
+
+    def export_yolo(
+        self, path: str | Path, *, task: str | None = None, source: str | Sequence[str] | None = None
+    ) -> Path:
+        """Write a YOLO dataset folder with ``data.yaml``; ``task`` is detect, segment or pose."""
+        from labnb.formats import yolo  # noqa: PLC0415
+
+        return yolo.export_yolo(self, path, task=task, source=source)
+
+    def import_voc(
+        self,
+        path: str | Path,
+        *,
+        images: str | Path | None = None,
+        on_error: OnError = "raise",
+        source: str = "human",
+        progress: bool = True,
+    ) -> pd.DataFrame:
+        """Import Pascal VOC XML files (a file or a folder of them)."""
+        from labnb.formats import voc  # noqa: PLC0415
+
+        return voc.import_voc(self, path, images=images, on_error=on_error, source=source, progress=progress)
+
+    def export_voc(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
+        """Write one Pascal VOC XML file per image into the folder ``path``."""
+        from labnb.formats import voc  # noqa: PLC0415
+
+        return voc.export_voc(self, path, source=source)
+
+    def import_label_studio(
+        self,
+        path: str | Path,
+        *,
+        images: str | Path | None = None,
+        on_error: OnError = "raise",
+        source: str = "human",
+        progress: bool = True,
+    ) -> pd.DataFrame:
+        """Import a Label Studio JSON export (rectangle, polygon, keypoint, brush, choices)."""
+        from labnb.formats import label_studio  # noqa: PLC0415
+
+        return label_studio.import_label_studio(
+            self, path, images=images, on_error=on_error, source=source, progress=progress
+        )
+
+    def export_label_studio(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
+        """Write Label Studio JSON tasks with their annotations."""
+        from labnb.formats import label_studio  # noqa: PLC0415
+
+        return label_studio.export_label_studio(self, path, source=source)
+
+    def import_cvat(
+        self,
+        path: str | Path,
+        *,
+        images: str | Path | None = None,
+        on_error: OnError = "raise",
+        source: str = "human",
+        progress: bool = True,
+    ) -> pd.DataFrame:
+        """Import a "CVAT for images 1.1" XML file."""
+        from labnb.formats import cvat  # noqa: PLC0415
+
+        return cvat.import_cvat(self, path, images=images, on_error=on_error, source=source, progress=progress)
+
+    def export_cvat(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
+        """Write a "CVAT for images 1.1" XML file."""
+        from labnb.formats import cvat  # noqa: PLC0415
+
+        return cvat.export_cvat(self, path, source=source)
 
     def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[pd.DataFrame, Sequence[Any]]:
         """(assets DataFrame, annotation rows) for exporters, in id order, deleted rows left out."""
@@ -531,9 +593,7 @@ class Project:
                 .where(a.c.project_id == self.id, a.c.deleted.is_(False), a.c.source.in_(srcs))
                 .order_by(a.c.asset_id, a.c.id)
             ).all()
-            arows = conn.execute(
-                sa.select(assets).where(assets.c.project_id == self.id).order_by(assets.c.id)
-            ).all()
+            arows = conn.execute(sa.select(assets).where(assets.c.project_id == self.id).order_by(assets.c.id)).all()
         adf: pd.DataFrame = pd.DataFrame(arows, columns=list(assets.c.keys()))
         return adf, rows
 
@@ -548,9 +608,7 @@ class _RevisionRow:
         self.x, self.y, self.w, self.h = rev.x, rev.y, rev.w, rev.h
 
 
-def _insert_classes(
-    conn: sa.Connection, project_id: int, classes: Sequence[LabelClass], *, start: int
-) -> None:
+def _insert_classes(conn: sa.Connection, project_id: int, classes: Sequence[LabelClass], *, start: int) -> None:
     for i, c in enumerate(classes):
         c.id = conn.execute(
             label_classes.insert()

@@ -97,9 +97,7 @@ class LabelClass:
                 raise SchemaError(f"label '{self.name}': skeleton names unknown keypoint '{point}'")
             return self.keypoints.index(point)
         if not 0 <= int(point) < len(self.keypoints):
-            raise SchemaError(
-                f"label '{self.name}': skeleton index {point} is outside 0..{len(self.keypoints) - 1}"
-            )
+            raise SchemaError(f"label '{self.name}': skeleton index {point} is outside 0..{len(self.keypoints) - 1}")
         return int(point)
 
 
@@ -151,9 +149,7 @@ class Attribute:
             return value
         if self.type == "choice":
             if value not in self.options:
-                raise SchemaError(
-                    f"{where}: attribute '{self.name}' must be one of {self.options}, got {value!r}"
-                )
+                raise SchemaError(f"{where}: attribute '{self.name}' must be one of {self.options}, got {value!r}")
             return value
         return str(value)
 
@@ -236,9 +232,7 @@ class Schema:
         for g in self.tags:
             if (group is None or g.name == group) and value in g.options:
                 return g
-        raise SchemaError(
-            f"tag '{value}' is not an option of {'group ' + repr(group) if group else 'any tag group'}"
-        )
+        raise SchemaError(f"tag '{value}' is not an option of {'group ' + repr(group) if group else 'any tag group'}")
 
     # -- (de)serialisation ---------------------------------------------------------------------
     def settings_json(self) -> dict[str, Any]:

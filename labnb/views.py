@@ -82,9 +82,7 @@ class AssetsView:
 
     def __len__(self) -> int:
         with self._p._engine.connect() as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).where(assets.c.project_id == self._p.id)).scalar_one()
-            )
+            return int(conn.execute(sa.select(sa.func.count()).where(assets.c.project_id == self._p.id)).scalar_one())
 
     def __iter__(self) -> Iterator[Asset]:
         with self._p._engine.connect() as conn:
@@ -286,6 +284,4 @@ class EventsView:
 
     def __len__(self) -> int:
         with self._p._engine.connect() as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).where(events.c.project_id == self._p.id)).scalar_one()
-            )
+            return int(conn.execute(sa.select(sa.func.count()).where(events.c.project_id == self._p.id)).scalar_one())

@@ -66,17 +66,13 @@ def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
     return out  # type: ignore[return-value]
 
 
-def read_coco(
-    path: str | Path, *, images: str | Path | None, source: str, schema_names: Sequence[str]
-) -> ImportPlan:
+def read_coco(path: str | Path, *, images: str | Path | None, source: str, schema_names: Sequence[str]) -> ImportPlan:
     """Parse a COCO file into an :class:`ImportPlan` (nothing is written here)."""
     path = Path(path)
     doc = load_json(path)
     plan = ImportPlan(source=path.name)
     if not isinstance(doc, dict):
-        raise ImportProblems(
-            path.name, [(path.name, f"the top level must be an object, got {type(doc).__name__}")]
-        )
+        raise ImportProblems(path.name, [(path.name, f"the top level must be an object, got {type(doc).__name__}")])
     imgs, anns, cats = (_need_list(doc, k, path.name) for k in ("images", "annotations", "categories"))
 
     categories: dict[Any, dict[str, Any]] = {}
@@ -154,13 +150,9 @@ def _read_annotation(
     kw: dict[str, Any] = {"source": source}
     has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
     if has_kps:
-        plan.add_shape(
-            image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw
-        )
+        plan.add_shape(image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw)
     if isinstance(seg, dict):
-        plan.add_shape(
-            image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, **kw
-        )
+        plan.add_shape(image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, **kw)
     elif isinstance(seg, list) and seg:
         if bbox is None and raw_bbox is not None:
             plan.problem(item, f"bbox must be 4 finite numbers with non-negative size, got {raw_bbox!r}")
@@ -188,10 +180,7 @@ def import_coco(
     plan = read_coco(path, images=images, source=source, schema_names=project.schema.names)
     result = ingest(project, plan, on_error=on_error, progress=progress)
     unknown_attrs = {
-        k
-        for e in plan.annotations
-        for k in e.shape.attributes
-        if k not in {a.name for a in project.schema.attributes}
+        k for e in plan.annotations for k in e.shape.attributes if k not in {a.name for a in project.schema.attributes}
     }
     if unknown_attrs:
         warnings.warn(f"attributes not in the schema were ignored: {sorted(unknown_attrs)}", stacklevel=3)

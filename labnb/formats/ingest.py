@@ -95,9 +95,7 @@ class ImportPlan:
         self.annotations.append(AnnotationEntry(image_key, item, shape, **kw))
 
 
-def ingest(
-    project: Project, plan: ImportPlan, *, on_error: OnError = "raise", progress: bool = True
-) -> pd.DataFrame:
+def ingest(project: Project, plan: ImportPlan, *, on_error: OnError = "raise", progress: bool = True) -> pd.DataFrame:
     """Check the plan, then write it all or nothing; returns the skipped items (item, problem)."""
     if on_error not in ("raise", "skip"):
         raise LabnbError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
@@ -116,9 +114,7 @@ def ingest(
             if entry.image_key in plan.bad_images:
                 plan.problem(entry.item, f"skipped because its image ({entry.image_key}) was skipped")
             else:
-                plan.problem(
-                    entry.item, f"refers to image {entry.image_key!r}, which the source does not list"
-                )
+                plan.problem(entry.item, f"refers to image {entry.image_key!r}, which the source does not list")
             continue
         label = getattr(entry.shape, "label", None)
         if entry.shape.kind != "tag" and label is None:
@@ -191,9 +187,7 @@ def _check_images(plan: ImportPlan, progress: bool) -> dict[Hashable, tuple[int,
                 continue
             img.width, img.height = info.width, info.height
             img.meta = {**img.meta, "_sha256": info.sha256, "_format": info.format}
-        elif not (
-            isinstance(img.width, int) and isinstance(img.height, int) and img.width > 0 and img.height > 0
-        ):
+        elif not (isinstance(img.width, int) and isinstance(img.height, int) and img.width > 0 and img.height > 0):
             plan.problem(item, f"needs a positive width and height, got {img.width!r} x {img.height!r}")
             plan.bad_images.add(img.key)
             continue
@@ -236,9 +230,7 @@ def _write_rows(
 ) -> None:
     user = project.user
     by_name = dict(
-        conn.execute(
-            sa.select(assets.c.file_name, assets.c.id).where(assets.c.project_id == project.id)
-        ).all()
+        conn.execute(sa.select(assets.c.file_name, assets.c.id).where(assets.c.project_id == project.id)).all()
     )
     new_images = [i for i in plan.images if i.key in sizes and i.file_name not in by_name]
     first = reserve_ids(conn, assets, len(new_images))

@@ -136,9 +136,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
                 yield conn
 
 
-def bulk_insert(
-    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
+def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert many rows of plain tuples as fast as the backend allows.
 
     SQLite: the DBAPI ``executemany``; PostgreSQL: ``COPY``. Both bypass per-row SQLAlchemy work, which

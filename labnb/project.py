@@ -192,8 +192,12 @@ class Project:
         self._add_labels([LabelClass(name, color, hotkey, list(keypoints), list(skeleton))])  # type: ignore[arg-type]
         return self.schema.get(check_name(name, "label"))
 
-    def _add_labels(self, new: Sequence[LabelClass], conn: sa.Connection | None = None) -> None:
-        """Append classes to the schema, in the caller's transaction when ``conn`` is given."""
+    def _add_labels(self, new: Sequence[LabelClass], conn: sa.Connection | None = None) -> Schema:
+        """Append classes to the schema, in the caller's transaction when ``conn`` is given.
+
+        Returns the new schema (its classes carry their new ids); the caller that passed ``conn``
+        must reset ``self._schema`` if its transaction rolls back.
+        """
         current = self.schema
         merged = Schema(
             classes=[*current.classes, *(as_label_class(c) for c in new)],
@@ -207,7 +211,8 @@ class Project:
                 self._insert_labels(own, added, len(current.classes))
         else:
             self._insert_labels(conn, added, len(current.classes))
-        self._schema = None
+        self._schema = merged
+        return merged
 
     def _insert_labels(self, conn: sa.Connection, added: Sequence[LabelClass], start: int) -> None:
         _insert_classes(conn, self.id, added, start=start)

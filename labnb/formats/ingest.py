@@ -209,9 +209,8 @@ def _write(
     stamp = now()
     with transaction(project._engine) as conn:
         try:
-            if new_labels:
-                project._add_labels(new_labels, conn)
-            classes = {c.name: c for c in project.schema.classes}
+            schema = project._add_labels(new_labels, conn) if new_labels else project.schema
+            classes = {c.name: c for c in schema.classes}
             _write_rows(project, conn, plan, good, sizes, classes, progress, stamp)
         except BaseException:
             project._schema = None  # the classes' new ids were rolled back with the transaction

@@ -446,7 +446,7 @@ class Project:
         )
 
     def history(self, annotation_id: int) -> pd.DataFrame:
-        """Every earlier state of an annotation: revision, action that replaced it, who, when, shape."""
+        """Every earlier state of an annotation: revision, the action that replaced it, who, when, geometry."""
         classes = self._classes_by_id()
         with self._engine.connect() as conn:
             cur = conn.execute(sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)).first()
@@ -471,7 +471,9 @@ class Project:
                 row_to_shape(cur, classes),
             )
         )
-        frame: pd.DataFrame = pd.DataFrame(out, columns=["revision", "replaced_by", "user", "time", "deleted", "shape"])
+        frame: pd.DataFrame = pd.DataFrame(
+            out, columns=["revision", "replaced_by", "user", "time", "deleted", "geometry"]
+        )
         return frame
 
     # -- formats ---------------------------------------------------------------------------------

@@ -172,7 +172,7 @@ class AnnotationsView:
         with self._p._engine.connect() as conn:
             rows = conn.execute(self._query()).all()
         df: pd.DataFrame = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
-        df["attributes"] = [orjson.loads(v) if v else {} for v in df["attributes"]]
+        df["attributes"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["attributes"]]
         df["iscrowd"] = df["iscrowd"].astype(bool)
         return df
 
@@ -279,7 +279,7 @@ class EventsView:
                 "payload",
             ],
         )
-        df["payload"] = [orjson.loads(v) if v else {} for v in df["payload"]]
+        df["payload"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["payload"]]
         return df
 
     def __len__(self) -> int:

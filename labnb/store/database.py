@@ -92,9 +92,13 @@ def ensure_current(engine: Engine, where: str, *, create: bool) -> None:
 
     ``create`` allows initialising an empty database; opening requires an existing labnb schema.
     """
-    with engine.connect() as conn:
-        rev = current_revision(conn)
-        tables = sa.inspect(conn).get_table_names()
+    try:
+        with engine.connect() as conn:
+            rev = current_revision(conn)
+            tables = sa.inspect(conn).get_table_names()
+    except sa.exc.DatabaseError as exc:
+        reason = getattr(exc, "orig", exc)
+        raise ProjectError(f"{where}: cannot be opened as a labnb project ({reason})") from exc
     head = head_revision()
     if rev == head:
         return

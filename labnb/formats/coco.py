@@ -152,7 +152,9 @@ def _read_annotation(
     if has_kps:
         plan.add_shape(image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw)
     if isinstance(seg, dict):
-        plan.add_shape(image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, **kw)
+        plan.add_shape(
+            image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, bbox=bbox, **kw
+        )
     elif isinstance(seg, list) and seg:
         if bbox is None and raw_bbox is not None:
             plan.problem(item, f"bbox must be 4 finite numbers with non-negative size, got {raw_bbox!r}")

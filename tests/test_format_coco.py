@@ -1,0 +1,225 @@
+"""COCO import and export on the real coco_tiny_ccby sample, checked with pycocotools, on both backends."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+
+import labnb as lb
+
+
+@pytest.fixture
+def coco_dir(shared_data: Path) -> Path:
+    return shared_data / "coco_tiny_ccby"
+
+
+def by_file_name(coco: COCO) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for img in coco.dataset["images"]:
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=[img["id"]]))
+        out[img["file_name"]] = sorted(anns, key=lambda a: (a["bbox"], a["area"]))
+    return out
+
+
+def test_coco_round_trip_matches_the_original(backend_url: str, coco_dir: Path, tmp_path: Path) -> None:
+    p = lb.Project.create(backend_url, labels=[], user="alice")
+    skipped = p.import_coco(coco_dir / "instances.json", images=coco_dir / "images")
+    assert skipped.empty
+    assert len(p.assets) == 41
+    assert len(p.annotations) == 421
+    out = p.export_coco(tmp_path / "export.json")
+
+    original, exported = COCO(str(coco_dir / "instances.json")), COCO(str(out))
+    assert len(exported.anns) == 421
+    assert len({a["category_id"] for a in exported.anns.values()}) == 60
+    # category ids, names and image ids are the file's own, so training code keeps working
+    assert {c["id"]: c["name"] for c in exported.dataset["categories"]} == {
+        c["id"]: c["name"] for c in original.dataset["categories"]
+    }
+    assert sorted(exported.imgs) == sorted(original.imgs)
+    assert exported.dataset["licenses"] == original.dataset["licenses"]
+    assert {i["id"]: i.get("flickr_url") for i in exported.dataset["images"]} == {
+        i["id"]: i.get("flickr_url") for i in original.dataset["images"]
+    }
+
+    orig_by, exp_by = by_file_name(original), by_file_name(exported)
+    assert orig_by.keys() == exp_by.keys()
+    crowd = 0
+    for name, anns in orig_by.items():
+        got = exp_by[name]
+        assert len(got) == len(anns), name
+        for a, b in zip(anns, got, strict=True):
+            assert original.cats[a["category_id"]]["name"] == exported.cats[b["category_id"]]["name"]
+            np.testing.assert_allclose(b["bbox"], a["bbox"], atol=1e-6)
+            assert b["iscrowd"] == a["iscrowd"]
+            if a["iscrowd"]:
+                crowd += 1
+                np.testing.assert_array_equal(original.annToMask(a), exported.annToMask(b))
+            else:
+                assert b["area"] == pytest.approx(a["area"], rel=0.005)
+                assert len(b["segmentation"]) == len(a["segmentation"])
+                for pa, pb in zip(a["segmentation"], b["segmentation"], strict=True):
+                    np.testing.assert_allclose(pb, pa, atol=1e-6)
+    assert crowd == 6
+
+
+def test_coco_export_of_edited_polygon_recomputes_box_and_area(tmp_path: Path, coco_dir: Path) -> None:
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    p.import_coco(coco_dir / "instances.json", images=coco_dir / "images", progress=False)
+    shape = next(s for s in p.get_annotations("000000208901.jpg") if isinstance(s, lb.Polygon))
+    assert shape.id is not None
+    p.update_annotation(shape.id, lb.Polygon([(10, 10), (110, 10), (110, 60), (10, 60)], label=shape.label))
+    doc = json.loads(p.export_coco(tmp_path / "e.json").read_text())
+    ann = next(a for a in doc["annotations"] if a["image_id"] == 208901)
+    assert ann["bbox"] == [10, 10, 100, 50]
+    assert ann["area"] == pytest.approx(5000)
+
+
+def test_every_shape_kind_survives_coco(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (50, 40)).save(tmp_path / "a.png")
+    p = lb.Project.create(
+        tmp_path / "p.labnb", labels=["car", {"name": "person", "keypoints": ["l", "r"], "skeleton": [[0, 1]]}]
+    )
+    p.add_images(tmp_path / "a.png")
+    m = np.zeros((40, 50), bool)
+    m[5:9, 5:20] = True
+    p.annotate(
+        "a.png",
+        [
+            lb.Box(1, 2, 3, 4, label="car", track_id=3),
+            lb.Keypoints({"l": (10, 10), "r": (20, 12, 1)}, label="person"),
+            lb.Mask(m, label="car"),
+            lb.Tag("rainy"),
+        ],
+    )
+    out = p.export_coco(tmp_path / "all.json")
+    COCO(str(out))  # loads
+    q = lb.Project.create(tmp_path / "q.labnb", labels=[])
+    q.import_coco(out, images=tmp_path)
+    shapes = q.get_annotations("a.png")
+    kinds = sorted(type(s).__name__ for s in shapes)
+    assert kinds == ["Box", "Keypoints", "Mask", "Tag"]
+    kp = next(s for s in shapes if isinstance(s, lb.Keypoints))
+    assert kp.points == {"l": (10, 10, 2), "r": (20, 12, 1)}
+    assert q.schema.get("person").skeleton == [(0, 1)]
+    mask = next(s for s in shapes if isinstance(s, lb.Mask))
+    np.testing.assert_array_equal(mask.to_array(), m)
+    assert next(s for s in shapes if isinstance(s, lb.Box)).track_id == 3
+
+
+# -- bad input: a clear error naming the item, and the project exactly as it was -----------------
+
+
+def broken_copy(coco_dir: Path, tmp_path: Path, edit: Any) -> Path:
+    doc = json.loads((coco_dir / "instances.json").read_text())
+    edit(doc)
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(doc))  # json.dumps writes NaN as the token NaN, as Python users do
+    return path
+
+
+def first_polygon(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(a for a in doc["annotations"] if not a["iscrowd"])
+
+
+BAD_INPUTS = {
+    "missing image": (lambda d: d["annotations"][0].update(image_id=999999), "999999"),
+    "unknown category": (lambda d: d["annotations"][0].update(category_id=4242), "unknown category id 4242"),
+    "NaN box": (lambda d: first_polygon(d).update(segmentation=[], bbox=[1, 2, math.nan, 4]), "finite"),
+    "negative box": (lambda d: first_polygon(d).update(segmentation=[], bbox=[1, 2, -3, 4]), "positive"),
+    "two-point polygon": (lambda d: first_polygon(d).update(segmentation=[[1, 1, 5, 5]]), "at least 3 points"),
+    "missing image file": (lambda d: d["images"][0].update(file_name="nowhere.jpg"), "nowhere.jpg"),
+}
+
+
+def state(p: lb.Project) -> tuple[int, int, list[str], int]:
+    return len(p.assets), len(p.annotations), p.schema.names, len(p.events)
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_coco_input_is_named_and_changes_nothing(
+    backend_url: str, coco_dir: Path, tmp_path: Path, case: str
+) -> None:
+    edit, expected = BAD_INPUTS[case]
+    p = lb.Project.create(backend_url, labels=["person"], user="alice")
+    before = state(p)
+    path = broken_copy(coco_dir, tmp_path, edit)
+    with pytest.raises(lb.ImportProblems) as err:
+        p.import_coco(path, images=coco_dir / "images", progress=False)
+    assert expected in str(err.value)
+    assert "nothing was imported" in str(err.value)
+    p._schema = None
+    assert state(p) == before
+    skipped = p.import_coco(path, images=coco_dir / "images", on_error="skip", progress=False)
+    assert len(skipped) >= 1
+    assert skipped.problem.str.contains(expected, regex=False).any()
+    assert len(p.assets) + len(p.annotations) > 0
+
+
+def test_malformed_json_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "instances.json"
+    bad.write_text('{"images": [}')
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    with pytest.raises(lb.ImportProblems, match=r"instances.json.*malformed JSON.*line 1"):
+        p.import_coco(bad)
+    bad.write_text('{"images": {}, "annotations": [], "categories": []}')
+    with pytest.raises(lb.ImportProblems, match="'images' must be a list"):
+        p.import_coco(bad)
+
+
+def test_truncated_and_non_image_files_are_named(coco_dir: Path, tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    shutil.copytree(coco_dir / "images", images)
+    victim = images / "000000184324.jpg"
+    victim.write_bytes(victim.read_bytes()[:5000])
+    (images / "000000357888.jpg").write_text("hello")
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    with pytest.raises(lb.ImportProblems) as err:
+        p.import_coco(coco_dir / "instances.json", images=images, progress=False)
+    text = str(err.value)
+    assert "000000184324.jpg: truncated JPEG" in text
+    assert "000000357888.jpg: not an image file" in text
+    assert len(p.assets) == 0
+    skipped = p.import_coco(coco_dir / "instances.json", images=images, on_error="skip", progress=False)
+    assert len(p.assets) == 39
+    # the two images and every annotation on them are reported, the rest imported
+    assert skipped.item.str.startswith("image '").sum() == 2
+    assert len(p.annotations) + (len(skipped) - 2) == 421
+
+
+def test_image_size_disagreeing_with_the_file_is_reported(coco_dir: Path, tmp_path: Path) -> None:
+    path = broken_copy(coco_dir, tmp_path, lambda d: d["images"][0].update(width=10))
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    with pytest.raises(lb.ImportProblems, match="says 10x425 but the file is 640x425"):
+        p.import_coco(path, images=coco_dir / "images", progress=False)
+
+
+def test_reimport_attaches_to_existing_images(coco_dir: Path, tmp_path: Path) -> None:
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    p.add_images(coco_dir / "images", progress=False)
+    p.import_coco(coco_dir / "instances.json", images=coco_dir / "images", source="ground_truth", progress=False)
+    assert len(p.assets) == 41
+    assert set(p.annotations.df.source) == {"ground_truth"}
+
+
+def test_crowd_rle_decodes_like_pycocotools(coco_dir: Path, tmp_path: Path) -> None:
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    p.import_coco(coco_dir / "instances.json", progress=False)  # sizes from the file, no image check
+    coco = COCO(str(coco_dir / "instances.json"))
+    crowd = [a for a in coco.dataset["annotations"] if a["iscrowd"]]
+    for a in crowd:
+        name = coco.imgs[a["image_id"]]["file_name"]
+        masks = [s for s in p.get_annotations(name) if isinstance(s, lb.Mask)]
+        want = coco.annToMask(a)
+        assert any(np.array_equal(m.to_array(), want) for m in masks)
+        assert any(m.area == mask_utils.area(coco.annToRLE(a)) for m in masks)

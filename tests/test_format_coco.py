@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
@@ -84,8 +85,6 @@ def test_coco_export_of_edited_polygon_recomputes_box_and_area(tmp_path: Path, c
 
 
 def test_every_shape_kind_survives_coco(tmp_path: Path) -> None:
-    from PIL import Image
-
     Image.new("RGB", (50, 40)).save(tmp_path / "a.png")
     p = lb.Project.create(
         tmp_path / "p.labnb", labels=["car", {"name": "person", "keypoints": ["l", "r"], "skeleton": [[0, 1]]}]

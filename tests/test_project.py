@@ -5,6 +5,7 @@ Every test runs against a real SQLite file and a real PostgreSQL database (``bac
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +80,6 @@ def test_user_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert p.user == "hubuser"
     assert lb.Project.open(tmp_path / "p.labnb", user="explicit").user == "explicit"
     monkeypatch.delenv("JUPYTERHUB_USER")
-    import getpass
-
     assert lb.Project.open(tmp_path / "p.labnb").user == getpass.getuser()
 
 

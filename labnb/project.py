@@ -575,8 +575,8 @@ class Project:
 
         return cvat.export_cvat(self, path, source=source)
 
-    def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[pd.DataFrame, Sequence[Any]]:
-        """(assets DataFrame, annotation rows) for exporters, in id order, deleted rows left out."""
+    def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[Sequence[Any], Sequence[Any]]:
+        """(asset rows, annotation rows) for exporters, in id order, deleted rows left out."""
         srcs = list(sources or ("human", "ground_truth"))
         a = annotation_rows
         with self._engine.connect() as conn:
@@ -601,8 +601,7 @@ class Project:
                 .order_by(a.c.asset_id, a.c.id)
             ).all()
             arows = conn.execute(sa.select(assets).where(assets.c.project_id == self.id).order_by(assets.c.id)).all()
-        adf: pd.DataFrame = pd.DataFrame(arows, columns=list(assets.c.keys()))
-        return adf, rows
+        return arows, rows
 
 
 class _RevisionRow:

@@ -8,82 +8,15 @@
 # (LABNB_REINSTALL=1 forces it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export DEBIAN_FRONTEND=noninteractive
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo env DEBIAN_FRONTEND=noninteractive "$@"
-    else
-        echo "scripts/test.sh: needs root or sudo to run: $*" >&2
-        exit 1
-    fi
-}
-
-# Debian's own python3 refuses `pip install` outside a virtualenv (PEP 668); with it we use ./.venv.
-system_python_is_managed() {
-    python3 - <<'PY'
-import pathlib, sys, sysconfig
-managed = (pathlib.Path(sysconfig.get_path("stdlib")) / "EXTERNALLY-MANAGED").exists()
-sys.exit(0 if managed and sys.prefix == sys.base_prefix else 1)
-PY
-}
-
-# --- system packages, installed only when missing ----------------------------------------------------
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
 apt_missing=()
 # PostgreSQL: tests/conftest.py starts a throwaway cluster from /usr/lib/postgresql/*/bin.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
 # Chromium: the widget tests drive the system browser (never `playwright install`: it fails offline).
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 # Add further system packages here, each guarded by a cheap "is it already there" check.
-
-use_venv=0
-if ! command -v python3 >/dev/null 2>&1; then
-    apt_missing+=(python3 python3-venv)
-    use_venv=1
-elif system_python_is_managed; then
-    use_venv=1
-    if [ ! -x .venv/bin/python3 ] && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-        apt_missing+=(python3-venv)
-    fi
-fi
-
-if [ "${#apt_missing[@]}" -gt 0 ]; then
-    echo "scripts/test.sh: installing ${apt_missing[*]}"
-    as_root apt-get update
-    as_root apt-get install -y "${apt_missing[@]}"
-fi
-
-if [ "$use_venv" -eq 1 ]; then
-    [ -x .venv/bin/python3 ] || python3 -m venv .venv
-    # shellcheck disable=SC1091
-    source .venv/bin/activate
-fi
-
-# --- Python packages -----------------------------------------------------------------------------------
-stamp="$(git rev-parse --git-path labnb-test-install.stamp 2>/dev/null || true)"
-want="$({ python3 -c 'import sys; print(sys.executable, sys.version)'; cat pyproject.toml; } | sha256sum)"
-installed_here() {
-    # An editable install of labnb that points at this checkout.
-    python3 - <<'PY'
-import json, pathlib, sys
-from importlib import metadata
-try:
-    text = metadata.distribution("labnb").read_text("direct_url.json") or "{}"
-except metadata.PackageNotFoundError:
-    sys.exit(1)
-url = json.loads(text).get("url", "")
-sys.exit(0 if url == pathlib.Path.cwd().resolve().as_uri() else 1)
-PY
-}
-if [ "${LABNB_REINSTALL:-0}" != 1 ] && [ -n "$stamp" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] \
-    && installed_here; then
-    echo "scripts/test.sh: labnb[test] already installed (LABNB_REINSTALL=1 to force)"
-else
-    python3 -m pip install -e ".[test]"
-    if [ -n "$stamp" ]; then printf '%s\n' "$want" >"$stamp"; fi
-fi
+labnb_setup test "${apt_missing[@]}"
 
 # --- checks ----------------------------------------------------------------------------------------------
 python3 -m ruff check labnb tests benchmarks

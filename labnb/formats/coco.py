@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from labnb.errors import ImportProblems
-from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
+from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, Row, ingest
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
 from labnb.schema import LabelClass
 
@@ -55,15 +56,17 @@ def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
 
 
 def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
-    if not isinstance(value, Sequence) or len(value) != 4:
+    """``(x, y, w, h)`` when ``value`` is 4 finite numbers with non-negative size, else ``None``."""
+    if not isinstance(value, (list, tuple)) or len(value) != 4:
         return None
     try:
-        out = tuple(float(v) for v in value)
+        x, y, w, h = float(value[0]), float(value[1]), float(value[2]), float(value[3])
     except (TypeError, ValueError):
         return None
-    if not all(math.isfinite(v) for v in out) or out[2] < 0 or out[3] < 0:
+    # a NaN or infinity anywhere makes the sum non-finite: one test instead of four
+    if w < 0 or h < 0 or not math.isfinite(x + y + w + h):
         return None
-    return out  # type: ignore[return-value]
+    return x, y, w, h
 
 
 def read_coco(path: str | Path, *, images: str | Path | None, source: str, schema_names: Sequence[str]) -> ImportPlan:
@@ -135,6 +138,25 @@ def read_coco(path: str | Path, *, images: str | Path | None, source: str, schem
     return plan
 
 
+_NUMBERS_ONLY = re.compile(r"^\[\[[0-9eE+\-.,\[\]]*\]\]$")
+
+
+def _polygon_json(seg: Any) -> str | None:
+    """The stored JSON of a COCO polygon list when it is plainly valid, else ``None`` (slow path).
+
+    Valid: a list of parts, each a list of at least 3 (x, y) pairs. Checking the JSON text for
+    anything but digits and list punctuation rejects strings, nulls, booleans and non-finite values
+    (which serialise as null) at C speed, instead of testing millions of coordinates in Python.
+    """
+    if not isinstance(seg, list) or not seg:
+        return None
+    for part in seg:
+        if type(part) is not list or len(part) < 6 or len(part) % 2:
+            return None
+    text = orjson.dumps(seg).decode()
+    return text if _NUMBERS_ONLY.match(text) else None
+
+
 def _read_annotation(
     plan: ImportPlan, ann: dict[str, Any], item: str, label: str, kp_names: list[str], source: str
 ) -> None:
@@ -149,6 +171,34 @@ def _read_annotation(
         common["attributes"] = ann["attributes"]
     kw: dict[str, Any] = {"source": source}
     has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
+    if not has_kps and bbox is not None and len(common) == 3 and common["track_id"] is None and common["score"] is None:
+        # Fast path for the bulk of real files: plain boxes and polygons, stored without building shapes.
+        if not seg and bbox[2] > 0 and bbox[3] > 0:
+            x, y, w, h = bbox
+            plan.rows.append(
+                Row(
+                    image,
+                    item,
+                    label,
+                    "box",
+                    None,
+                    x,
+                    y,
+                    w,
+                    h,
+                    w * h if area is None else area,
+                    False,
+                    None,
+                    None,
+                    None,
+                    source,
+                )
+            )
+            return
+        text = _polygon_json(seg) if area is not None else None
+        if text is not None:
+            plan.rows.append(Row(image, item, label, "polygon", text, *bbox, area, False, None, None, None, source))
+            return
     if has_kps:
         plan.add_shape(image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw)
     if isinstance(seg, dict):
@@ -232,17 +282,13 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
         categories.append(entry)
     by_class_id = {c.id: c for c in schema.classes}
 
-    assets_df, rows = project._export_rows(sources)
-    metas = [orjson.loads(m) if m else {} for m in assets_df["meta"]]
-    image_ids = _stable_ids(
-        list(assets_df["id"]), {aid: m.get("coco_id") for aid, m in zip(assets_df["id"], metas, strict=True)}
-    )
+    asset_rows, rows = project._export_rows(sources)
+    metas = {a.id: orjson.loads(a.meta) if a.meta else {} for a in asset_rows}
+    image_ids = _stable_ids([a.id for a in asset_rows], {aid: m.get("coco_id") for aid, m in metas.items()})
     images = []
-    for aid, fname, w, h, meta in zip(
-        assets_df["id"], assets_df["file_name"], assets_df["width"], assets_df["height"], metas, strict=True
-    ):
-        entry = {"id": image_ids[aid], "file_name": fname, "width": int(w), "height": int(h)}
-        entry.update({k: meta[k] for k in IMAGE_META_KEYS if k in meta})
+    for a in asset_rows:
+        entry = {"id": image_ids[a.id], "file_name": a.file_name, "width": int(a.width), "height": int(a.height)}
+        entry.update({k: metas[a.id][k] for k in IMAGE_META_KEYS if k in metas[a.id]})
         images.append(entry)
     tags: dict[int, list[Any]] = {}
     annotations: list[dict[str, Any]] = []
@@ -275,7 +321,7 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
         if r.score is not None:
             ann["score"] = r.score
         annotations.append(ann)
-    by_asset = dict(zip(assets_df["id"], images, strict=True))
+    by_asset = {a.id: image for a, image in zip(asset_rows, images, strict=True)}
     for aid, values in tags.items():
         by_asset[aid]["tags"] = values
     doc: dict[str, Any] = {

@@ -52,12 +52,12 @@ def export_images(project: Project, source: str | Sequence[str] | None = None) -
     sources = [source] if isinstance(source, str) else source
     schema = project.schema
     classes = {c.id: c for c in schema.classes if c.id is not None}
-    assets_df, rows = project._export_rows(sources)
+    asset_rows, rows = project._export_rows(sources)
     images = {
         int(r.id): ExportImage(
             int(r.id), str(r.file_name), int(r.width), int(r.height), str(r.uri), orjson.loads(r.meta) if r.meta else {}
         )
-        for r in assets_df.itertuples(index=False)
+        for r in asset_rows
     }
     for r in rows:
         images[r.asset_id].objects.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,16 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
         cur.executemany(f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})', rows)  # noqa: S608
     finally:
         cur.close()
+
+
+def dbapi_datetime(conn: Connection, value: datetime) -> Any:
+    """``value`` as the DBAPI driver must receive it for a ``DateTime`` column.
+
+    :func:`bulk_insert` bypasses SQLAlchemy's type processing; SQLite stores datetimes as the text
+    SQLAlchemy itself writes, so rows written either way read back the same.
+    """
+    process = sa.DateTime(timezone=True).dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process is not None else value
 
 
 def reserve_ids(conn: Connection, table: sa.Table, count: int) -> int:

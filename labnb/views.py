@@ -57,6 +57,13 @@ ANNOTATION_COLUMNS = [
 ]
 
 
+def _utc(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Make time columns UTC-aware: SQLite hands back naive UTC, PostgreSQL aware, so frames agree."""
+    for c in columns:
+        df[c] = pd.to_datetime(df[c], utc=True)
+    return df
+
+
 class AssetsView:
     """``p.assets``: the images. ``len(p.assets)``, iteration, ``p.assets[asset_id]``, ``.df``."""
 
@@ -116,8 +123,7 @@ class AssetsView:
                 .where(assets.c.project_id == self._p.id)
                 .order_by(assets.c.id)
             ).all()
-        frame: pd.DataFrame = pd.DataFrame(rows, columns=ASSET_COLUMNS)
-        return frame
+        return _utc(pd.DataFrame(rows, columns=ASSET_COLUMNS), "added_at")
 
     def __repr__(self) -> str:
         return f"<{len(self)} assets of '{self._p.name}'>"
@@ -174,7 +180,7 @@ class AnnotationsView:
         df: pd.DataFrame = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
         df["attributes"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["attributes"]]
         df["iscrowd"] = df["iscrowd"].astype(bool)
-        return df
+        return _utc(df, "created_at", "updated_at")
 
     def __len__(self) -> int:
         a = annotation_rows
@@ -280,7 +286,7 @@ class EventsView:
             ],
         )
         df["payload"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["payload"]]
-        return df
+        return _utc(df, "time")
 
     def __len__(self) -> int:
         with self._p._engine.connect() as conn:

@@ -193,6 +193,8 @@ def test_annotate_every_kind_and_read_back(project: lb.Project, tmp_path: Path) 
     assert create.user == "alice"
     assert create.duration == 3.5
     assert create.payload["annotation_ids"] == ids
+    assert str(ev.time.dt.tz) == "UTC"  # aware times on SQLite and PostgreSQL alike
+    assert str(project.annotations.df.created_at.dt.tz) == "UTC"
 
 
 @pytest.mark.parametrize(

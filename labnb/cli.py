@@ -33,7 +33,7 @@ def notebook_dir(work: Path) -> Path:
     return work
 
 
-def lab_command(root: Path, port: int | None, browser: bool) -> list[str]:
+def lab_command(root: Path, port: int | None, browser: bool, extra: Sequence[str] = ()) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -48,7 +48,7 @@ def lab_command(root: Path, port: int | None, browser: bool) -> list[str]:
         cmd.append(f"--ServerApp.port={port}")
     if not browser:
         cmd.append("--no-browser")
-    return cmd
+    return [*cmd, *extra]
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -58,7 +58,7 @@ def demo(args: argparse.Namespace) -> int:
         print('labnb demo needs JupyterLab: pip install "labnb[lab]"', file=sys.stderr)
         return 1
     root = notebook_dir(Path(args.dir))
-    cmd = lab_command(root, args.port, not args.no_browser)
+    cmd = lab_command(root, args.port, not args.no_browser, args.jupyter_args)
     print(f"labnb demo: opening {root / QUICKSTART} in JupyterLab (Ctrl+C to stop)")
     if args.dry_run:
         print(" ".join(cmd))
@@ -75,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_demo.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     p_demo.add_argument("--dry-run", action="store_true", help="print the JupyterLab command and exit")
     p_demo.set_defaults(func=demo)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "demo":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.jupyter_args = extra  # anything else goes to JupyterLab, e.g. --ServerApp.ip=0.0.0.0
     return int(args.func(args))
 
 

@@ -7,6 +7,7 @@ and the notebook builds its project from the sample images bundled in the packag
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -52,9 +53,7 @@ def lab_command(root: Path, port: int | None, browser: bool, extra: Sequence[str
 
 
 def demo(args: argparse.Namespace) -> int:
-    try:
-        import jupyterlab  # noqa: F401, PLC0415 (only the demo needs JupyterLab)
-    except ImportError:
+    if importlib.util.find_spec("jupyterlab") is None:
         print('labnb demo needs JupyterLab: pip install "labnb[lab]"', file=sys.stderr)
         return 1
     root = notebook_dir(Path(args.dir))

@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from labnb import assets as _assets
 from labnb.assets import Asset
 from labnb.errors import AssetError, GeometryError, LabnbError, ProjectError, SchemaError
-from labnb.formats import coco
-from labnb.formats.ingest import OnError
+from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
 from labnb.people import Members, current_user, now, record_event
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
@@ -48,7 +47,7 @@ from labnb.store.tables import (
 from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
 
 
-class Project:
+class Project(FormatMethods):
     """A labelling project stored in a SQLite file or a PostgreSQL database.
 
     Use :meth:`create` or :meth:`open`; the constructor is internal.
@@ -475,105 +474,6 @@ class Project:
             out, columns=["revision", "replaced_by", "user", "time", "deleted", "geometry"]
         )
         return frame
-
-    # -- formats ---------------------------------------------------------------------------------
-    def import_coco(
-        self,
-        path: str | Path,
-        *,
-        images: str | Path | None = None,
-        on_error: OnError = "raise",
-        source: str = "human",
-        progress: bool = True,
-    ) -> pd.DataFrame:
-        """Import a COCO JSON file (boxes, polygons, RLE, keypoints, iscrowd).
-
-        ``images`` is the folder holding the image files; each is checked. Without it, sizes are taken
-        from the file. Returns the skipped items (empty unless ``on_error="skip"``).
-        """
-        return coco.import_coco(self, path, images=images, on_error=on_error, source=source, progress=progress)
-
-    def export_coco(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write the project's annotations as COCO JSON; returns the path."""
-        return coco.export_coco(self, path, source=source)
-
-    def import_yolo(
-        self, path: str | Path, *, on_error: OnError = "raise", source: str = "human", progress: bool = True
-    ) -> pd.DataFrame:
-        """Import a YOLO dataset folder (``data.yaml``, ``images/``, ``labels/``): detect, segment or pose."""
-        from labnb.formats import yolo  # noqa: PLC0415 (each format loads on first use)
-
-        return yolo.import_yolo(self, path, on_error=on_error, source=source, progress=progress)
-
-    def export_yolo(
-        self, path: str | Path, *, task: str | None = None, source: str | Sequence[str] | None = None
-    ) -> Path:
-        """Write a YOLO dataset folder with ``data.yaml``; ``task`` is detect, segment or pose."""
-        from labnb.formats import yolo  # noqa: PLC0415
-
-        return yolo.export_yolo(self, path, task=task, source=source)
-
-    def import_voc(
-        self,
-        path: str | Path,
-        *,
-        images: str | Path | None = None,
-        on_error: OnError = "raise",
-        source: str = "human",
-        progress: bool = True,
-    ) -> pd.DataFrame:
-        """Import Pascal VOC XML files (a file or a folder of them)."""
-        from labnb.formats import voc  # noqa: PLC0415
-
-        return voc.import_voc(self, path, images=images, on_error=on_error, source=source, progress=progress)
-
-    def export_voc(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write one Pascal VOC XML file per image into the folder ``path``."""
-        from labnb.formats import voc  # noqa: PLC0415
-
-        return voc.export_voc(self, path, source=source)
-
-    def import_label_studio(
-        self,
-        path: str | Path,
-        *,
-        images: str | Path | None = None,
-        on_error: OnError = "raise",
-        source: str = "human",
-        progress: bool = True,
-    ) -> pd.DataFrame:
-        """Import a Label Studio JSON export (rectangle, polygon, keypoint, brush, choices)."""
-        from labnb.formats import label_studio  # noqa: PLC0415
-
-        return label_studio.import_label_studio(
-            self, path, images=images, on_error=on_error, source=source, progress=progress
-        )
-
-    def export_label_studio(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write Label Studio JSON tasks with their annotations."""
-        from labnb.formats import label_studio  # noqa: PLC0415
-
-        return label_studio.export_label_studio(self, path, source=source)
-
-    def import_cvat(
-        self,
-        path: str | Path,
-        *,
-        images: str | Path | None = None,
-        on_error: OnError = "raise",
-        source: str = "human",
-        progress: bool = True,
-    ) -> pd.DataFrame:
-        """Import a "CVAT for images 1.1" XML file."""
-        from labnb.formats import cvat  # noqa: PLC0415
-
-        return cvat.import_cvat(self, path, images=images, on_error=on_error, source=source, progress=progress)
-
-    def export_cvat(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write a "CVAT for images 1.1" XML file."""
-        from labnb.formats import cvat  # noqa: PLC0415
-
-        return cvat.export_cvat(self, path, source=source)
 
     def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[Sequence[Any], Sequence[Any]]:
         """(asset rows, annotation rows) for exporters, in id order, deleted rows left out."""

@@ -55,13 +55,15 @@ def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
     return value
 
 
+_NUMBER = frozenset((int, float))
+
+
 def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
     """``(x, y, w, h)`` when ``value`` is 4 finite numbers with non-negative size, else ``None``."""
-    if not isinstance(value, (list, tuple)) or len(value) != 4:
+    if type(value) is not list or len(value) != 4:
         return None
-    try:
-        x, y, w, h = float(value[0]), float(value[1]), float(value[2]), float(value[3])
-    except (TypeError, ValueError):
+    x, y, w, h = value
+    if type(x) not in _NUMBER or type(y) not in _NUMBER or type(w) not in _NUMBER or type(h) not in _NUMBER:
         return None
     # a NaN or infinity anywhere makes the sum non-finite: one test instead of four
     if w < 0 or h < 0 or not math.isfinite(x + y + w + h):
@@ -126,7 +128,8 @@ def read_coco(path: str | Path, *, images: str | Path | None, source: str, schem
         if not isinstance(ann, dict):
             plan.problem(f"annotation #{i}", "is not an object")
             continue
-        item = f"annotation {ann.get('id', '#' + str(i))}"
+        aid = ann.get("id")
+        item = f"annotation {aid}" if aid is not None else f"annotation #{i}"
         cid = ann.get("category_id")
         if cid not in names:
             plan.problem(item, f"unknown category id {cid!r} (not in 'categories')")
@@ -196,7 +199,7 @@ def _read_annotation(
             )
             return
         text = _polygon_json(seg) if area is not None else None
-        if text is not None:
+        if text is not None and area is not None:
             plan.rows.append(Row(image, item, label, "polygon", text, *bbox, area, False, None, None, None, source))
             return
     if has_kps:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import orjson
 
+from labnb.errors import LabnbError
 from labnb.geometry import BBox, Shape
 from labnb.schema import Schema
 from labnb.store.rows import row_to_shape
@@ -64,3 +65,29 @@ def export_images(project: Project, source: str | Sequence[str] | None = None) -
             ExportObject(row_to_shape(r, classes), (r.x, r.y, r.w, r.h), float(r.area), bool(r.iscrowd))
         )
     return schema, list(images.values())
+
+
+def output_folder(path: Path) -> None:
+    """Create ``path``, refusing one that holds files: stale labels from an earlier export would be read back."""
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise LabnbError(f"{path}: exists and is not an empty folder; export into a new or empty folder")
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def unique_name(img: ExportImage, group: str, used: set[str]) -> PurePosixPath:
+    """A safe relative path for the image's file, unique by stem within ``group`` (x.jpg and x.png share x.txt)."""
+    parts = [p for p in PurePosixPath(img.file_name.replace("\\", "/")).parts if p not in ("/", ".", "..")]
+    rel = PurePosixPath(*parts) if parts else PurePosixPath(f"image_{img.asset_id}")
+    if f"{group}/{rel.with_suffix('')}".lower() in used:
+        rel = rel.with_name(f"{rel.stem}_{img.asset_id}{rel.suffix}")
+    used.add(f"{group}/{rel.with_suffix('')}".lower())
+    return rel
+
+
+def distinct_objects(img: ExportImage, *, keep_keypoints: bool) -> list[ExportObject]:
+    """Drop one of each keypoints/outline pair with the same label and stored box (one COCO object)."""
+    kps = {(o.shape.label, o.bbox) for o in img.objects if o.shape.kind == "keypoints"}
+    others = {(o.shape.label, o.bbox) for o in img.objects if o.shape.kind != "keypoints"}
+    twins = kps & others
+    drop_kind = ("keypoints",) if not keep_keypoints else ("box", "polygon", "mask")
+    return [o for o in img.objects if not (o.shape.kind in drop_kind and (o.shape.label, o.bbox) in twins)]

@@ -59,9 +59,9 @@ class FormatMethods:
         self, path: str | Path, *, task: str | None = None, source: str | Sequence[str] | None = None
     ) -> Path:
         """Write a YOLO dataset folder with ``data.yaml``; ``task`` is detect, segment or pose."""
-        from labnb.formats import yolo  # noqa: PLC0415
+        from labnb.formats import yolo_export  # noqa: PLC0415
 
-        return yolo.export_yolo(self._project(), path, task=task, source=source)
+        return yolo_export.export_yolo(self._project(), path, task=task, source=source)
 
     def import_voc(
         self,

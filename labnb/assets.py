@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ class Asset:
     @property
     def path(self) -> Path | None:
         """Local file path, or ``None`` for images stored in the database."""
-        return Path(self.uri[len("file://") :]) if self.uri.startswith("file://") else None
+        return Path(unquote(urlparse(self.uri).path)) if self.uri.startswith("file://") else None
 
     def read_bytes(self) -> bytes:
         """The encoded image bytes (what the annotator sends to the browser)."""

@@ -176,9 +176,9 @@ class Keypoints(_Common):
             if len(vals) not in (2, 3):
                 raise GeometryError(f"{self._name()}: point '{name}' must be (x, y) or (x, y, v)")
             x, y = _finite(vals[:2], f"{self._name()} point '{name}'")
+            if len(vals) == 3 and vals[2] not in VISIBILITY:
+                raise GeometryError(f"{self._name()}: point '{name}' visibility must be 0, 1 or 2, got {vals[2]!r}")
             v = int(vals[2]) if len(vals) == 3 else 2
-            if v not in VISIBILITY:
-                raise GeometryError(f"{self._name()}: point '{name}' visibility must be 0, 1 or 2, got {v}")
             clean[str(name)] = (x, y, v)
         self.points = clean
         self._check_common()

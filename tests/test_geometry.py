@@ -50,6 +50,8 @@ def test_keypoints_visibility_and_flat_round_trip() -> None:
     assert back.points == {"head": (5, 5, 2), "tail": (9, 1, 1)}
     with pytest.raises(lb.GeometryError, match="visibility"):
         lb.Keypoints({"head": (1, 1, 7)})
+    with pytest.raises(lb.GeometryError, match="visibility"):
+        lb.Keypoints({"head": (1, 1, 1.5)})  # not silently truncated to 1
     with pytest.raises(lb.GeometryError, match="not in the class"):
         kp.to_flat(["head"])
 

@@ -127,6 +127,20 @@ def test_add_images_from_paths_arrays_and_pil_with_duplicates(project: lb.Projec
     np.testing.assert_array_equal(stored.array(), arr)  # pixels of an array survive the database
     assert stored.path is None
     assert project.asset("a.png").path == a.resolve()
+    # arrays added by separate calls get distinct names (formats match images by file name)
+    project.add_images(np.full((5, 5), 7, np.uint8))
+    names = project.assets.df.file_name.tolist()
+    assert len(set(names)) == len(names) == 5
+
+
+def test_paths_with_spaces_and_unicode(project: lb.Project, tmp_path: Path) -> None:
+    folder = tmp_path / "my pics"
+    folder.mkdir()
+    path = make_png(folder / "ente grün.png")
+    project.add_images(path)
+    asset = project.asset("ente grün.png")
+    assert asset.path == path.resolve()
+    assert asset.image().size == (64, 48)
 
 
 def test_exif_orientation_is_respected(project: lb.Project, tmp_path: Path) -> None:

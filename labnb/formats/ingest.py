@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError
 from labnb.geometry import BBox, Mask, Shape, Tag
-from labnb.imaging import probe_file
+from labnb.imaging import ImageInfo, probe_file
 from labnb.people import now, record_event
 from labnb.schema import LabelClass, Schema
 from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids, transaction
@@ -64,6 +64,8 @@ class ImageEntry:
     meta: dict[str, Any] = field(default_factory=dict)
     sequence: str | None = None
     frame_index: int | None = None
+    #: What the reader learnt probing ``path`` already (YOLO needs sizes early); saves a second read.
+    info: ImageInfo | None = None
 
 
 @dataclass(slots=True)
@@ -260,7 +262,7 @@ def _check_images(plan: ImportPlan, progress: bool) -> dict[Hashable, tuple[int,
     with_files = sum(1 for i in plan.images if i.path is not None)
     bar = tqdm(total=with_files, desc="checking images", disable=not progress or with_files < 50)
     for img in plan.images:
-        item = f"image '{img.file_name}'"
+        item = f"image '{img.file_name}'" if img.key == img.file_name else f"image '{img.file_name}' ({img.key})"
         if img.key in sizes or img.key in plan.bad_images:
             plan.problem(item, f"image id {img.key!r} is listed twice")
             continue
@@ -272,7 +274,7 @@ def _check_images(plan: ImportPlan, progress: bool) -> dict[Hashable, tuple[int,
         if img.path is not None:
             bar.update()
             try:
-                info = probe_file(img.path)
+                info = img.info or probe_file(img.path)
             except AssetError as exc:
                 plan.problem(item, str(exc))
                 plan.bad_images.add(img.key)

@@ -30,14 +30,13 @@ def test_older_project_is_upgraded_on_open(backend_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO projects (id, name, created_at, created_by, settings) "
-                "VALUES (1, 'old', :t, 'alice', '{}')"
+                "INSERT INTO projects (id, name, created_at, created_by, settings) VALUES (1, 'old', :t, 'alice', '{}')"
             ),
             {"t": now},
         )
         conn.execute(
             sa.text(
-                "INSERT INTO members (project_id, \"user\", role, added_at, added_by) "
+                'INSERT INTO members (project_id, "user", role, added_at, added_by) '
                 "VALUES (1, 'alice', 'owner', :t, 'alice')"
             ),
             {"t": now},

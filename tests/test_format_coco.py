@@ -222,3 +222,21 @@ def test_crowd_rle_decodes_like_pycocotools(coco_dir: Path, tmp_path: Path) -> N
         want = coco.annToMask(a)
         assert any(np.array_equal(m.to_array(), want) for m in masks)
         assert any(m.area == mask_utils.area(coco.annToRLE(a)) for m in masks)
+
+
+def test_bad_category_is_a_named_problem_and_skip_still_works(coco_dir: Path, tmp_path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["categories"][0]["name"] = "bad\x01name"  # 'person', used by many annotations
+        doc["annotations"][0]["attributes"] = {"occluded": True}  # not in the schema: dropped with a warning
+
+    path = broken_copy(coco_dir, tmp_path, edit)
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    with pytest.raises(lb.ImportProblems, match=r"category 1 \('bad\\x01name'\).*control characters"):
+        p.import_coco(path, images=coco_dir / "images", progress=False)
+    assert len(p.assets) == 0
+    with pytest.warns(UserWarning, match=r"attributes not in the project schema were ignored: \['occluded'\]"):
+        skipped = p.import_coco(path, images=coco_dir / "images", on_error="skip", progress=False)
+    persons = skipped.problem.str.contains("its category 1").sum()
+    assert persons > 0
+    assert len(p.annotations) == 421 - persons
+    assert "bad\x01name" not in p.schema.names

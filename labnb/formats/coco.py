@@ -9,10 +9,8 @@ Labnb extras that COCO readers ignore: image ``tags``, annotation ``attributes``
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from labnb.errors import ImportProblems
+from labnb.formats.common import LabelRegistry, load_json, stable_ids
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, Row, ingest
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
-from labnb.schema import LabelClass
+from labnb.schema import Schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,22 +29,6 @@ if TYPE_CHECKING:
     from labnb.project import Project
 
 IMAGE_META_KEYS = ("license", "flickr_url", "coco_url", "date_captured")
-
-
-def load_json(path: Path) -> Any:
-    """Parse JSON fast; fall back to the standard parser for NaN/Infinity and for its error message."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportProblems(str(path), [(str(path), f"cannot read the file ({exc.strerror})")]) from exc
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ImportProblems(path.name, [(str(path), f"malformed JSON: {exc}")]) from exc
 
 
 def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
@@ -71,7 +54,9 @@ def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
     return x, y, w, h
 
 
-def read_coco(path: str | Path, *, images: str | Path | None, source: str, schema_names: Sequence[str]) -> ImportPlan:
+def read_coco(
+    path: str | Path, *, images: str | Path | None, source: str, schema: Schema
+) -> tuple[ImportPlan, LabelRegistry]:
     """Parse a COCO file into an :class:`ImportPlan` (nothing is written here)."""
     path = Path(path)
     doc = load_json(path)
@@ -80,7 +65,9 @@ def read_coco(path: str | Path, *, images: str | Path | None, source: str, schem
         raise ImportProblems(path.name, [(path.name, f"the top level must be an object, got {type(doc).__name__}")])
     imgs, anns, cats = (_need_list(doc, k, path.name) for k in ("images", "annotations", "categories"))
 
+    registry = LabelRegistry(schema, plan)
     categories: dict[Any, dict[str, Any]] = {}
+    unusable: set[Any] = set()
     for i, cat in enumerate(cats):
         if not isinstance(cat, dict) or "id" not in cat or not isinstance(cat.get("name"), str):
             plan.problem(f"category #{i}", "needs an 'id' and a string 'name'")
@@ -89,10 +76,16 @@ def read_coco(path: str | Path, *, images: str | Path | None, source: str, schem
             plan.problem(f"category {cat['id']}", "category id listed twice")
             continue
         categories[cat["id"]] = cat
-        if cat["name"] not in schema_names:
+        item = f"category {cat['id']} ({cat['name']!r})"
+        try:
             kps = list(cat.get("keypoints") or [])
             skel = [(a - 1, b - 1) for a, b in cat.get("skeleton") or []]  # COCO skeletons are 1-based
-            plan.new_labels.append(LabelClass(cat["name"], keypoints=kps, skeleton=skel))
+        except (TypeError, ValueError):
+            plan.problem(item, "keypoints must be a list of names and skeleton a list of [a, b] pairs")
+            unusable.add(cat["id"])
+            continue
+        if registry.ensure(cat["name"], item, kps, skel) is None:
+            unusable.add(cat["id"])
     names = {cid: c["name"] for cid, c in categories.items()}
     plan.format_settings["coco"] = _carried_settings(doc)
     keypoint_names = {cid: list(c.get("keypoints") or []) for cid, c in categories.items()}
@@ -134,11 +127,14 @@ def read_coco(path: str | Path, *, images: str | Path | None, source: str, schem
         if cid not in names:
             plan.problem(item, f"unknown category id {cid!r} (not in 'categories')")
             continue
+        if cid in unusable:
+            plan.problem(item, f"its category {cid!r} cannot be used (see that category's problem)")
+            continue
         if "image_id" not in ann:
             plan.problem(item, "has no image_id")
             continue
-        _read_annotation(plan, ann, item, names[cid], keypoint_names[cid], source)
-    return plan
+        _read_annotation(plan, registry, ann, item, names[cid], keypoint_names[cid], source)
+    return plan, registry
 
 
 _NUMBERS_ONLY = re.compile(r"^\[\[[0-9eE+\-.,\[\]]*\]\]$")
@@ -161,7 +157,13 @@ def _polygon_json(seg: Any) -> str | None:
 
 
 def _read_annotation(
-    plan: ImportPlan, ann: dict[str, Any], item: str, label: str, kp_names: list[str], source: str
+    plan: ImportPlan,
+    registry: LabelRegistry,
+    ann: dict[str, Any],
+    item: str,
+    label: str,
+    kp_names: list[str],
+    source: str,
 ) -> None:
     image = ann["image_id"]
     raw_bbox = ann.get("bbox")
@@ -171,7 +173,9 @@ def _read_annotation(
     seg = ann.get("segmentation")
     common: dict[str, Any] = {"label": label, "track_id": ann.get("track_id"), "score": ann.get("score")}
     if isinstance(ann.get("attributes"), dict):
-        common["attributes"] = ann["attributes"]
+        kept = registry.attributes(label, ann["attributes"])
+        if kept:
+            common["attributes"] = kept
     kw: dict[str, Any] = {"source": source}
     has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
     if not has_kps and bbox is not None and len(common) == 3 and common["track_id"] is None and common["score"] is None:
@@ -232,13 +236,9 @@ def import_coco(
     source: str,
     progress: bool,
 ) -> pd.DataFrame:
-    plan = read_coco(path, images=images, source=source, schema_names=project.schema.names)
+    plan, registry = read_coco(path, images=images, source=source, schema=project.schema)
     result = ingest(project, plan, on_error=on_error, progress=progress)
-    unknown_attrs = {
-        k for e in plan.annotations for k in e.shape.attributes if k not in {a.name for a in project.schema.attributes}
-    }
-    if unknown_attrs:
-        warnings.warn(f"attributes not in the schema were ignored: {sorted(unknown_attrs)}", stacklevel=3)
+    registry.warn_dropped()
     return result
 
 
@@ -270,9 +270,7 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
     sources = [source] if isinstance(source, str) else source
     saved = project._format_settings("coco")
     schema = project.schema
-    cat_ids = _stable_ids(
-        [c.name for c in schema.classes], {n: v["id"] for n, v in saved.get("categories", {}).items()}
-    )
+    cat_ids = stable_ids([c.name for c in schema.classes], {n: v["id"] for n, v in saved.get("categories", {}).items()})
     categories = []
     for c in schema.classes:
         entry: dict[str, Any] = {"id": cat_ids[c.name], "name": c.name}
@@ -287,7 +285,7 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
 
     asset_rows, rows = project._export_rows(sources)
     metas = {a.id: orjson.loads(a.meta) if a.meta else {} for a in asset_rows}
-    image_ids = _stable_ids([a.id for a in asset_rows], {aid: m.get("coco_id") for aid, m in metas.items()})
+    image_ids = stable_ids([a.id for a in asset_rows], {aid: m.get("coco_id") for aid, m in metas.items()})
     images = []
     for a in asset_rows:
         entry = {"id": image_ids[a.id], "file_name": a.file_name, "width": int(a.width), "height": int(a.height)}
@@ -335,21 +333,3 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
         "categories": categories,
     }
     return doc
-
-
-def _stable_ids(keys: Sequence[Any], wanted: Mapping[Any, Any]) -> dict[Any, int]:
-    """Keep each key's original integer id where it is unique; number the rest after the largest."""
-    out: dict[Any, int] = {}
-    used: set[int] = set()
-    for k in keys:
-        v = wanted.get(k)
-        if isinstance(v, int) and not isinstance(v, bool) and v not in used:
-            out[k] = v
-            used.add(v)
-    nxt = max(used, default=0) + 1
-    for k in keys:
-        if k not in out:
-            out[k] = nxt
-            used.add(nxt)
-            nxt += 1
-    return out

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from tqdm.auto import tqdm
 
-from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError
+from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, SchemaError
 from labnb.geometry import BBox, Mask, Shape, Tag
 from labnb.imaging import ImageInfo, probe_file
 from labnb.people import now, record_event
@@ -177,8 +177,9 @@ def ingest(project: Project, plan: ImportPlan, *, on_error: OnError = "raise", p
     schema = project.schema
     existing_names = set(schema.names)
     classes = {c.name: c for c in schema.classes}
+    plan.new_labels = _valid_new_labels(plan, classes)
     for c in plan.new_labels:
-        classes.setdefault(c.name, c)
+        classes[c.name] = c
 
     sizes = _check_images(plan, progress)
     rows = plan.rows
@@ -198,6 +199,27 @@ def ingest(project: Project, plan: ImportPlan, *, on_error: OnError = "raise", p
     skipped.attrs["imported_images"] = len(sizes)
     skipped.attrs["imported_annotations"] = len(good)
     return skipped
+
+
+def _valid_new_labels(plan: ImportPlan, known: dict[str, LabelClass]) -> list[LabelClass]:
+    """New classes that pass the schema's checks, once each; the others become problems up front,
+    so a bad category name is reported like any other item instead of failing the write."""
+    out: list[LabelClass] = []
+    seen = set(known)
+    for c in plan.new_labels:
+        raw = c.name
+        try:
+            c.validate()
+        except SchemaError as exc:
+            plan.problem(f"label {raw!r}", str(exc))
+            continue
+        if c.name != raw:
+            plan.problem(f"label {raw!r}", "has leading or trailing spaces")
+            continue
+        if c.name not in seen:
+            seen.add(c.name)
+            out.append(c)
+    return out
 
 
 def _check_rows(

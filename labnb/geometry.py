@@ -352,16 +352,25 @@ SHAPE_TYPES: dict[str, type[Box | Polygon | Keypoints | Mask | Tag]] = {
 }
 
 
-def check_inside(shape: Shape, width: int, height: int, *, tolerance: float = 1.0) -> None:
-    """Raise when a shape lies outside a ``width`` x ``height`` image (beyond ``tolerance`` px)."""
+def inside_tolerance(width: int, height: int) -> float:
+    """How far (px) a shape may stick out of the image: rounding at the border, not data.
+
+    One rule for imports, the API and the annotator, so a shape accepted once is accepted everywhere.
+    """
+    return max(2.0, 0.01 * max(width, height))
+
+
+def check_inside(shape: Shape, width: int, height: int, *, tolerance: float | None = None) -> None:
+    """Raise when a shape lies outside a ``width`` x ``height`` image (beyond :func:`inside_tolerance`)."""
     if isinstance(shape, Tag):
         return
     if isinstance(shape, Mask):
         if shape.size != (height, width):
             raise GeometryError(f"{shape._name()}: mask is {shape.size[1]}x{shape.size[0]}, image is {width}x{height}")
         return
+    tol = inside_tolerance(width, height) if tolerance is None else tolerance
     x, y, w, h = shape.bbox
-    if x < -tolerance or y < -tolerance or x + w > width + tolerance or y + h > height + tolerance:
+    if x < -tol or y < -tol or x + w > width + tol or y + h > height + tol:
         raise GeometryError(
             f"{shape._name()}: extends outside the {width}x{height} image (bbox x={x:g}, y={y:g}, w={w:g}, h={h:g})"
         )

@@ -129,3 +129,53 @@ def array_to_image(arr: Any, name: str) -> Image.Image:
             a = np.clip(a * 255.0 if a.max() <= 1.0 else a, 0, 255)
         a = a.astype(np.uint8)
     return Image.fromarray(a)
+
+
+#: Largest bitmap side sent to the browser. Canvases and GPU textures fail or crawl beyond this, and
+#: the eye cannot use more at once; coordinates stay in full resolution whatever is shown.
+MAX_DISPLAY_SIDE = 8192
+#: Formats every browser decodes itself; others (TIFF, 16-bit, CMYK) are transcoded.
+BROWSER_FORMATS = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+@dataclass(frozen=True)
+class DisplayImage:
+    data: bytes
+    mime: str
+    width: int  # of the bitmap in ``data``
+    height: int
+
+
+def display_image(data: bytes, name: str, *, max_side: int = MAX_DISPLAY_SIDE) -> DisplayImage:
+    """What the annotator sends the browser: the file's own bytes when the browser can show them as
+    they are, else a transcoded (and, for very large images, downscaled) JPEG or PNG.
+
+    Sending the original keeps the bytes on the wire at the file's size; transcoding is the exception:
+    TIFF/BMP, 16-bit, CMYK or palette-with-alpha images, EXIF-rotated files and images over ``max_side``.
+    """
+    with Image.open(io.BytesIO(data)) as im:
+        fmt = (im.format or "").lower()
+        w, h = im.size
+        orientation = im.getexif().get(_EXIF_ORIENTATION, 1) if fmt in ("jpeg", "tiff", "webp", "png") else 1
+        plain_mode = im.mode in ("L", "RGB", "RGBA", "LA", "P", "1")
+        if fmt in BROWSER_FORMATS and plain_mode and orientation == 1 and max(w, h) <= max_side:
+            return DisplayImage(data, BROWSER_FORMATS[fmt], w, h)
+        if fmt == "jpeg":
+            im.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale: a 50,000 px JPEG stays cheap
+        try:
+            im.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise AssetError(f"{name}: cannot decode image ({exc})") from exc
+        shown = ImageOps.exif_transpose(im)
+    if max(shown.size) > max_side:
+        shown.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    rgb = to_rgb_array(shown)
+    has_alpha = shown.mode in ("RGBA", "LA") or (shown.mode == "P" and "transparency" in shown.info)
+    out = io.BytesIO()
+    if has_alpha:
+        Image.fromarray(np.asarray(shown.convert("RGBA"))).save(out, format="PNG")
+        mime = "image/png"
+    else:
+        Image.fromarray(rgb).save(out, format="JPEG", quality=90)
+        mime = "image/jpeg"
+    return DisplayImage(out.getvalue(), mime, shown.size[0], shown.size[1])

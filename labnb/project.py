@@ -45,6 +45,7 @@ from labnb.store.tables import (
     annotations as annotation_rows,
 )
 from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
+from labnb.widgets.annotator import Annotator
 
 
 class Project(FormatMethods):
@@ -271,6 +272,26 @@ class Project(FormatMethods):
             except OSError as exc:
                 raise AssetError(f"{path}: cannot read the image ({exc.strerror})") from exc
         raise AssetError(f"{uri}: labnb reads local files and stored images; this image has only a reference")
+
+    # -- widgets ---------------------------------------------------------------------------------
+    def annotator(
+        self,
+        assets: Sequence[int | str | Asset] | None = None,
+        *,
+        keymap: Mapping[str, str] | None = None,
+        guide: str | None = None,
+        source: str = "human",
+    ) -> Annotator:
+        """The Annotator widget on ``assets`` (default: every image, in the order added).
+
+        ``keymap`` remaps actions to keys (``{"tool_box": "r"}``); ``guide`` is markdown shown in a side panel;
+        ``source`` picks which annotations it shows and edits (human work by default).
+        """
+        self.members.require("reviewer" if source == "ground_truth" else "annotator", f"label {source} images")
+        if source not in ("human", "ground_truth"):
+            raise LabnbError(f"the annotator edits 'human' or 'ground_truth' annotations, not {source!r}")
+        ids = None if assets is None else [self._asset_id(a) for a in assets]
+        return Annotator(self, ids, keymap=keymap, guide=guide, source=source)
 
     # -- annotations -----------------------------------------------------------------------------
     def annotate(

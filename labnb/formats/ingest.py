@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, SchemaError
-from labnb.geometry import BBox, Mask, Shape, Tag
+from labnb.geometry import BBox, Mask, Shape, Tag, inside_tolerance
 from labnb.imaging import ImageInfo, probe_file
 from labnb.people import now, record_event
 from labnb.schema import LabelClass, Schema
@@ -259,7 +259,7 @@ def _check_rows(
                 plan.problem(r.item, f"mask is {r.mask_size[1]}x{r.mask_size[0]}, image is {width}x{height}")
                 continue
         elif r.kind != "tag":
-            tol = max(2.0, 0.01 * max(size))
+            tol = inside_tolerance(width, height)
             if r.x < -tol or r.y < -tol or r.x + r.w > width + tol or r.y + r.h > height + tol:
                 plan.problem(
                     r.item,

@@ -1,0 +1,123 @@
+// The contract between labnb/widgets/annotator.py and the front end. Every synced trait of the Python
+// `Annotator` widget appears in `Model`; every message either way appears below. Change both sides together.
+//
+// Coordinates are full-resolution image pixels everywhere (origin top-left, x right, y down), even when
+// the bitmap the browser shows is a downscaled version of a very large image.
+
+export type Kind = "box" | "polygon" | "keypoints" | "mask" | "tag";
+
+export interface ClassDef {
+  id: number;
+  /** Display name: already stripped of any HTML by Python; still insert it with textContent only. */
+  name: string;
+  color: string; // "#rrggbb"
+  hotkey: string | null; // one key, e.g. "1"
+  keypoints: string[]; // named points, in order (keypoint classes only)
+  skeleton: [number, number][]; // edges as index pairs into keypoints
+}
+
+export interface TagGroupDef {
+  name: string;
+  options: string[];
+  multi: boolean;
+}
+
+export interface AttributeDef {
+  name: string;
+  type: "text" | "number" | "choice";
+  options: string[];
+  classes: string[] | null; // null: applies to every class
+}
+
+export interface SchemaPayload {
+  classes: ClassDef[];
+  tools: ("box" | "polygon" | "keypoints" | "mask" | "tags")[];
+  tags: TagGroupDef[];
+  attributes: AttributeDef[];
+}
+
+/** COCO run-length encoding, uncompressed: column-major runs starting with background. */
+export interface MaskRLE {
+  size: [number, number]; // [height, width] = the image's full size
+  counts: number[];
+}
+
+export type Geometry =
+  | { kind: "box"; x: number; y: number; w: number; h: number }
+  | { kind: "polygon"; parts: number[][] } // each part flat [x0, y0, x1, y1, ...], >= 3 points
+  | { kind: "keypoints"; points: Record<string, [number, number, number]> } // name -> [x, y, v], v in 0/1/2
+  | { kind: "mask"; rle: MaskRLE }
+  | { kind: "tag"; value: string; group: string | null };
+
+export interface ShapeDTO {
+  /** Store id; null until Python has acknowledged the create. */
+  id: number | null;
+  /** Client id, unique in this widget's life; Python echoes it in the ack of a create. */
+  cid: string;
+  /** Class name (null for tags). */
+  label: string | null;
+  attributes: Record<string, string | number | null>;
+  track_id: number | null;
+  geometry: Geometry;
+}
+
+export interface ImageInfo {
+  asset_id: number;
+  file_name: string;
+  /** Full-resolution size: the coordinate space of every shape. */
+  width: number;
+  height: number;
+  /** Size of the encoded bitmap in `image` (smaller than width x height for very large images). */
+  bitmap_width: number;
+  bitmap_height: number;
+  mime: string; // e.g. "image/jpeg"
+  index: number; // position in the queue, 0-based
+  count: number; // queue length
+}
+
+/** Actions that have a key; Python sends the defaults merged with the user's remapping. */
+export type Action =
+  | "tool_select" | "tool_box" | "tool_polygon" | "tool_keypoints" | "tool_mask" | "eraser"
+  | "next_image" | "prev_image" | "undo" | "redo" | "delete" | "copy" | "paste" | "select_all"
+  | "zoom_in" | "zoom_out" | "zoom_fit" | "toggle_visibility" | "help" | "close_polygon"
+  | "cancel" | "brush_bigger" | "brush_smaller" | "toggle_keypoint_visibility";
+
+/** The synced traits (see the Python class for each one's docstring). */
+export interface Model {
+  image: DataView; // encoded PNG/JPEG/WebP bytes; never base64
+  image_info: ImageInfo;
+  shapes: ShapeDTO[]; // the image's stored shapes when it was loaded (edits then flow as messages)
+  schema: SchemaPayload;
+  keymap: Record<Action, string>; // action -> key, e.g. {"undo": "Ctrl+z", "tool_box": "b"}
+  guide_html: string; // sanitised HTML of the draw guide ("" when none)
+  position: number; // JS sets it to navigate (after flushing edits); Python loads that image
+  readonly: boolean;
+  status: string; // short human-readable state, e.g. "saved", "saving 3 edits"
+  error: string; // last error from Python, shown in the widget; "" when none
+}
+
+// ---- messages -----------------------------------------------------------------------------------
+
+export type Edit =
+  | { op: "create"; cid: string; shape: ShapeDTO; duration_ms: number }
+  | { op: "update"; id: number; cid: string; shape: ShapeDTO; duration_ms: number }
+  | { op: "delete"; id: number; cid: string; duration_ms: number }
+  | { op: "restore"; id: number; cid: string; duration_ms: number };
+
+/** JS -> Python: finished edits, debounced (about 300 ms), in order. */
+export interface EditsMessage {
+  type: "edits";
+  batch: number; // increasing per widget view
+  asset_id: number; // the image these edits belong to (image_info.asset_id when they were made)
+  edits: Edit[];
+}
+
+/** Python -> JS: the outcome of one EditsMessage, per edit, in the same order. */
+export interface AckMessage {
+  type: "ack";
+  batch: number;
+  results: ({ cid: string; ok: true; id: number; revision: number } | { cid: string; ok: false; message: string })[];
+}
+
+export type ToPython = EditsMessage;
+export type FromPython = AckMessage;

@@ -19,6 +19,18 @@ command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 labnb_setup test "${apt_missing[@]}"
 
 # --- checks ----------------------------------------------------------------------------------------------
+# The committed front-end bundle must be what the sources build (pip installs use it without node).
+if command -v npm >/dev/null 2>&1; then
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run --silent check
+    git diff --exit-code --stat -- labnb/static || {
+        echo "labnb/static is stale: run 'npm run build' and commit the bundle" >&2
+        exit 1
+    }
+else
+    echo "scripts/test.sh: npm not found; the front-end bundle was not rebuilt" >&2
+    [ -z "${CI:-}" ] || exit 1
+fi
 python3 -m ruff check labnb tests benchmarks
 python3 -m mypy labnb
 python3 -m pytest -n 2 -q "$@"

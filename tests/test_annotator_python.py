@@ -1,0 +1,252 @@
+"""The Annotator's Python side, without a browser: payloads, the edit protocol, images, sanitising.
+
+The browser half is exercised in tests/browser/; here the kernel side is driven with the same messages
+the front end sends (js/src/types.ts), against a real project file.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import traitlets
+from PIL import Image
+
+import labnb as lb
+from labnb.imaging import MAX_DISPLAY_SIDE, display_image
+from labnb.widgets.serializers import dto_to_shape, safe_text, shape_to_dto
+from labnb.workflow.guides import render_guide
+
+PERSON = {"name": "person", "keypoints": ["head", "hip", "foot"], "skeleton": [[0, 1], [1, 2]]}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> lb.Project:
+    p = lb.Project.create(
+        tmp_path / "p.labnb",
+        labels=["duck", PERSON],
+        tags=[{"name": "time", "options": ["day", "night"]}],
+        user="alice",
+    )
+    for i in range(3):
+        Image.new("RGB", (200, 100), (i * 60, 10, 10)).save(tmp_path / f"im{i}.png")
+    p.add_images(sorted(tmp_path.glob("im*.png")))
+    return p
+
+
+def box_dto(
+    cid: str, x: float = 10, y: float = 10, w: float = 20, h: float = 20, label: str = "duck"
+) -> dict[str, Any]:
+    return {
+        "id": None,
+        "cid": cid,
+        "label": label,
+        "attributes": {},
+        "track_id": None,
+        "geometry": {"kind": "box", "x": x, "y": y, "w": w, "h": h},
+    }
+
+
+def send(annotator: lb.widgets.annotator.Annotator, edits: list[dict[str, Any]], batch: int = 1) -> None:
+    annotator._on_message(
+        annotator, {"type": "edits", "batch": batch, "asset_id": annotator.asset.id, "edits": edits}, []
+    )
+
+
+def test_every_kind_round_trips_through_the_wire_format() -> None:
+    mask = np.zeros((30, 40), bool)
+    mask[0:5, 0:3] = True  # starts with foreground: runs must start with a 0-length background
+    mask[10:20, 25:39] = True
+    shapes = [
+        lb.Box(1.5, 2, 3, 4, label="duck", attributes={"a": 1}, track_id=4),
+        lb.Polygon([[(0, 0), (10, 0), (5, 5)], [(20, 20), (30, 20), (25, 28)]], label="duck"),
+        lb.Keypoints({"head": (1, 2, 2), "foot": (3, 4, 1)}, label="person"),
+        lb.Mask(mask, label="duck"),
+        lb.Tag("night", group="time"),
+    ]
+    for shape in shapes:
+        back = dto_to_shape(shape_to_dto(shape, "c1"))
+        assert type(back) is type(shape)
+        assert back.bbox == pytest.approx(shape.bbox)
+        assert back.attributes == shape.attributes
+    runs = shape_to_dto(shapes[3], "m")["geometry"]["rle"]
+    assert runs["counts"][0] == 0
+    assert sum(runs["counts"]) == 30 * 40
+    np.testing.assert_array_equal(dto_to_shape(shape_to_dto(shapes[3], "m")).to_array(), mask)
+
+
+def test_edits_create_update_delete_restore_with_events(project: lb.Project) -> None:
+    a = project.annotator()
+    send(a, [{"op": "create", "cid": "c1", "shape": box_dto("c1"), "duration_ms": 2500}])
+    assert a.status == "1 edit saved"
+    assert a.error == ""
+    [created] = project.get_annotations(a.asset.id)
+    assert created.bbox == (10, 10, 20, 20)
+    assert a.shapes[0]["cid"] == "c1"  # the refreshed trait keeps the browser's client id
+    aid = created.id
+    send(
+        a,
+        [
+            {"op": "update", "id": aid, "cid": "c1", "shape": box_dto("c1", x=15), "duration_ms": 800},
+            {"op": "delete", "id": aid, "cid": "c1", "duration_ms": 100},
+            {"op": "restore", "id": aid, "cid": "c1", "duration_ms": 0},
+        ],
+        batch=2,
+    )
+    assert a.status == "3 edits saved"
+    assert list(project.history(aid).replaced_by) == ["update", "delete", "restore", "current"]
+    ev = project.events.df
+    edits = ev[ev.kind.str.startswith("annotation.")]
+    assert list(edits.kind) == ["annotation.create", "annotation.update", "annotation.delete", "annotation.restore"]
+    assert list(edits.duration[:3]) == [2.5, 0.8, 0.1]
+    assert set(edits.user) == {"alice"}
+
+
+def test_bad_edits_are_refused_one_by_one(project: lb.Project) -> None:
+    a = project.annotator()
+    gt_id = project.annotate(a.asset.id, lb.Box(1, 1, 5, 5, label="duck"), source="ground_truth")[0]
+    other = project.annotate(int(project.assets.df.asset_id[1]), lb.Box(1, 1, 5, 5, label="duck"))[0]
+    send(
+        a,
+        [
+            {"op": "create", "cid": "ok", "shape": box_dto("ok"), "duration_ms": 10},
+            {"op": "create", "cid": "nan", "shape": box_dto("nan", x=float("nan")), "duration_ms": 10},
+            {"op": "create", "cid": "out", "shape": box_dto("out", x=500), "duration_ms": 10},
+            {"op": "create", "cid": "swan", "shape": box_dto("swan", label="swan"), "duration_ms": 10},
+            {"op": "update", "id": gt_id, "cid": "gt", "shape": box_dto("gt"), "duration_ms": 10},
+            {"op": "delete", "id": other, "cid": "other", "duration_ms": 10},
+        ],
+    )
+    assert a.status == "1 edit saved, 5 refused"
+    assert "finite" in a.error
+    assert "outside" in a.error
+    assert "unknown label 'swan'" in a.error
+    assert f"annotation {gt_id} is not a human annotation" in a.error
+    assert len(project.get_annotations(a.asset.id, source="human")) == 1
+    assert len(project.get_annotations(a.asset.id, source="ground_truth")) == 1
+
+
+def test_ground_truth_stays_out_of_an_annotators_widget(project: lb.Project, tmp_path: Path) -> None:
+    asset = int(project.assets.df.asset_id[0])
+    project.annotate(asset, lb.Box(50, 50, 10, 10, label="duck"), source="ground_truth")
+    project.members.add("bob", role="annotator")
+    bob = lb.Project.open(tmp_path / "p.labnb", user="bob")
+    a = bob.annotator()
+    assert a.shapes == []
+    assert "50" not in str(a.get_state())  # no trace of the gold box in the widget state
+    with pytest.raises(lb.AccessDenied, match="reviewer"):
+        bob.annotator(source="ground_truth")
+    assert len(project.annotator(source="ground_truth").shapes) == 1
+
+
+def test_navigation_loads_each_image_and_its_shapes(project: lb.Project) -> None:
+    ids = [int(i) for i in project.assets.df.asset_id]
+    project.annotate(ids[2], lb.Box(1, 1, 5, 5, label="duck"))
+    a = project.annotator(assets=[ids[2], ids[0]])
+    assert a.image_info["index"] == 0
+    assert a.image_info["count"] == 2
+    assert len(a.shapes) == 1
+    a.position = 1
+    assert a.asset.id == ids[0]
+    assert a.shapes == []
+    a.position = 7
+    assert "no image at position 7" in a.error
+
+
+def test_python_side_shapes_are_checked_at_assignment(project: lb.Project) -> None:
+    a = project.annotator()
+    with pytest.raises(traitlets.TraitError, match="finite"):
+        a.shapes = [box_dto("x", x=float("nan"))]
+    with pytest.raises(traitlets.TraitError, match="outside the 200x100 image"):
+        a.shapes = [box_dto("x", x=190, w=50)]
+    a.shapes = [box_dto("x")]
+
+
+def test_keymap_and_empty_projects(project: lb.Project, tmp_path: Path) -> None:
+    a = project.annotator(keymap={"tool_box": "r"})
+    assert a.keymap["tool_box"] == "r"
+    assert a.keymap["undo"] == "Ctrl+z"
+    with pytest.raises(lb.LabnbError, match="unknown keymap action"):
+        project.annotator(keymap={"fly": "f"})
+    empty = lb.Project.create(tmp_path / "e.labnb", labels=["a"])
+    with pytest.raises(lb.LabnbError, match="no images to label"):
+        empty.annotator()
+
+
+def encode(im: Image.Image, fmt: str, **kw: Any) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "mime", "original"),
+    [
+        ("jpeg", lambda: encode(Image.new("RGB", (64, 32), (1, 2, 3)), "JPEG"), "image/jpeg", True),
+        ("gray", lambda: encode(Image.new("L", (64, 32), 90), "PNG"), "image/png", True),
+        ("rgba", lambda: encode(Image.new("RGBA", (64, 32), (1, 2, 3, 100)), "PNG"), "image/png", True),
+        (
+            "16-bit",
+            lambda: encode(Image.fromarray((np.arange(2048, dtype=np.uint16) * 30).reshape(32, 64)), "PNG"),
+            "image/jpeg",
+            False,
+        ),
+        ("cmyk", lambda: encode(Image.new("CMYK", (64, 32), (0, 50, 100, 0)), "JPEG"), "image/jpeg", False),
+        ("tiff", lambda: encode(Image.new("RGB", (64, 32)), "TIFF"), "image/jpeg", False),
+    ],
+)
+def test_display_images_every_mode(name: str, make: Any, mime: str, original: bool) -> None:
+    data = make()
+    shown = display_image(data, name)
+    assert shown.mime == mime
+    assert (shown.data == data) is original  # browser-ready files travel as they are
+    decoded = Image.open(io.BytesIO(shown.data))
+    assert decoded.size == (64, 32) == (shown.width, shown.height)
+    if name == "16-bit":  # scaled to the full 8-bit range, not clipped to white
+        arr = np.asarray(decoded.convert("L"))
+        assert arr.min() < 20
+        assert arr.max() > 235
+
+
+def test_very_wide_image_is_downscaled_but_coordinates_stay_full(tmp_path: Path) -> None:
+    Image.new("RGB", (50_000, 400), (120, 130, 140)).save(tmp_path / "wide.jpg", quality=70)
+    p = lb.Project.create(tmp_path / "w.labnb", labels=["duck"])
+    p.add_images(tmp_path / "wide.jpg")
+    a = p.annotator()
+    info = a.image_info
+    assert (info["width"], info["height"]) == (50_000, 400)
+    assert info["bitmap_width"] == MAX_DISPLAY_SIDE
+    assert info["bitmap_height"] == round(400 * MAX_DISPLAY_SIDE / 50_000)
+    send(a, [{"op": "create", "cid": "c", "shape": box_dto("c", x=49_000, y=100, w=900, h=200), "duration_ms": 5}])
+    assert p.get_annotations(a.asset.id)[0].bbox == (49_000, 100, 900, 200)
+
+
+def test_exif_rotated_photo_is_shown_upright(tmp_path: Path) -> None:
+    img = Image.new("RGB", (40, 10), (10, 200, 10))
+    exif = img.getexif()
+    exif[0x0112] = 6
+    data = encode(img, "JPEG", exif=exif)
+    shown = display_image(data, "rot.jpg")
+    assert (shown.width, shown.height) == (10, 40)
+
+
+def test_guides_and_names_are_sanitised() -> None:
+    html = render_guide("# Draw\n<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))")
+    assert "<h1>Draw</h1>" in html
+    assert "<script" not in html
+    assert "alert(1)" not in html
+    assert "onerror" not in html
+    assert "<a" not in html  # the javascript: link is left as inert text, not a link
+    assert safe_text("<img src=x onerror=alert(1)>duck") == "duck"
+    assert safe_text("age<5") == "age<5"
+
+
+def test_label_names_reach_the_widget_sanitised(tmp_path: Path) -> None:
+    p = lb.Project.create(tmp_path / "x.labnb", labels=["<b>duck</b>", "<img src=x onerror=alert(1)>swan"])
+    Image.new("RGB", (10, 10)).save(tmp_path / "a.png")
+    p.add_images(tmp_path / "a.png")
+    names = [c["name"] for c in p.annotator().schema["classes"]]
+    assert names == ["duck", "swan"]

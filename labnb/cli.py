@@ -10,7 +10,6 @@ import argparse
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,7 +54,7 @@ def lab_command(root: Path, port: int | None, browser: bool, extra: Sequence[str
     return [*cmd, *extra]
 
 
-def demo(args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace) -> int:  # returns only for errors and --dry-run
     if importlib.util.find_spec("jupyterlab") is None:
         print('labnb demo needs JupyterLab: pip install "labnb[lab]"', file=sys.stderr)
         return 1
@@ -65,7 +64,10 @@ def demo(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(" ".join(cmd))
         return 0
-    return subprocess.call(cmd)  # noqa: S603 (our own interpreter, fixed arguments)
+    sys.stdout.flush()
+    # Become JupyterLab rather than wrap it: Ctrl+C and a terminate signal then reach the server itself,
+    # and no orphaned server outlives `labnb demo`.
+    os.execv(sys.executable, cmd)  # noqa: S606 (our own interpreter, fixed arguments)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,11 +10,14 @@ hold control characters; HTML escaping happens where they are shown.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+import nh3
 
 from labnb.errors import SchemaError
 
@@ -57,7 +60,19 @@ def check_name(name: object, what: str) -> str:
         raise SchemaError(f"{what} '{clean[:30]}...': the name is longer than {MAX_NAME} characters")
     if _CONTROL.search(clean):
         raise SchemaError(f"{what} {clean!r}: the name contains control characters")
+    if plain_text(clean) != clean:
+        raise SchemaError(f"{what} {clean!r}: names are plain text; HTML tags or entities are not allowed")
     return clean
+
+
+def plain_text(text: str) -> str:
+    """``text`` with HTML tags removed (``"<b>duck</b>"`` -> ``"duck"``; ``"age<5"`` and ``"a & b"`` stay).
+
+    Names reach browsers (the annotator, review panels), so a name must equal its plain text: the
+    schema refuses any other, and what the widgets send is therefore both sanitised and exactly the
+    stored name the front end uses to label shapes.
+    """
+    return html.unescape(nh3.clean(text, tags=set()))
 
 
 @dataclass

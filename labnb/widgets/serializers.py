@@ -7,22 +7,21 @@ first), which the front end can paint and produce without a compressor.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
-import nh3
 import numpy as np
 
 from labnb.errors import GeometryError
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Shape, Tag, check_inside
-from labnb.schema import Schema
+from labnb.schema import Schema, plain_text
 
 
 def safe_text(text: str) -> str:
-    """Text with any HTML removed (``"<b>duck</b>"`` -> ``"duck"``, ``"age<5"`` stays), for names the
-    browser shows; the front end still inserts it as text, never as HTML."""
-    return html.unescape(nh3.clean(text, tags=set()))
+    """Defence in depth: the schema already refuses names that are not plain text (see
+    :func:`labnb.schema.plain_text`), so for every stored name this is the identity; the front end
+    inserts names as text, never as HTML."""
+    return plain_text(text)
 
 
 def schema_payload(schema: Schema) -> dict[str, Any]:

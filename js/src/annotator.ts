@@ -1,25 +1,39 @@
-// Entry point of the Annotator front end (placeholder renderer until the full editor lands).
+// Entry point of the Annotator front end, loaded by anywidget (labnb/widgets/annotator.py `_esm`).
+// `initialize` runs once per widget and starts decoding its image; `render` builds one editor per view and returns the cleanup that frees it: listeners, observers,
+// canvases, bitmaps and timers (a re-executed cell leaves nothing behind).
 import "./annotator.css";
+import { registerDebug } from "./debug";
+import { decodeImage } from "./decode";
+import { Editor } from "./editor";
+import type { WidgetModel } from "./model";
 import type { Model } from "./types";
 
-type AnyModel = { get<K extends keyof Model>(k: K): Model[K]; on(e: string, f: () => void): void; off(e: string, f: () => void): void };
-
-function render({ model, el }: { model: AnyModel; el: HTMLElement }): () => void {
-  const canvas = document.createElement("canvas");
-  el.appendChild(canvas);
-  const draw = async () => {
-    const info = model.get("image_info");
-    const blob = new Blob([model.get("image").buffer as ArrayBuffer], { type: info.mime });
-    const bitmap = await createImageBitmap(blob);
-    canvas.width = info.width;
-    canvas.height = info.height;
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return;
-    ctx.drawImage(bitmap, 0, 0, info.width, info.height);
-  };
-  void draw();
-  model.on("change:image", draw);
-  return () => model.off("change:image", draw);
+/** Once per widget, before any view: start decoding the image, so the first view paints at once. */
+function initialize({ model }: { model: WidgetModel }): void {
+  const bytes = model.get("image");
+  const info = model.get("image_info") as Partial<Model["image_info"]> | undefined;
+  if (bytes && bytes.byteLength && info?.width && info.height) {
+    decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height, model.get("preview") ?? null);
+  }
 }
 
-export default { render };
+function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+  let editor: Editor;
+  try {
+    editor = new Editor(model, el);
+  } catch (err) {
+    // Show the failure in the cell: ipywidgets would only log it to the console.
+    const msg = document.createElement("pre");
+    msg.className = "labnb-annotator-error";
+    msg.textContent = `The annotator could not start: ${err instanceof Error ? err.message : String(err)}`;
+    el.appendChild(msg);
+    return () => msg.remove();
+  }
+  const unregister = registerDebug(editor);
+  return () => {
+    unregister();
+    editor.dispose();
+  };
+}
+
+export default { initialize, render };

@@ -85,6 +85,11 @@ export type Action =
 /** The synced traits (see the Python class for each one's docstring). */
 export interface Model {
   image: DataView; // encoded PNG/JPEG/WebP bytes; never base64
+  /**
+   * Optional (not sent by Python yet): a small encoded copy of `image` (longest side ~1000 px, same mime),
+   * drawn until `image` is decoded. Decoding a 2.8 MB JPEG takes 40-100 ms in the browser, a 100 kB one ~5 ms.
+   */
+  preview?: DataView;
   image_info: ImageInfo;
   shapes: ShapeDTO[]; // the image's stored shapes when it was loaded (edits then flow as messages)
   schema: SchemaPayload;

@@ -1,0 +1,164 @@
+// Everything around the canvases: the root element (focusable, with the test hooks), toolbar, side
+// panels (classes, tags, attributes), guide, status bar, help overlay, and the stage's prompt, toast and
+// loading note. The panels are rebuilt when the schema, keymap, guide or read-only flag change; `update`
+// refreshes them from the editor's state (cheap when nothing changed).
+import type { KeyMap } from "../keys";
+import type { ToolName } from "../tools/tool";
+import type { Action, SchemaPayload, ShapeDTO } from "../types";
+import { AttributesPanel } from "./attributes";
+import { ClassPicker } from "./classes";
+import { h, setHidden, setText } from "./dom";
+import { GuidePanel } from "./guide";
+import { HelpOverlay } from "./help";
+import { StatusBar, type StatusState } from "./status";
+import { TagsPanel } from "./tags";
+import { Toolbar, type ToolbarState } from "./toolbar";
+
+export interface ShellHandlers {
+  tool(name: ToolName): void;
+  action(a: Action): void;
+  pickClass(name: string): void;
+  toggleVisibility(name: string): void;
+  toggleTag(group: string | null, value: string): void;
+  setAttribute(name: string, value: string | number | null): void;
+}
+
+export interface ShellConfig {
+  schema: SchemaPayload;
+  keys: KeyMap;
+  readonly: boolean;
+  guideHtml: string;
+  tools: ToolName[];
+}
+
+export interface ShellState {
+  toolbar: ToolbarState;
+  label: string | null;
+  hidden: ReadonlySet<string>;
+  counts: ReadonlyMap<string, number>;
+  tags: readonly ShapeDTO[];
+  selected: readonly ShapeDTO[];
+  status: StatusState;
+}
+
+export class Shell {
+  readonly root: HTMLElement;
+  readonly stage: HTMLElement;
+  private readonly toolbarSlot = h("div", { class: "lnb-toolbar-slot" });
+  private readonly side = h("div", { class: "lnb-side" });
+  private readonly helpSlot = h("div", { class: "lnb-help-slot" });
+  private readonly prompt = h("div", { class: "lnb-prompt", hidden: true, role: "status" });
+  private readonly toast = h("div", { class: "lnb-toast", hidden: true, role: "status", "aria-live": "polite" });
+  private readonly loadingNote = h("div", { class: "lnb-loading", hidden: true }, "Loading image…");
+  private readonly guide: GuidePanel;
+  private readonly status = new StatusBar();
+  private toolbar: Toolbar | null = null;
+  private classes: ClassPicker | null = null;
+  private tags: TagsPanel | null = null;
+  private attrs: AttributesPanel | null = null;
+  private help: HelpOverlay | null = null;
+  private toastTimer: ReturnType<typeof setTimeout> | undefined;
+  guideOpen = false;
+  helpOpen = false;
+  private guideSeen = false;
+
+  constructor(
+    private readonly handlers: ShellHandlers,
+    /** The guide or help was opened or closed (the editor refocuses and refreshes). */
+    private readonly onPanels: () => void,
+  ) {
+    this.stage = h("div", { class: "lnb-stage", "data-testid": "stage" }, this.prompt, this.toast, this.loadingNote);
+    this.guide = new GuidePanel(() => this.setGuide(false));
+    this.root = h(
+      "div",
+      {
+        class: "labnb-annotator",
+        "data-testid": "annotator",
+        tabindex: 0,
+        // JupyterLab matches its shortcuts in the capture phase; this attribute makes it skip events
+        // from inside the widget, so "b" or Delete never reach the notebook while the widget has focus.
+        "data-lm-suppress-shortcuts": "true",
+        role: "application",
+        "aria-label": "Image annotator",
+      },
+      this.toolbarSlot,
+      h("div", { class: "lnb-body" }, this.side, this.stage, this.guide.el),
+      this.status.el,
+      this.helpSlot,
+    );
+  }
+
+  build(c: ShellConfig): void {
+    const hd = this.handlers;
+    const enabled = new Set(c.schema.tools);
+    this.toolbar = new Toolbar(c.keys, c.tools, c.readonly, c.guideHtml !== "", {
+      tool: (t) => hd.tool(t),
+      action: (a) => hd.action(a),
+      toggleGuide: () => this.setGuide(!this.guideOpen),
+    });
+    this.toolbarSlot.replaceChildren(this.toolbar.el);
+    this.classes = new ClassPicker(c.schema.classes, { pick: (n) => hd.pickClass(n), toggleVisibility: (n) => hd.toggleVisibility(n) });
+    this.tags = enabled.has("tags") ? new TagsPanel(c.schema.tags, { toggle: (g, v) => hd.toggleTag(g, v) }, c.readonly) : null;
+    this.attrs = c.schema.attributes.length ? new AttributesPanel(c.schema.attributes, { set: (n, v) => hd.setAttribute(n, v) }, c.readonly) : null;
+    this.side.replaceChildren(this.classes.el, ...(this.tags ? [this.tags.el] : []), ...(this.attrs ? [this.attrs.el] : []));
+    this.help = new HelpOverlay(c.keys, c.schema.classes, () => this.setHelp(false));
+    this.help.setOpen(this.helpOpen);
+    this.helpSlot.replaceChildren(this.help.el);
+    this.guide.setHtml(c.guideHtml);
+    if (c.guideHtml === "") this.guideOpen = false;
+    else if (!this.guideSeen) {
+      this.guideOpen = true; // shown at first, then as the annotator leaves it
+      this.guideSeen = true;
+    }
+    this.guide.setOpen(this.guideOpen);
+  }
+
+  update(s: ShellState): void {
+    this.toolbar?.update({ ...s.toolbar, guideOpen: this.guideOpen });
+    this.classes?.update(s.label, s.hidden, s.counts);
+    this.tags?.update(s.tags);
+    this.attrs?.update(s.selected);
+    this.status.update(s.status);
+  }
+
+  setGuide(open: boolean): void {
+    this.guideOpen = open;
+    this.guide.setOpen(open);
+    this.onPanels();
+  }
+
+  setHelp(open: boolean): void {
+    this.helpOpen = open;
+    this.help?.setOpen(open);
+    this.onPanels();
+  }
+
+  revealClass(name: string): void {
+    this.classes?.reveal(name);
+  }
+
+  setPrompt(text: string | null): void {
+    setText(this.prompt, text ?? "");
+    setHidden(this.prompt, !text);
+  }
+
+  message(text: string): void {
+    setText(this.toast, text);
+    setHidden(this.toast, false);
+    clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => setHidden(this.toast, true), 3500);
+  }
+
+  setLoading(on: boolean): void {
+    setHidden(this.loadingNote, !on);
+  }
+
+  setPointer(text: string): void {
+    this.status.setPointer(text);
+  }
+
+  dispose(): void {
+    clearTimeout(this.toastTimer);
+    this.root.remove();
+  }
+}

@@ -1,0 +1,204 @@
+"""Smoke test in the user's own setting: the quickstart notebook in a real JupyterLab, Run All, the annotator shows.
+
+Recipe from ../../../shared/TESTING.md: temporary config, runtime and settings folders (with the notification
+settings that keep the news pop-up away), a free port, a token, ``--allow-root``; stopped with POST
+``/api/shutdown``. The notebook runs from a copy in a temporary folder (it writes ``demo.labnb`` and
+``export/`` beside itself). A screenshot is saved to ``tests/artifacts/jupyterlab-annotator.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from annotator_page import png_pixels
+from playwright.sync_api import Browser, Page, expect
+
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
+ANNOTATOR_CALL = "p.annotator("
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+    log: Path
+
+    def api(self, path: str, method: str = "GET") -> bytes:
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body: bytes = resp.read()
+            return body
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """A JupyterLab server on a free loopback port serving ``tmp_path/notebooks``; shut down afterwards."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    home = tmp_path / "jupyter"
+    settings = home / "settings"
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    token = secrets.token_hex(16)
+    port = _free_port()
+    log = tmp_path / "jupyterlab.log"
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run the documented commands by id
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT)
+    server = Lab(f"http://127.0.0.1:{port}", token, root, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                server.api("/api/status")
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not answer within 60 s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield server
+    finally:
+        try:
+            server.api("/api/shutdown", method="POST")
+            proc.wait(timeout=20)
+        except (urllib.error.URLError, ConnectionError, TimeoutError, subprocess.TimeoutExpired):
+            proc.kill()  # only the server this fixture started
+            proc.wait(timeout=10)
+
+
+def _notebook_copy(folder: Path) -> Path:
+    """``quickstart.ipynb`` copied to ``folder``, with a ``p.annotator()`` cell appended if it has none."""
+    target = folder / QUICKSTART.name
+    shutil.copy(QUICKSTART, target)
+    nb = nbformat.read(target, as_version=4)
+    if not any(c.cell_type == "code" and ANNOTATOR_CALL in c.source for c in nb.cells):
+        nb.cells.append(nbformat.v4.new_code_cell("p.annotator()"))
+        nbformat.write(nb, target)
+    return target
+
+
+def _command(page: Page, command: str) -> None:
+    page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
+
+
+def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifacts: Path) -> None:
+    notebook = _notebook_copy(lab.root)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
+        page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+        # The indicator reads idle before a kernel is attached: wait for the kernel's name too.
+        expect(page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")).to_contain_text(
+            "Python", timeout=60_000
+        )
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+            timeout=60_000,
+        )
+        _command(page, "runmenu:run-all")
+        page.wait_for_function(
+            """() => {
+                const nb = window.jupyterapp.shell.currentWidget;
+                const cells = nb.content.model.cells;
+                let done = true;
+                for (let i = 0; i < cells.length; i++) {
+                    const c = cells.get(i);
+                    const waiting = c.executionCount === null || c.executionState === 'running';
+                    if (c.type === 'code' && waiting) done = false;
+                }
+                return done && nb.sessionContext.session.kernel.status === 'idle';
+            }""",
+            timeout=120_000,
+        )
+        # JupyterLab 4 renders only the cells near the viewport: bring the annotator's cell there.
+        page.evaluate(
+            """async (call) => {
+                const nb = window.jupyterapp.shell.currentWidget.content;
+                const i = nb.widgets.findIndex((c) => c.model.sharedModel.getSource().includes(call));
+                nb.activeCellIndex = i;
+                await nb.scrollToItem(i, 'start');
+            }""",
+            ANNOTATOR_CALL,
+        )
+        annotator = page.locator('.jp-OutputArea [data-testid="annotator"]').first
+        expect(annotator).to_be_visible(timeout=30_000)
+        page.wait_for_function(
+            """() => window.__labnb?.annotators?.length > 0 && window.__labnb.annotators[0].state().zoom > 0""",
+            timeout=30_000,
+        )
+        page.evaluate("() => window.__labnb.annotators[0].idle()")
+        annotator.scroll_into_view_if_needed()
+        shot = page.screenshot(path=str(artifacts / "jupyterlab-annotator.png"))
+        box = annotator.bounding_box()
+        assert box is not None
+        assert box["width"] > 300
+        assert box["height"] > 200
+        # The photo is drawn: the middle of the stage (inside the fitted image) is not a flat colour.
+        stage = page.locator('.jp-OutputArea [data-testid="stage"]').first.bounding_box()
+        assert stage is not None
+        cx, cy = round(stage["x"] + stage["width"] / 2), round(stage["y"] + stage["height"] / 2)
+        patch = png_pixels(shot)[cy - 50 : cy + 50, cx - 100 : cx + 100]
+        assert patch.std() > 15, f"no photo in the annotator's stage (pixel spread {patch.std():.1f})"
+
+        _command(page, "docmanager:save")
+        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+    finally:
+        context.close()
+    nb = nbformat.read(notebook, as_version=4)
+    errors = [
+        f"{o.get('ename')}: {o.get('evalue')}"
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
+    assert not errors, errors
+    views = [
+        c for c in nb.cells if c.cell_type == "code" and ANNOTATOR_CALL in c.source
+        for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]  # fmt: skip
+    assert views, "the annotator cell has no widget output"
+    assert not dialogs, dialogs

@@ -61,13 +61,13 @@ def demo(args: argparse.Namespace) -> int:  # returns only for errors and --dry-
     root = notebook_dir(Path(args.dir))
     cmd = lab_command(root, args.port, not args.no_browser, args.jupyter_args)
     print(f"labnb demo: opening {root / QUICKSTART} in JupyterLab (Ctrl+C to stop)")
-    if args.dry_run:
-        print(" ".join(cmd))
-        return 0
-    sys.stdout.flush()
-    # Become JupyterLab rather than wrap it: Ctrl+C and a terminate signal then reach the server itself,
-    # and no orphaned server outlives `labnb demo`.
-    os.execv(sys.executable, cmd)  # noqa: S606 (our own interpreter, fixed arguments)
+    if not args.dry_run:
+        sys.stdout.flush()
+        # Become JupyterLab rather than wrap it: Ctrl+C and a terminate signal then reach the server itself,
+        # and no orphaned server outlives `labnb demo`.
+        os.execv(sys.executable, cmd)  # noqa: S606 (our own interpreter, fixed arguments)
+    print(" ".join(cmd))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,14 +35,12 @@ from labnb.store.rows import (
 )
 from labnb.store.tables import (
     annotation_revisions,
+    annotation_rows,
     assets,
     blobs,
     label_classes,
     members,
     projects,
-)
-from labnb.store.tables import (
-    annotations as annotation_rows,
 )
 from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
 from labnb.widgets.annotator import Annotator

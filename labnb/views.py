@@ -17,8 +17,7 @@ from labnb.assets import Asset
 from labnb.errors import LabnbError
 from labnb.geometry import Shape
 from labnb.store.rows import read_asset_shapes
-from labnb.store.tables import annotations as annotation_rows
-from labnb.store.tables import assets, events, label_classes
+from labnb.store.tables import annotation_rows, assets, events, label_classes
 
 if TYPE_CHECKING:
     from labnb.project import Project

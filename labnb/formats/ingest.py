@@ -25,8 +25,7 @@ from labnb.people import now, record_event
 from labnb.schema import LabelClass, Schema
 from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids, transaction
 from labnb.store.rows import ROW_COLUMNS, SOURCES, dumps, geometry_data
-from labnb.store.tables import annotations as annotation_rows
-from labnb.store.tables import assets
+from labnb.store.tables import annotation_rows, assets
 
 if TYPE_CHECKING:
     from labnb.project import Project

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from labnb.errors import GeometryError
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Shape, Tag
 from labnb.schema import LabelClass
-from labnb.store.tables import annotations as annotation_rows
+from labnb.store.tables import annotation_rows
 
 SOURCES = ("human", "ground_truth", "prediction")
 

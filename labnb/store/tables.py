@@ -1,5 +1,8 @@
 """The database tables, as SQLAlchemy Core ``Table`` objects.
 
+The ``annotations`` table is the Python name ``annotation_rows``: a module-level ``annotations`` would be
+shadowed by ``from __future__ import annotations`` in every module that imports it.
+
 Core rather than ORM: a project holds up to millions of annotation rows, bulk-loaded and read per image,
 and plain rows are several times faster to build than mapped objects. The migrations in
 ``labnb/store/migrations/versions`` create exactly these tables; a test checks the two agree.
@@ -94,7 +97,7 @@ assets = Table(
     Index("ix_assets_sequence", "project_id", "sequence", "frame_index"),
 )
 
-annotations = Table(
+annotation_rows = Table(
     "annotations",
     metadata,
     Column("id", Integer, primary_key=True),

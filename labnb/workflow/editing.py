@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from labnb.errors import LabnbError
-from labnb.store.tables import annotations as annotation_rows
+from labnb.store.tables import annotation_rows
 from labnb.widgets.serializers import dto_to_shape
 
 if TYPE_CHECKING:

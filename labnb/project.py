@@ -403,14 +403,15 @@ class Project(FormatMethods):
             )
         return int(old.revision) + 1
 
-    def delete_annotation(self, annotation_id: int, *, duration: float | None = None) -> None:
-        """Soft-delete: the row stays (with its history) and can be restored."""
-        self._set_deleted(annotation_id, True, duration)
+    def delete_annotation(self, annotation_id: int, *, duration: float | None = None) -> int:
+        """Soft-delete: the row stays (with its history) and can be restored. Returns the new revision."""
+        return self._set_deleted(annotation_id, True, duration)
 
-    def restore_annotation(self, annotation_id: int) -> None:
-        self._set_deleted(annotation_id, False, None)
+    def restore_annotation(self, annotation_id: int) -> int:
+        """Undo a soft delete. Returns the new revision."""
+        return self._set_deleted(annotation_id, False, None)
 
-    def _set_deleted(self, annotation_id: int, deleted: bool, duration: float | None) -> None:
+    def _set_deleted(self, annotation_id: int, deleted: bool, duration: float | None) -> int:
         self.members.require("annotator", "delete annotations" if deleted else "restore annotations")
         with db.transaction(self._engine) as conn:
             old = self._live_row(conn, annotation_id, for_update=True, deleted=not deleted)
@@ -429,6 +430,7 @@ class Project(FormatMethods):
                 annotation_id=annotation_id,
                 duration=duration,
             )
+        return int(old.revision) + 1
 
     def _live_row(self, conn: sa.Connection, annotation_id: int, *, for_update: bool, deleted: bool = False) -> Any:
         q = sa.select(annotation_rows).where(

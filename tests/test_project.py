@@ -241,12 +241,12 @@ def test_revisions_soft_delete_and_restore(project: lb.Project, tmp_path: Path, 
     (aid,) = project.annotate("a.png", lb.Box(1, 1, 10, 10, label="duck"))
     bob = lb.Project.open(backend_url, name="birds", user="bob")
     assert bob.update_annotation(aid, lb.Box(2, 2, 12, 12, label="goose"), duration=2.0) == 2
-    project.delete_annotation(aid)
+    assert project.delete_annotation(aid) == 3
     assert project.get_annotations("a.png") == []
     assert len(project.annotations) == 0
     with pytest.raises(lb.LabnbError, match="is deleted"):
         project.delete_annotation(aid)
-    project.restore_annotation(aid)
+    assert project.restore_annotation(aid) == 4
     hist = project.history(aid)
     assert list(hist.revision) == [1, 2, 3, 4]
     assert list(hist.replaced_by) == ["update", "delete", "restore", "current"]

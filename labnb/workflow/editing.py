@@ -48,12 +48,12 @@ def _apply(project: Project, asset_id: int, edit: Mapping[str, Any], source: str
         revision = project.update_annotation(annotation_id, dto_to_shape(edit["shape"]), duration=duration)
         return {"id": annotation_id, "revision": revision}
     if op == "delete":
-        project.delete_annotation(annotation_id, duration=duration)
+        revision = project.delete_annotation(annotation_id, duration=duration)
     elif op == "restore":
-        project.restore_annotation(annotation_id)
+        revision = project.restore_annotation(annotation_id)
     else:
         raise LabnbError(f"unknown edit {op!r}")
-    return {"id": annotation_id, "revision": _revision(project, annotation_id)}
+    return {"id": annotation_id, "revision": revision}
 
 
 def _own_annotation(project: Project, asset_id: int, annotation_id: Any, source: str) -> int:
@@ -69,15 +69,6 @@ def _own_annotation(project: Project, asset_id: int, annotation_id: Any, source:
     if row is None or row.asset_id != asset_id or row.source != source:
         raise LabnbError(f"annotation {annotation_id} is not a {source} annotation of image {asset_id}")
     return annotation_id
-
-
-def _revision(project: Project, annotation_id: int) -> int:
-    with project._engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.select(annotation_rows.c.revision).where(annotation_rows.c.id == annotation_id)
-            ).scalar_one()
-        )
 
 
 def _seconds(ms: Any) -> float | None:

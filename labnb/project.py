@@ -360,10 +360,11 @@ class Project(FormatMethods):
 
     def get_annotations(self, asset: int | str | Asset, *, source: str | None = None) -> list[Shape]:
         """Live shapes of one image (human and ground truth; or one ``source``)."""
-        asset_id = self._asset_id(asset)
-        sources = (source,) if source else ("human", "ground_truth")
+        return self._shapes_of(asset, (source,) if source else ("human", "ground_truth"))
+
+    def _shapes_of(self, asset: int | str | Asset, sources: Sequence[str]) -> list[Shape]:
         with self._engine.connect() as conn:
-            return read_asset_shapes(conn, asset_id, self._classes_by_id(), sources)
+            return read_asset_shapes(conn, self._asset_id(asset), self._classes_by_id(), sources)
 
     def update_annotation(self, annotation_id: int, shape: Shape, *, duration: float | None = None) -> int:
         """Replace an annotation's geometry, label and attributes; the old state goes to its history.

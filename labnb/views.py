@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from labnb.assets import Asset
 from labnb.errors import LabnbError
 from labnb.geometry import Shape
-from labnb.store.rows import read_asset_shapes
 from labnb.store.tables import annotation_rows, assets, events, label_classes
 
 if TYPE_CHECKING:
@@ -138,9 +137,7 @@ class AnnotationsView:
 
     def for_asset(self, asset: int | str | Asset) -> list[Shape]:
         """Shapes of one image, as ``lb.Box``/``lb.Polygon``/... with their annotation ids."""
-        asset_id = self._p._asset_id(asset)
-        with self._p._engine.connect() as conn:
-            return read_asset_shapes(conn, asset_id, self._p._classes_by_id(), self.sources)
+        return self._p._shapes_of(asset, self.sources)
 
     def _query(self) -> sa.Select[Any]:
         a, c, s = annotation_rows, label_classes, assets

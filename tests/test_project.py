@@ -269,6 +269,8 @@ def test_ground_truth_and_predictions_are_kept_apart(project: lb.Project, tmp_pa
     assert sorted(df.source) == ["ground_truth", "human"]
     assert len(project.get_annotations("a.png", source="ground_truth")) == 1
     assert project.predictions.df.empty
+    assert len(project.annotations.for_asset("a.png")) == 2
+    assert project.predictions.for_asset("a.png") == []
 
 
 def test_add_label_later(project: lb.Project) -> None:

@@ -13,7 +13,12 @@ default 700x500 canvas). Figures, medians over repeats:
   cell's first line in the kernel instead, so it also counts building the widget and sending its state.
   ipyannotations (ipycanvas) draws when its models are created, before the output exists, so its
   ``first_paint_ms`` starts with a head start; ``cell_to_paint_ms`` is the figure where that cannot help
-  anyone. The first of the repeats is the cold one (front-end modules load): ``*_first_paint_all_ms``
+  anyone. labnb paints a small JPEG preview (sent by Python for large JPEGs, ~1 % of the bytes) first;
+  ``labnb_full_res_drawn_ms`` is when the full-resolution bitmap was first drawn (its ``performance``
+  mark, same origin as ``first_paint_ms``). The aim of a third of the best peer is below what this
+  measure can show: it reads the pixel in one animation frame and takes the time in the next, so two
+  frames (~17-35 ms) is its floor, and ipyannotations sits there (it has drawn before its output exists).
+  The first of the repeats is the cold one (front-end modules load): ``*_first_paint_all_ms``
   lists them in order.
 - ``drag_p95_ms_<n>``: p95 frame time while dragging one box with real mouse input (Playwright moves, paced
   at most every 8 ms; the browser acknowledges each once handled, so at most one per frame), with ``n``
@@ -147,6 +152,8 @@ def run(args: argparse.Namespace, kinds: list[str], work: Path) -> None:
                 recs = paints[kind]
                 results[f"{kind}_first_paint_ms"] = median([x["first_paint_ms"] for x in recs])
                 results[f"{kind}_cell_to_paint_ms"] = median([x["cell_to_paint_ms"] for x in recs])
+                if kind == "labnb":
+                    results["labnb_full_res_drawn_ms"] = median([x.get("full_res_drawn_ms") for x in recs])
                 results[f"{kind}_first_paint_all_ms"] = [
                     None if x["first_paint_ms"] is None else round(x["first_paint_ms"], 1) for x in recs
                 ]

@@ -105,6 +105,99 @@ def test_edits_create_update_delete_restore_with_events(project: lb.Project) -> 
     assert set(edits.user) == {"alice"}
 
 
+def sent_messages(annotator: lb.widgets.annotator.Annotator) -> list[dict[str, Any]]:
+    """Record every message the widget sends the browser from now on (state updates and custom messages
+    both leave through ipywidgets' ``Widget._send``)."""
+    log: list[dict[str, Any]] = []
+    real = annotator._send
+
+    def send(msg: dict[str, Any], buffers: Any = None) -> None:
+        log.append(msg)
+        real(msg, buffers)
+
+    annotator._send = send  # type: ignore[method-assign]
+    return log
+
+
+def test_an_edit_batch_is_acknowledged_with_a_delta_not_a_resend_of_every_shape(project: lb.Project) -> None:
+    a = project.annotator()
+    project.annotate(a.asset.id, [lb.Box(100, 50, 10, 10, label="duck") for _ in range(50)])
+    a.refresh()
+    sent = sent_messages(a)
+    send(a, [{"op": "create", "cid": "c1", "shape": box_dto("c1"), "duration_ms": 5}])
+    assert a.error == ""
+    [ack] = [m["content"] for m in sent if m.get("method") == "custom"]
+    assert all("shapes" not in m.get("state", {}) for m in sent)
+    [created] = [s for s in project.get_annotations(a.asset.id) if s.bbox == (10, 10, 20, 20)]
+    assert [d["cid"] for d in ack["upsert"]] == ["c1"]
+    assert ack["upsert"][0]["id"] == created.id
+    assert ack["removed"] == []
+    # Python's own copy is current without having been sent: a reloaded page gets all 51 shapes
+    state = a.get_state()["shapes"]
+    assert len(state) == 51
+    assert {"c1"} <= {d["cid"] for d in state}
+
+    # refused edits come back as they are stored: a refused create is removed, a refused update restored
+    sent.clear()
+    send(
+        a,
+        [
+            {"op": "create", "cid": "bad", "shape": box_dto("bad", x=float("nan")), "duration_ms": 5},
+            {"op": "update", "id": created.id, "cid": "c1", "shape": box_dto("c1", x=900), "duration_ms": 5},
+        ],
+        batch=2,
+    )
+    [ack] = [m["content"] for m in sent if m.get("method") == "custom"]
+    assert ack["removed"] == ["bad"]
+    assert [(d["cid"], d["geometry"]["x"]) for d in ack["upsert"]] == [("c1", 10)]
+    assert all("shapes" not in m.get("state", {}) for m in sent)
+
+
+def test_the_first_image_travels_with_the_widget(project: lb.Project) -> None:
+    """The state the browser gets when the widget is created already holds the image, its size and its
+    shapes, so the front end can start decoding before any view exists."""
+    opened: list[dict[str, Any]] = []
+    real = lb.widgets.annotator.Annotator.open
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        opened.append(self.get_state())
+        real(self, *args, **kwargs)
+
+    lb.widgets.annotator.Annotator.open = spy  # type: ignore[method-assign]
+    try:
+        a = project.annotator()
+    finally:
+        lb.widgets.annotator.Annotator.open = real  # type: ignore[method-assign]
+    [state] = opened
+    assert state["image_info"]["asset_id"] == a.asset.id
+    assert len(state["image"]) > 0
+    assert state["shapes"] == []
+
+
+def test_large_jpegs_get_a_small_preview_for_the_first_paint(tmp_path: Path) -> None:
+    big = Image.new("RGB", (4000, 3000), (20, 40, 60))
+    big.paste((255, 0, 255), (1800, 1300, 2200, 1700))
+    data = encode(big, "JPEG", quality=90)
+    shown = display_image(data, "big.jpg")
+    assert shown.data == data  # the file itself still travels, for the full-resolution bitmap
+    assert shown.preview is not None
+    assert len(shown.preview) < 0.05 * len(data)
+    small = Image.open(io.BytesIO(shown.preview))
+    assert small.format == "JPEG"
+    assert max(small.size) <= 640
+    assert abs(small.size[0] / small.size[1] - 4 / 3) < 0.01
+    centre = small.convert("RGB").getpixel((small.size[0] // 2, small.size[1] // 2))
+    assert centre[0] > 230
+    assert centre[1] < 30
+    assert centre[2] > 230
+    # small images and PNGs (no cheap reduced decode) get none; transcoded large images do
+    assert display_image(encode(Image.new("RGB", (640, 480)), "JPEG"), "small.jpg").preview is None
+    assert display_image(encode(Image.new("RGB", (3000, 2000)), "PNG"), "big.png").preview is None
+    tiff = display_image(encode(Image.new("RGB", (3000, 2000), (9, 9, 9)), "TIFF"), "big.tif")
+    assert tiff.mime == "image/jpeg"
+    assert tiff.preview is not None
+
+
 def test_bad_edits_are_refused_one_by_one(project: lb.Project) -> None:
     a = project.annotator()
     gt_id = project.annotate(a.asset.id, lb.Box(1, 1, 5, 5, label="duck"), source="ground_truth")[0]

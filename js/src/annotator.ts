@@ -12,12 +12,14 @@ import type { Model } from "./types";
 function initialize({ model }: { model: WidgetModel }): void {
   const bytes = model.get("image");
   const info = model.get("image_info") as Partial<Model["image_info"]> | undefined;
+  performance.mark("labnb:initialize");
   if (bytes && bytes.byteLength && info?.width && info.height) {
     decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height, model.get("preview") ?? null);
   }
 }
 
 function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+  performance.mark("labnb:render");
   let editor: Editor;
   try {
     editor = new Editor(model, el);

@@ -1,6 +1,7 @@
 // Decoding the image bytes into drawable bitmaps, shared by every view of a widget. Two decodes start as
 // soon as the bytes arrive (anywidget's `initialize` runs before any view exists): a small preview (from
-// the optional `preview` trait when Python sends one, else decoding the image itself at reduced size when
+// the `preview` trait when Python sends one, a JPEG of at most 640 px that decodes in a millisecond or
+// two, else decoding the image itself at reduced size when
 // the browser can (ImageDecoder with desiredWidth: a 4000 px JPEG at 1000 px in
 // ~10-50 ms against ~40-100 ms in full), for the first paint; then the full bitmap with createImageBitmap,
 // off the main thread, which replaces it. The bitmaps are closed when the last view using them lets go.
@@ -35,20 +36,17 @@ function bytesOf(view: DataView): Uint8Array<ArrayBuffer> {
   return new Uint8Array(view.buffer as ArrayBuffer, view.byteOffset, view.byteLength);
 }
 
-async function decodePreview(bytes: DataView, mime: string, width: number, height: number, small: DataView | null): Promise<ImageBitmap | null> {
-  if (small && small.byteLength) {
-    try {
-      return await createImageBitmap(new Blob([bytesOf(small)], { type: mime }));
-    } catch {
-      // fall through to decoding the image itself at reduced size
-    }
-  }
+/**
+ * Decode with WebCodecs' ImageDecoder (optionally at a reduced size), or null where there is none or it
+ * cannot take the type. For the preview only: createImageBitmap(Blob) took 60-70 ms for a 30 kB preview
+ * while the page was busy showing the widget (1 ms when idle); ImageDecoder took 10-15 ms. For the full
+ * image it is the other way round: its frame-to-bitmap copy blocks the main thread for 100-200 ms at
+ * 12 MP, where createImageBitmap decodes off it. ImageDecoder needs a secure context (localhost, https).
+ */
+async function viaDecoder(bytes: DataView, type: string, size?: { desiredWidth: number; desiredHeight: number }): Promise<ImageBitmap | null> {
   const Decoder = (globalThis as { ImageDecoder?: ImageDecoderCtor }).ImageDecoder;
-  // A power-of-two reduction: JPEG decoders then scale in the inverse DCT itself, with no resampling.
-  const k = 2 ** -Math.floor(Math.log2(Math.max(width, height) / PREVIEW_SIDE));
-  // Small images decode fast in full; ImageDecoder needs a secure context (localhost or https).
-  if (!Decoder || !(k < 1) || !(await Decoder.isTypeSupported(mime))) return null;
-  const dec = new Decoder({ data: bytesOf(bytes), type: mime, desiredWidth: Math.round(width * k), desiredHeight: Math.round(height * k) });
+  if (!Decoder || !(await Decoder.isTypeSupported(type))) return null;
+  const dec = new Decoder({ data: bytesOf(bytes), type, ...size });
   try {
     const { image } = await dec.decode();
     try {
@@ -56,10 +54,27 @@ async function decodePreview(bytes: DataView, mime: string, width: number, heigh
     } finally {
       image.close();
     }
-  } catch {
-    return null; // the full decode still comes
   } finally {
     dec.close();
+  }
+}
+
+async function decodePreview(bytes: DataView, mime: string, width: number, height: number, small: DataView | null): Promise<ImageBitmap | null> {
+  if (small && small.byteLength) {
+    try {
+      // Python's previews are JPEG
+      return (await viaDecoder(small, "image/jpeg")) ?? (await createImageBitmap(new Blob([bytesOf(small)], { type: "image/jpeg" })));
+    } catch {
+      // fall through to decoding the image itself at reduced size
+    }
+  }
+  // A power-of-two reduction: JPEG decoders then scale in the inverse DCT itself, with no resampling.
+  const k = 2 ** -Math.floor(Math.log2(Math.max(width, height) / PREVIEW_SIDE));
+  if (!(k < 1)) return null; // small images decode fast in full
+  try {
+    return await viaDecoder(bytes, mime, { desiredWidth: Math.round(width * k), desiredHeight: Math.round(height * k) });
+  } catch {
+    return null; // the full decode still comes
   }
 }
 
@@ -68,13 +83,16 @@ export function decodeImage(bytes: DataView, mime: string, width: number, height
   const hit = cache.get(bytes);
   if (hit && !hit.closed) return hit;
   const type = mime || "image/png";
+  performance.mark("labnb:decode-start");
   const preview = decodePreview(bytes, type, width, height, small);
+  preview.then((b) => b && performance.mark("labnb:preview-decoded"), () => undefined);
   // The full decode starts once the preview is out: run side by side they share the CPU and the first
   // paint waits for both.
   const full = preview.then(
     () => createImageBitmap(new Blob([bytesOf(bytes)], { type })),
     () => createImageBitmap(new Blob([bytesOf(bytes)], { type })),
   );
+  full.then(() => performance.mark("labnb:full-decoded"), () => undefined);
   const entry: Entry = { full, preview, users: 0, closed: false };
   // Bitmaps that arrive after the last user left are closed on arrival.
   const closeLate = (b: ImageBitmap | null): void => {

@@ -10,6 +10,7 @@ import type { Viewport } from "./view";
 export class ImageLayer {
   /** The full bitmap, or the preview until it arrives (both owned by decode.ts). */
   private bitmap: ImageBitmap | null = null;
+  private marked: ImageBitmap | null = null;
   private full = false;
   private bytes: DataView | null = null;
   private seq = 0;
@@ -84,6 +85,11 @@ export class ImageLayer {
         this.fine = true;
         this.onReady();
       }, 150);
+    }
+    if (bmp !== this.marked) {
+      // For the benchmark (benchmarks/annotator.py) and anyone profiling: when each bitmap first showed.
+      performance.mark(this.full ? "labnb:image-drawn" : "labnb:preview-drawn");
+      this.marked = bmp;
     }
     ctx.drawImage(bmp, x0, y0, x1 - x0, y1 - y0, view.toScreenX(x0 / kx), view.toScreenY(y0 / ky), ((x1 - x0) / kx) * view.scale, ((y1 - y0) / ky) * view.scale);
   }

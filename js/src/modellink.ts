@@ -1,11 +1,41 @@
 // What Python sends, taken into the editor: a new image (bytes, info and its stored shapes arrive
-// together), Python's refresh of the shown image's shapes after each saved batch (or from another view
-// of the same widget), and the schema, keymap, guide and read-only flag.
+// together), the stored form of the shapes each saved batch touched (in the ack, from this view or
+// another view of the same widget), a refresh of the shapes set from Python, and the schema, keymap,
+// guide and read-only flag.
+//
+// Python does not resend the `shapes` trait after a batch (700 kB at 5,000 objects), so the trait seen
+// here goes stale: what Python holds is the trait plus the deltas since. That list is kept per image
+// bytes (one DataView per image shown, the same object for every view of the widget), so a view shown
+// later starts from it rather than from the stale trait.
 import type { Disposer } from "./disposer";
 import type { ChangeEvent, WidgetModel } from "./model";
 import type { Store } from "./store";
 import type { Sync } from "./sync";
-import type { ImageInfo, ShapeDTO } from "./types";
+import type { AckMessage, ImageInfo, ShapeDTO } from "./types";
+
+/** Python's shapes for the image whose bytes are the key, when acks have changed them since the trait. */
+const current = new WeakMap<DataView, ShapeDTO[]>();
+
+/** `list` with the ack's stored shapes put in (replaced in place, or appended) and its removed ones taken out. */
+export function applyDelta(list: readonly ShapeDTO[], upsert: readonly ShapeDTO[], removed: readonly string[]): ShapeDTO[] {
+  const byCid = new Map(upsert.map((d) => [d.cid, d]));
+  const gone = new Set(removed);
+  const out: ShapeDTO[] = [];
+  for (const d of list) {
+    if (gone.has(d.cid)) continue;
+    const u = byCid.get(d.cid);
+    out.push(u ?? d);
+    byCid.delete(d.cid);
+  }
+  for (const d of byCid.values()) out.push(d);
+  return out;
+}
+
+function isDelta(content: unknown): content is AckMessage & { asset_id: number; upsert: ShapeDTO[]; removed: string[] } {
+  if (typeof content !== "object" || content === null) return false;
+  const c = content as Record<string, unknown>;
+  return c["type"] === "ack" && typeof c["asset_id"] === "number" && Array.isArray(c["upsert"]) && Array.isArray(c["removed"]);
+}
 
 export interface LinkHooks {
   /** Another image (or the first): show it with these shapes. */
@@ -39,10 +69,18 @@ export class ModelLink {
     const onData = (): void => queueMicrotask(() => this.pull()); // image, info and shapes change together
     const onUi = (): void => hooks.rebuild();
     const onText = (): void => hooks.refresh();
+    const onShapes = (): void => {
+      // Python set the trait itself (refresh(), an assignment): it supersedes the deltas.
+      if (this.image) current.delete(this.image);
+      onData();
+    };
+    const onMessage = (content: unknown): void => this.delta(content);
+    model.on("msg:custom", onMessage);
+    disposer.add(() => model.off("msg:custom", onMessage));
     const pairs: [ChangeEvent, () => void][] = [
       ["change:image", onData],
       ["change:image_info", onData],
-      ["change:shapes", onData],
+      ["change:shapes", onShapes],
       ["change:schema", onUi],
       ["change:keymap", onUi],
       ["change:readonly", onUi],
@@ -72,7 +110,7 @@ export class ModelLink {
       this.asset = full.asset_id;
       this.image = image;
       this.size = size;
-      const shapes = this.model.get("shapes") ?? [];
+      const shapes = this.python();
       this.applied = shapes;
       this.sync.know(shapes);
       this.hooks.load(full, image, shapes);
@@ -87,7 +125,7 @@ export class ModelLink {
    * predates them, and the refresh Python sends after their ack is the one to apply.
    */
   reconcile(): void {
-    const shapes = this.model.get("shapes") ?? [];
+    const shapes = this.python();
     if (this.closed || shapes === this.applied || this.sync.pending > 0) return;
     if (this.hooks.editing()) {
       this.later(); // not under a drag
@@ -96,6 +134,20 @@ export class ModelLink {
     this.applied = shapes;
     this.sync.know(shapes);
     this.store.reconcile(shapes);
+  }
+
+  /** What Python holds for the shown image: the trait, with the acks' deltas since. */
+  private python(): ShapeDTO[] {
+    return (this.image && current.get(this.image)) || (this.model.get("shapes") ?? []);
+  }
+
+  /** An ack (of any view's batch): take its delta into Python's list, then into the store when idle. */
+  private delta(content: unknown): void {
+    if (this.closed || !isDelta(content) || !this.image || content.asset_id !== this.asset) return;
+    // Every view gets the ack and the first one in has already applied it: applying it again changes nothing.
+    current.set(this.image, applyDelta(this.python(), content.upsert, content.removed));
+    // This view's own ack was handled by Sync first (registered before), so `pending` is up to date.
+    queueMicrotask(() => this.reconcile());
   }
 
   /**

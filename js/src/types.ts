@@ -117,11 +117,18 @@ export interface EditsMessage {
   edits: Edit[];
 }
 
-/** Python -> JS: the outcome of one EditsMessage, per edit, in the same order. */
+/**
+ * Python -> JS, to every view: the outcome of one EditsMessage, per edit, in the same order. When the
+ * edits were for the image shown, `upsert` holds the stored form of every shape the batch touched and
+ * `removed` the touched client ids no longer stored (a refused create): the `shapes` trait is not resent.
+ */
 export interface AckMessage {
   type: "ack";
   batch: number;
+  asset_id?: number;
   results: ({ cid: string; ok: true; id: number; revision: number } | { cid: string; ok: false; message: string })[];
+  upsert?: ShapeDTO[];
+  removed?: string[];
 }
 
 export type ToPython = EditsMessage;

@@ -7,6 +7,9 @@ import type { Disposer } from "./disposer";
 import type { Editor } from "./editor";
 import type { Pointer } from "./tools/tool";
 
+/** The attribute on the widget's root that makes JupyterLab skip its shortcuts (set in ui/shell.ts). */
+const SUPPRESS = "data-lm-suppress-shortcuts";
+
 interface Gesture {
   kind: "pan" | "tool";
   id: number;
@@ -133,6 +136,22 @@ export function installInput(ed: Editor, d: Disposer): void {
         e.stopPropagation();
       }
     }),
+  );
+  // data-lm-suppress-shortcuts turns off every JupyterLab shortcut, also the ones a user expects to keep
+  // while labelling: Ctrl+S (save), Shift+Enter (run the cell), Ctrl+B (side bar). JupyterLab matches in
+  // the document's capture phase; the window's capture phase comes first, so here, for a combination the
+  // annotator has no use for, the attribute is lifted for this one event.
+  d.listen<KeyboardEvent>(
+    window,
+    "keydown",
+    (e) => {
+      if (!(e.target instanceof Node) || !root.contains(e.target) || isTextInput(e.target)) return;
+      const combo = e.ctrlKey || e.metaKey || e.altKey || (e.shiftKey && e.key === "Enter");
+      if (!combo || ed.keys.match(e)) return;
+      root.removeAttribute(SUPPRESS);
+      setTimeout(() => root.setAttribute(SUPPRESS, "true"), 0);
+    },
+    { capture: true },
   );
   d.listen<KeyboardEvent>(root, "keyup", (e) => {
     if (e.key === " ") {

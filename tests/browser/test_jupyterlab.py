@@ -183,8 +183,18 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
         patch = png_pixels(shot)[cy - 50 : cy + 50, cx - 100 : cx + 100]
         assert patch.std() > 15, f"no photo in the annotator's stage (pixel spread {patch.std():.1f})"
 
-        _command(page, "docmanager:save")
+        # The keyboard while the annotator has focus: its own keys stay with it ("b" picks the box tool and
+        # does not insert a cell below), JupyterLab's combinations still work (Ctrl+S saves the notebook).
+        cells = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
+        n_cells = page.evaluate(cells)
+        annotator.locator('[data-testid="stage"]').click(position={"x": 5, "y": 5})
+        page.keyboard.press("b")
+        page.wait_for_function("() => window.__labnb.annotators[0].state().tool === 'box'", timeout=10_000)
+        assert page.evaluate(cells) == n_cells
+        page.evaluate("() => { window.jupyterapp.shell.currentWidget.context.model.dirty = true; }")
+        page.keyboard.press("Control+s")
         page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+        assert page.evaluate(cells) == n_cells
     finally:
         context.close()
     nb = nbformat.read(notebook, as_version=4)

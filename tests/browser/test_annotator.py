@@ -208,6 +208,29 @@ def test_keypoints_in_order_and_visibility(show: Show, project: Project) -> None
     assert kp.points["head"][2] == kp.points["right_hand"][2] == 2
 
 
+def test_skipped_keypoint_is_added_later(show: Show, project: Project) -> None:
+    """A point skipped while placing (N) is not lost for good: with the skeleton selected, the prompt asks
+    for it and a click adds it to the same shape."""
+    v = show(project.annotator(assets=["scene.png"]))
+    v.pick_class("person")
+    v.pick_tool("keypoints")
+    v.click(200, 100)  # head
+    v.press("n")  # skip left_hand
+    v.click(260, 230)  # right_hand: the skeleton is complete as far as it goes
+    v.idle()
+    (kp,) = wait_shapes(project, "scene.png", "keypoints", 1)
+    assert "left_hand" not in kp.points or kp.points["left_hand"][2] == 0
+    expect(v.stage.get_by_role("status").filter(has_text="add “left_hand”")).to_be_visible()
+    v.click(150, 220)
+    v.idle()
+    wait_revision(project, kp.id, 2)
+    (kp,) = human(project, "scene.png", "keypoints")
+    x, y, vis = kp.points["left_hand"]
+    assert math.hypot(x - 150, y - 220) <= v.pixel_tolerance()
+    assert vis == 2
+    assert len(human(project, "scene.png")) == 1  # the same shape, not a second skeleton
+
+
 def test_mask_brush_and_eraser(show: Show, project: Project) -> None:
     v = show(project.annotator(assets=["scene.png"]))
     v.pick_class("cat")

@@ -1,10 +1,11 @@
 // The keypoints tool: places the current class's named points in order, one click each, with a prompt
 // naming the next point. Alt+click places it as occluded (labelled, not visible); N skips it (not
 // labelled); Backspace goes back one point; Enter finishes early. The points of the selected shape can
-// be dragged, and X toggles the hovered point between visible and occluded.
-import { clamp, round2 } from "../geometry";
+// be dragged, and X toggles the hovered point between visible and occluded. With a skeleton selected that
+// lacks points (skipped with N, or imported that way), a click places its first missing point.
+import { clamp, round2, withGeometry } from "../geometry";
 import { drawKeypoints, drawLabel } from "../render";
-import type { Action, ClassDef } from "../types";
+import type { Action, ClassDef, ShapeDTO } from "../types";
 import { grabAt, HandleDrag, selectedShape, type Gesture, type Grab } from "./edit";
 import type { EditorApi, Pointer, Tool } from "./tool";
 
@@ -43,6 +44,16 @@ export class KeypointsTool implements Tool {
       this.gesture = new HandleDrag(api, grabbed.shape, grabbed.grab);
       return;
     }
+    const gap = this.missing();
+    if (gap) {
+      const { shape, name } = gap;
+      const g = shape.geometry;
+      if (g.kind !== "keypoints") return;
+      const pt: [number, number, number] = [round2(clamp(p.x, 0, api.info.width)), round2(clamp(p.y, 0, api.info.height)), p.alt ? 1 : 2];
+      api.commit([{ cid: shape.cid, after: withGeometry(shape, { kind: "keypoints", points: { ...g.points, [name]: pt } }) }]);
+      this.updatePrompt();
+      return;
+    }
     const cls = this.currentClass();
     if (!cls) {
       api.message("Choose a class that has keypoints");
@@ -50,6 +61,17 @@ export class KeypointsTool implements Tool {
     }
     this.draft = { cls, points: {}, next: 0 };
     this.place(p, p.alt ? 1 : 2);
+  }
+
+  /** The selected skeleton and the first of its class's points it lacks, if there is one. */
+  private missing(): { shape: ShapeDTO; cls: ClassDef; name: string; left: number } | null {
+    const shape = selectedShape(this.api);
+    if (!shape || shape.geometry.kind !== "keypoints") return null;
+    const cls = this.api.classOf(shape.label);
+    const points = shape.geometry.points;
+    const absent = (cls?.keypoints ?? []).filter((n) => !points[n] || points[n][2] === 0);
+    const name = absent[0];
+    return cls && name !== undefined ? { shape, cls, name, left: absent.length } : null;
   }
 
   private place(p: Pointer, v: number): void {
@@ -82,10 +104,12 @@ export class KeypointsTool implements Tool {
     const shape = api.newShape(d.cls.name, { kind: "keypoints", points: d.points });
     api.commit([{ cid: shape.cid, after: shape }]);
     api.select([shape.cid]);
+    this.updatePrompt(); // it may lack points: the prompt offers to add them
   }
 
   move(p: Pointer, pressed: boolean): void {
     this.pointer = p;
+    if (!this.draft) this.updatePrompt(); // the selection may have changed (Esc, undo)
     if (this.gesture) {
       this.gesture.update(p);
       return;
@@ -167,18 +191,33 @@ export class KeypointsTool implements Tool {
     return false;
   }
 
+  private prompt: string | null = null;
+
+  private setPrompt(text: string | null): void {
+    if (text === this.prompt) return;
+    this.prompt = text;
+    this.api.setPrompt(text);
+  }
+
   /** The prompt names the next point; it is the tool's main guidance. */
   updatePrompt(): void {
     const d = this.draft;
     if (d) {
       const name = d.cls.keypoints[d.next] ?? "";
-      this.api.setPrompt(
+      this.setPrompt(
         `${d.cls.name}: click “${name}” (${d.next + 1}/${d.cls.keypoints.length}) · Alt+click: occluded · N: skip · Backspace: back · Enter: finish · Esc: cancel`,
       );
       return;
     }
+    const gap = this.missing();
+    if (gap) {
+      this.setPrompt(
+        `Click to add “${gap.name}” to the selected ${gap.cls.name} (${gap.left} missing) · Alt+click: occluded · Esc: deselect to start a new one`,
+      );
+      return;
+    }
     const cls = this.currentClass();
-    this.api.setPrompt(
+    this.setPrompt(
       cls
         ? `Click to place “${cls.keypoints[0] ?? ""}” (1/${cls.keypoints.length}) of a new ${cls.name}`
         : "Choose a class that has keypoints",
@@ -194,9 +233,10 @@ export class KeypointsTool implements Tool {
       drawKeypoints(ctx, api.view, { kind: "keypoints", points: d.points }, d.cls, d.cls.color, 5, 0, 0);
     }
     const p = this.pointer;
-    const cls = d?.cls ?? this.currentClass();
+    const gap = d ? null : this.missing();
+    const cls = d?.cls ?? gap?.cls ?? this.currentClass();
     if (p && cls && !this.gesture && !this.hot) {
-      const name = cls.keypoints[d ? d.next : 0];
+      const name = gap ? gap.name : cls.keypoints[d ? d.next : 0];
       if (name) drawLabel(ctx, dpr, name, cls.color, p.sx + 12, p.sy + 26);
     }
     const sel = selectedShape(api);
@@ -208,7 +248,7 @@ export class KeypointsTool implements Tool {
 
   deactivate(): void {
     this.cancel();
-    this.api.setPrompt(null);
+    this.setPrompt(null);
     this.pointer = null;
     this.hot = null;
   }

@@ -13,7 +13,7 @@ default 700x500 canvas). Figures, medians over repeats:
   cell's first line in the kernel instead, so it also counts building the widget and sending its state.
   ipyannotations (ipycanvas) draws when its models are created, before the output exists, so its
   ``first_paint_ms`` starts with a head start; ``cell_to_paint_ms`` is the figure where that cannot help
-  anyone. labnb paints a small JPEG preview (sent by Python for large JPEGs, ~1 % of the bytes) first;
+  anyone. labnb paints a preview first (the JPEG decoded at 1/4 size in the browser);
   ``labnb_full_res_drawn_ms`` is when the full-resolution bitmap was first drawn (its ``performance``
   mark, same origin as ``first_paint_ms``). The aim of a third of the best peer is below what this
   measure can show: it reads the pixel in one animation frame and takes the time in the next, so two

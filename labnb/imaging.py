@@ -138,43 +138,12 @@ MAX_DISPLAY_SIDE = 8192
 BROWSER_FORMATS = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 
 
-#: Images whose longest side reaches this also get a small JPEG preview for the first paint.
-PREVIEW_FROM_SIDE = 2048
-#: The preview's longest side is at most this (a fitted view in a notebook cell is 500-900 px wide).
-PREVIEW_MAX_SIDE = 640
-
-
 @dataclass(frozen=True)
 class DisplayImage:
     data: bytes
     mime: str
     width: int  # of the bitmap in ``data``
     height: int
-    #: A small JPEG of the same picture (about 1 % of a large photo's bytes), or None for small images and
-    #: those with transparency. The browser decodes it in a millisecond or two and paints it while the full
-    #: image (60-150 ms to decode at 12 MP) is still on its way.
-    preview: bytes | None = None
-
-
-def _encode_preview(im: Image.Image) -> bytes:
-    small = im if max(im.size) <= PREVIEW_MAX_SIDE else im.copy()
-    if small is not im:
-        small.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.BILINEAR)
-    out = io.BytesIO()
-    small.convert("L" if small.mode in ("L", "1") else "RGB").save(out, format="JPEG", quality=60)
-    return out.getvalue()
-
-
-def _jpeg_preview(data: bytes, width: int, height: int) -> bytes | None:
-    """The preview of a JPEG shown as it is, decoded at 1/8 scale in the DCT itself (~20 ms at 12 MP,
-    most of it reading the entropy-coded data once), or None when the file does not decode."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.draft("L" if im.mode == "L" else "RGB", (max(1, width // 8), max(1, height // 8)))
-            im.load()
-            return _encode_preview(im)
-    except (OSError, SyntaxError, ValueError):
-        return None  # the browser says what is wrong with the full image
 
 
 def display_image(data: bytes, name: str, *, max_side: int = MAX_DISPLAY_SIDE) -> DisplayImage:
@@ -190,10 +159,7 @@ def display_image(data: bytes, name: str, *, max_side: int = MAX_DISPLAY_SIDE) -
         orientation = im.getexif().get(_EXIF_ORIENTATION, 1) if fmt in ("jpeg", "tiff", "webp", "png") else 1
         plain_mode = im.mode in ("L", "RGB", "RGBA", "LA", "P", "1")
         if fmt in BROWSER_FORMATS and plain_mode and orientation == 1 and max(w, h) <= max_side:
-            # PNG and the rest: no draft decoding, a preview would cost a full decode in Python; the browser
-            # makes its own (decode.ts).
-            big_jpeg = fmt == "jpeg" and max(w, h) >= PREVIEW_FROM_SIDE
-            return DisplayImage(data, BROWSER_FORMATS[fmt], w, h, _jpeg_preview(data, w, h) if big_jpeg else None)
+            return DisplayImage(data, BROWSER_FORMATS[fmt], w, h)
         if fmt == "jpeg":
             im.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale: a 50,000 px JPEG stays cheap
         try:
@@ -206,13 +172,10 @@ def display_image(data: bytes, name: str, *, max_side: int = MAX_DISPLAY_SIDE) -
     rgb = to_rgb_array(shown)
     has_alpha = shown.mode in ("RGBA", "LA") or (shown.mode == "P" and "transparency" in shown.info)
     out = io.BytesIO()
-    preview = None
     if has_alpha:
         Image.fromarray(np.asarray(shown.convert("RGBA"))).save(out, format="PNG")
         mime = "image/png"
     else:
         Image.fromarray(rgb).save(out, format="JPEG", quality=90)
         mime = "image/jpeg"
-        if max(shown.size) >= PREVIEW_FROM_SIDE:
-            preview = _encode_preview(Image.fromarray(rgb))
-    return DisplayImage(out.getvalue(), mime, shown.size[0], shown.size[1], preview)
+    return DisplayImage(out.getvalue(), mime, shown.size[0], shown.size[1])

@@ -174,30 +174,6 @@ def test_the_first_image_travels_with_the_widget(project: lb.Project) -> None:
     assert state["shapes"] == []
 
 
-def test_large_jpegs_get_a_small_preview_for_the_first_paint(tmp_path: Path) -> None:
-    big = Image.new("RGB", (4000, 3000), (20, 40, 60))
-    big.paste((255, 0, 255), (1800, 1300, 2200, 1700))
-    data = encode(big, "JPEG", quality=90)
-    shown = display_image(data, "big.jpg")
-    assert shown.data == data  # the file itself still travels, for the full-resolution bitmap
-    assert shown.preview is not None
-    assert len(shown.preview) < 0.05 * len(data)
-    small = Image.open(io.BytesIO(shown.preview))
-    assert small.format == "JPEG"
-    assert max(small.size) <= 640
-    assert abs(small.size[0] / small.size[1] - 4 / 3) < 0.01
-    centre = small.convert("RGB").getpixel((small.size[0] // 2, small.size[1] // 2))
-    assert centre[0] > 230
-    assert centre[1] < 30
-    assert centre[2] > 230
-    # small images and PNGs (no cheap reduced decode) get none; transcoded large images do
-    assert display_image(encode(Image.new("RGB", (640, 480)), "JPEG"), "small.jpg").preview is None
-    assert display_image(encode(Image.new("RGB", (3000, 2000)), "PNG"), "big.png").preview is None
-    tiff = display_image(encode(Image.new("RGB", (3000, 2000), (9, 9, 9)), "TIFF"), "big.tif")
-    assert tiff.mime == "image/jpeg"
-    assert tiff.preview is not None
-
-
 def test_bad_edits_are_refused_one_by_one(project: lb.Project) -> None:
     a = project.annotator()
     gt_id = project.annotate(a.asset.id, lb.Box(1, 1, 5, 5, label="duck"), source="ground_truth")[0]

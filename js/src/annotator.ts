@@ -14,7 +14,7 @@ function initialize({ model }: { model: WidgetModel }): void {
   const info = model.get("image_info") as Partial<Model["image_info"]> | undefined;
   performance.mark("labnb:initialize");
   if (bytes && bytes.byteLength && info?.width && info.height) {
-    decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height, model.get("preview") ?? null);
+    decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height);
   }
 }
 

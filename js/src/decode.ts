@@ -1,10 +1,14 @@
 // Decoding the image bytes into drawable bitmaps, shared by every view of a widget. Two decodes start as
-// soon as the bytes arrive (anywidget's `initialize` runs before any view exists): a small preview (from
-// the `preview` trait when Python sends one, a JPEG of at most 640 px that decodes in a millisecond or
-// two, else decoding the image itself at reduced size when
-// the browser can (ImageDecoder with desiredWidth: a 4000 px JPEG at 1000 px in
-// ~10-50 ms against ~40-100 ms in full), for the first paint; then the full bitmap with createImageBitmap,
-// off the main thread, which replaces it. The bitmaps are closed when the last view using them lets go.
+// soon as the bytes arrive (anywidget's `initialize` runs before any view exists; Python sends the first
+// image in the widget's creation message for that): a preview, the image itself decoded at reduced size
+// where the browser can (ImageDecoder with desiredWidth: a 4000 px JPEG at 1000 px in ~25 ms idle, 60-80
+// ms while the page is busy showing the widget, against 60-150 ms in full), for the first paint; then the
+// full bitmap with createImageBitmap, off the main thread, which replaces it. The bitmaps are closed when
+// the last view using them lets go.
+//
+// Tried and dropped: a small JPEG preview made by Python (PIL's 1/8-scale draft decode). It painted ~18 ms
+// sooner after the output appeared but cost ~23 ms of kernel time before anything was sent, so a user
+// waited longer from running the cell (benchmarks/annotator.py, cell_to_paint_ms).
 
 /** The part of WebCodecs' ImageDecoder used here (not in TypeScript's DOM library yet). */
 interface ImageDecoderLike {
@@ -37,13 +41,11 @@ function bytesOf(view: DataView): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Decode with WebCodecs' ImageDecoder (optionally at a reduced size), or null where there is none or it
- * cannot take the type. For the preview only: createImageBitmap(Blob) took 60-70 ms for a 30 kB preview
- * while the page was busy showing the widget (1 ms when idle); ImageDecoder took 10-15 ms. For the full
- * image it is the other way round: its frame-to-bitmap copy blocks the main thread for 100-200 ms at
- * 12 MP, where createImageBitmap decodes off it. ImageDecoder needs a secure context (localhost, https).
+ * Decode with WebCodecs' ImageDecoder at a reduced size, or null where there is none or it cannot take the
+ * type (it needs a secure context: localhost or https). For the preview only: at full size its
+ * frame-to-bitmap copy blocks the main thread for 100-200 ms at 12 MP, where createImageBitmap decodes off it.
  */
-async function viaDecoder(bytes: DataView, type: string, size?: { desiredWidth: number; desiredHeight: number }): Promise<ImageBitmap | null> {
+async function viaDecoder(bytes: DataView, type: string, size: { desiredWidth: number; desiredHeight: number }): Promise<ImageBitmap | null> {
   const Decoder = (globalThis as { ImageDecoder?: ImageDecoderCtor }).ImageDecoder;
   if (!Decoder || !(await Decoder.isTypeSupported(type))) return null;
   const dec = new Decoder({ data: bytesOf(bytes), type, ...size });
@@ -59,15 +61,7 @@ async function viaDecoder(bytes: DataView, type: string, size?: { desiredWidth: 
   }
 }
 
-async function decodePreview(bytes: DataView, mime: string, width: number, height: number, small: DataView | null): Promise<ImageBitmap | null> {
-  if (small && small.byteLength) {
-    try {
-      // Python's previews are JPEG
-      return (await viaDecoder(small, "image/jpeg")) ?? (await createImageBitmap(new Blob([bytesOf(small)], { type: "image/jpeg" })));
-    } catch {
-      // fall through to decoding the image itself at reduced size
-    }
-  }
+async function decodePreview(bytes: DataView, mime: string, width: number, height: number): Promise<ImageBitmap | null> {
   // A power-of-two reduction: JPEG decoders then scale in the inverse DCT itself, with no resampling.
   const k = 2 ** -Math.floor(Math.log2(Math.max(width, height) / PREVIEW_SIDE));
   if (!(k < 1)) return null; // small images decode fast in full
@@ -79,12 +73,12 @@ async function decodePreview(bytes: DataView, mime: string, width: number, heigh
 }
 
 /** Start decoding (or find the decodes already started) for these bytes. */
-export function decodeImage(bytes: DataView, mime: string, width: number, height: number, small: DataView | null = null): Decoded {
+export function decodeImage(bytes: DataView, mime: string, width: number, height: number): Decoded {
   const hit = cache.get(bytes);
   if (hit && !hit.closed) return hit;
   const type = mime || "image/png";
   performance.mark("labnb:decode-start");
-  const preview = decodePreview(bytes, type, width, height, small);
+  const preview = decodePreview(bytes, type, width, height);
   preview.then((b) => b && performance.mark("labnb:preview-decoded"), () => undefined);
   // The full decode starts once the preview is out: run side by side they share the CPU and the first
   // paint waits for both.
@@ -104,8 +98,8 @@ export function decodeImage(bytes: DataView, mime: string, width: number, height
   return entry;
 }
 
-export function acquire(bytes: DataView, mime: string, width: number, height: number, small: DataView | null): Decoded {
-  const entry = decodeImage(bytes, mime, width, height, small) as Entry;
+export function acquire(bytes: DataView, mime: string, width: number, height: number): Decoded {
+  const entry = decodeImage(bytes, mime, width, height) as Entry;
   entry.users++;
   return entry;
 }

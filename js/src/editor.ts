@@ -178,7 +178,7 @@ export class Editor implements EditorApi {
     this.clock.restart();
     this.navigating = false;
     this.tool.activate?.();
-    this.image.load(info, image, this.model.get("preview") ?? null);
+    this.image.load(info, image);
     this.shell.setLoading(this.image.loading);
     this.layers.invalidate("image", "shapes", "overlay");
     this.queueUi();

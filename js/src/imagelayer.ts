@@ -28,13 +28,13 @@ export class ImageLayer {
   ) {}
 
   /** Show new image bytes. */
-  load(info: ImageInfo, bytes: DataView, small: DataView | null): void {
+  load(info: ImageInfo, bytes: DataView): void {
     const seq = ++this.seq;
     this.clear();
     if (!bytes || !bytes.byteLength) return;
     this.loading = true;
     this.bytes = bytes;
-    const d = acquire(bytes, info.mime, info.bitmap_width || info.width, info.bitmap_height || info.height, small);
+    const d = acquire(bytes, info.mime, info.bitmap_width || info.width, info.bitmap_height || info.height);
     d.preview
       .then((p) => {
         if (seq !== this.seq || !p || this.full) return;

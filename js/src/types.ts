@@ -85,13 +85,8 @@ export type Action =
 /** The synced traits (see the Python class for each one's docstring). */
 export interface Model {
   image: DataView; // encoded PNG/JPEG/WebP bytes; never base64
-  /**
-   * Optional (not sent by Python yet): a small encoded copy of `image` (longest side ~1000 px, same mime),
-   * drawn until `image` is decoded. Decoding a 2.8 MB JPEG takes 40-100 ms in the browser, a 100 kB one ~5 ms.
-   */
-  preview?: DataView;
   image_info: ImageInfo;
-  shapes: ShapeDTO[]; // the image's stored shapes when it was loaded (edits then flow as messages)
+  shapes: ShapeDTO[]; // the image's stored shapes when loaded; acks then carry deltas (modellink.ts)
   schema: SchemaPayload;
   keymap: Record<Action, string>; // action -> key, e.g. {"undo": "Ctrl+z", "tool_box": "b"}
   guide_html: string; // sanitised HTML of the draw guide ("" when none)

@@ -72,9 +72,6 @@ class Annotator(anywidget.AnyWidget):
     image = traitlets.Bytes(b"").tag(sync=True)
     """The shown image's encoded bytes (the file itself when the browser can show it; never base64)."""
 
-    preview = traitlets.Bytes(b"").tag(sync=True)
-    """A small JPEG of the shown image for the first paint (large images only; empty otherwise)."""
-
     image_info = traitlets.Dict().tag(sync=True)
     """Asset id, file name, full-resolution size, bitmap size, mime type, queue index and length."""
 
@@ -194,7 +191,6 @@ class Annotator(anywidget.AnyWidget):
                 "index": index, "count": len(self._queue),
             },
             "image": shown.data,
-            "preview": shown.preview or b"",
             "shapes": self._stored_dtos(),
             "error": "",
             "status": "",

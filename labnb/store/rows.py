@@ -157,12 +157,17 @@ def read_asset_shapes(
     asset_id: int,
     classes_by_id: Mapping[int, LabelClass],
     sources: Sequence[str] = ("human", "ground_truth"),
+    model: tuple[str, str] | None = None,
 ) -> list[Shape]:
-    """The live (not deleted) shapes of one image, oldest first."""
-    rows = conn.execute(
+    """The live (not deleted) shapes of one image, oldest first; ``model`` = (name, version) keeps only
+    what that model version wrote (its predictions)."""
+    query = (
         sa.select(*READ_COLUMNS)
         .where(annotation_rows.c.asset_id == asset_id, annotation_rows.c.deleted.is_(False))
         .where(annotation_rows.c.source.in_(list(sources)))
         .order_by(annotation_rows.c.id)
-    ).all()
+    )
+    if model is not None:
+        query = query.where(annotation_rows.c.model == model[0], annotation_rows.c.model_version == model[1])
+    rows = conn.execute(query).all()
     return [row_to_shape(r, classes_by_id) for r in rows]

@@ -128,6 +128,27 @@ annotation_rows = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_annotations_asset", "asset_id", "deleted"),
     Index("ix_annotations_project_source", "project_id", "source"),
+    Index("ix_annotations_model", "asset_id", "source", "model", "model_version"),
+)
+
+#: That a model version ran on an image (even finding nothing), with the image's uncertainty under it:
+#: the most uncertain of its detections by least confidence, margin and entropy (migration 0003).
+prediction_runs = Table(
+    "prediction_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("model_version", String(100), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("least_confidence", Float, nullable=False),
+    Column("margin", Float, nullable=False),
+    Column("entropy", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("asset_id", "model", "model_version", name="uq_prediction_runs_asset_model"),
+    Index("ix_prediction_runs_model", "project_id", "model", "model_version"),
 )
 
 annotation_revisions = Table(

@@ -33,6 +33,10 @@ class SchemaVersionError(ProjectError):
     """The project's database was written by a newer labnb than the one running."""
 
 
+class ModelError(LabnbError):
+    """A model cannot be used: file missing or not ONNX, outputs that do not fit the decoder, wrong classes."""
+
+
 class AccessDenied(LabnbError, PermissionError):
     """The current user's role does not allow the operation."""
 

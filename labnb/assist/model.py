@@ -81,12 +81,20 @@ def load_classes(classes: Sequence[str] | PathLike | None, model: str) -> list[s
         names = [line.strip() for line in lines if line.strip()]
         if not names:
             raise ModelError(f"{model}: the class names file {path} is empty")
-        return names
-    names = [str(c) for c in classes]
+    else:
+        names = [str(c) for c in classes]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise ModelError(f"{model}: class names must be unique, {dup} repeat")
     return names
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class _Onnx:
@@ -103,20 +111,19 @@ class _Onnx:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"{self.path}: model file not found")
-        data = self.path.read_bytes()
         if providers is None:
             available = ort.get_available_providers()
             providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors are raised below; don't also print them
         try:
-            # from bytes: the file is read once for both the hash and the session
-            self.session = ort.InferenceSession(data, sess_options=options, providers=list(providers))
+            # from the path, not bytes: a large model keeps its weights in external files next to it
+            self.session = ort.InferenceSession(str(self.path), sess_options=options, providers=list(providers))
         except Exception as exc:  # onnxruntime raises its own classes (InvalidProtobuf, Fail, ...) for bad files
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.path.name}: not a valid ONNX model ({detail[:300]})") from exc
         self.name: str = name if name is not None else self.path.stem
-        self.version: str = version if version is not None else hashlib.sha256(data).hexdigest()[:12]
+        self.version: str = version if version is not None else _sha256(self.path)[:12]
         self.classes: list[str] = []
 
     def __repr__(self) -> str:
@@ -345,7 +352,8 @@ class OnnxDetector(_Onnx):
     def _finish(self, cand: Candidates, info: LetterboxInfo) -> Predictions:
         """NMS, back to original pixels, shapes."""
         boxes = info.to_original(cand.boxes)
-        valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # not entirely outside the image
+        # drop boxes entirely outside the image (and NaN from a broken model: NaN > x is False)
+        valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         idx = np.flatnonzero(valid)
         keep = idx[nms(cand.boxes[idx], cand.scores[idx], self.iou_threshold, cand.labels[idx], self.max_detections)]
         boxes, scores, labels = boxes[keep], np.clip(cand.scores[keep], 0.0, 1.0), cand.labels[keep]

@@ -7,7 +7,10 @@ float in the model's channel order and value range. :class:`LetterboxInfo` maps 
 
 Speed matters because this runs once per image next to a detector that takes a few milliseconds: the
 resize runs on uint8 in Pillow, and one numpy call converts, reorders channels and scales into an output
-buffer of which only the padding strips are filled, never the whole canvas twice.
+buffer of which only the padding strips are filled, never the whole canvas twice. What remains is
+Pillow's resize: its antialiased bilinear filter takes ~1.4 ms to shrink 640x480 to 416x312 on one core
+(about 5 taps per axis, plain C), against ~0.3 ms for everything else; ``resample="nearest"`` brings
+the whole letterbox to ~0.3 ms at a cost in accuracy (YOLOX-Nano on COCO photos: AP 0.314 -> 0.290).
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ class Letterbox:
         Input dtype of the model (float32, float16, float64 or uint8).
     resample
         Pillow filter for the resize: ``"bilinear"`` (antialiased when shrinking; the best accuracy),
-        ``"box"`` (about 1.4x faster when shrinking, same accuracy on COCO photos) or ``"nearest"`` (about
-        15x faster, a few points of AP lower: for when the resize must cost nothing).
+        ``"box"`` (about 1.4x faster when shrinking, the same accuracy on COCO photos) or ``"nearest"``
+        (about 7x faster, some accuracy lost: for when the resize must cost next to nothing).
     """
 
     size: tuple[int, int] | None = None

@@ -67,7 +67,10 @@ def mask_runs(mask: Mask) -> dict[str, Any]:
     return {"size": [h, w], "counts": runs}
 
 
-def shape_to_dto(shape: Shape, cid: str) -> dict[str, Any]:
+def shape_to_dto(shape: Shape, cid: str, origin: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The wire form of a shape. ``origin`` ({"model", "score", "prediction_id"}) is set for an annotation
+    that records a model (a committed suggestion): the front end shows the score and knows the suggestion
+    is taken. Those keys are read-only: :func:`dto_to_shape` ignores them."""
     geometry: dict[str, Any]
     if isinstance(shape, Box):
         geometry = {"kind": "box", "x": shape.x, "y": shape.y, "w": shape.w, "h": shape.h}
@@ -79,7 +82,7 @@ def shape_to_dto(shape: Shape, cid: str) -> dict[str, Any]:
         geometry = {"kind": "mask", "rle": mask_runs(shape)}
     else:
         geometry = {"kind": "tag", "value": shape.value, "group": shape.group}
-    return {
+    dto = {
         "id": shape.id,
         "cid": cid,
         "label": None if isinstance(shape, Tag) else shape.label,
@@ -87,6 +90,20 @@ def shape_to_dto(shape: Shape, cid: str) -> dict[str, Any]:
         "track_id": shape.track_id,
         "geometry": geometry,
     }
+    if origin is not None:
+        dto["model"] = origin.get("model")
+        dto["score"] = origin.get("score")
+        dto["prediction_id"] = origin.get("prediction_id")
+    return dto
+
+
+def suggestion_dto(shape: Shape, model: str) -> dict[str, Any]:
+    """A model's stored prediction as a suggestion ("ghost"): cid ``g<prediction id>``, no annotation id
+    of its own (it is not editable), its ``prediction_id``, ``model`` and ``score``."""
+    assert shape.id is not None, "a suggestion is a stored prediction"
+    dto = shape_to_dto(shape, f"g{shape.id}", {"model": model, "score": shape.score, "prediction_id": shape.id})
+    dto["id"] = None
+    return dto
 
 
 def dto_to_shape(dto: Mapping[str, Any]) -> Shape:

@@ -279,17 +279,37 @@ class Project(FormatMethods):
         keymap: Mapping[str, str] | None = None,
         guide: str | None = None,
         source: str = "human",
+        assist: Any = None,
+        assist_threshold: float = 0.3,
+        mapping: Mapping[str, str | None] | None = None,
     ) -> Annotator:
         """The Annotator widget on ``assets`` (default: every image, in the order added).
 
         ``keymap`` remaps actions to keys (``{"tool_box": "r"}``); ``guide`` is markdown shown in a side panel;
         ``source`` picks which annotations it shows and edits (human work by default).
+
+        ``assist`` (an :class:`labnb.assist.OnnxDetector`, or any model with ``name``, ``version``, ``classes``
+        and ``run``) shows the model's predictions on each image as grey suggestions: Space accepts the
+        selected ones, S all those shown, M turns assist off and on, and a slider hides those scoring under
+        ``assist_threshold``. An accepted suggestion becomes an ordinary annotation that records the model,
+        version and score. Predictions are stored, so an image is predicted once per model version (in the
+        background: the widget keeps working). Model classes map to project classes by name, or by
+        ``mapping`` ({model name: project name, or None to drop}).
         """
         self.members.require("reviewer" if source == "ground_truth" else "annotator", f"label {source} images")
         if source not in ("human", "ground_truth"):
             raise LabnbError(f"the annotator edits 'human' or 'ground_truth' annotations, not {source!r}")
         ids = None if assets is None else [self._asset_id(a) for a in assets]
-        return Annotator(self, ids, keymap=keymap, guide=guide, source=source)
+        return Annotator(
+            self,
+            ids,
+            keymap=keymap,
+            guide=guide,
+            source=source,
+            assist=assist,
+            assist_threshold=assist_threshold,
+            mapping=mapping,
+        )
 
     # -- annotations -----------------------------------------------------------------------------
     def annotate(

@@ -7,16 +7,21 @@ the front end sends (js/src/types.ts), against a real project file.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 import traitlets
 from PIL import Image
 
 import labnb as lb
+from labnb.assist import OnnxDetector
+from labnb.assist import store as assist_store
 from labnb.imaging import MAX_DISPLAY_SIDE, display_image
+from labnb.store.tables import annotation_rows, prediction_runs
 from labnb.widgets.serializers import dto_to_shape, safe_text, shape_to_dto
 from labnb.workflow.guides import render_guide
 
@@ -323,3 +328,231 @@ def test_label_names_are_plain_text_end_to_end(tmp_path: Path) -> None:
     p.add_images(tmp_path / "a.png")
     names = [c["name"] for c in p.annotator().schema["classes"]]
     assert names == ["age<5", "fish & chips"]  # exactly the stored names: the front end labels shapes by them
+
+
+# -- model assist ---------------------------------------------------------------------------------------
+PHOTOS = ("000000261888.jpg", "000000565248.jpg")  # people, a bicycle, horses (real COCO photos)
+
+
+class CountingDetector(OnnxDetector):
+    """The real YOLOX-Nano, counting its runs (and optionally slow, or failing)."""
+
+    def __init__(self, *args: Any, delay: float = 0.0, fail: str | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.runs = 0
+        self.delay = delay
+        self.fail = fail
+
+    def run(self, image: Any) -> Any:
+        self.runs += 1
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError(self.fail)
+        return super().run(image)
+
+
+def yolox(shared_data: Path, **kw: Any) -> CountingDetector:
+    models = shared_data / "models"
+    return CountingDetector(models / "yolox_nano.onnx", "yolox", classes=models / "yolox_coco_classes.txt", **kw)
+
+
+@pytest.fixture
+def photos(tmp_path: Path, shared_data: Path) -> lb.Project:
+    p = lb.Project.create(tmp_path / "photos.labnb", labels=["person", "bicycle", "horse"], user="alice")
+    p.add_images([shared_data / "coco_tiny_ccby" / "images" / n for n in PHOTOS], progress=False)
+    return p
+
+
+def settled(a: lb.widgets.annotator.Annotator, timeout: float = 20.0) -> str:
+    """Wait until the assist thread has finished for the shown image; its status."""
+    deadline = time.monotonic() + timeout
+    while a.assist_status.startswith("predicting"):
+        assert time.monotonic() < deadline, "the model did not finish"
+        time.sleep(0.02)
+    return a.assist_status
+
+
+def prediction_row(p: lb.Project, annotation_id: int) -> Any:
+    with p._engine.connect() as conn:
+        return conn.execute(sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)).one()
+
+
+def commit_edit(cid: str, ghost: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The create the front end sends to commit a suggestion (types.ts: an ordinary create + prediction_id)."""
+    shape = {k: ghost[k] for k in ("label", "attributes", "track_id", "geometry", "prediction_id")}
+    return {"op": "create", "cid": cid, "shape": {**shape, "id": None, "cid": cid, **extra}, "duration_ms": 900}
+
+
+@pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
+def test_suggestions_are_predicted_once_per_image_and_model_version(photos: lb.Project, shared_data: Path) -> None:
+    model = yolox(shared_data)
+    a = photos.annotator(assist=model)
+    assert a.assist_model == {"name": "yolox_nano", "version": model.version}
+    assert a.assist_on is True
+    assert a.assist_threshold == 0.3
+    assert settled(a) == "7 suggestions"
+    assert model.runs == 1
+    first = a.suggestions
+    assert {s["label"] for s in first} == {"person", "bicycle", "horse"}
+    assert all(s["cid"] == f"g{s['prediction_id']}" and s["id"] is None for s in first)
+    assert all(s["model"] == "yolox_nano" and 0 < s["score"] <= 1 for s in first)
+    rows = {s["prediction_id"]: prediction_row(photos, s["prediction_id"]) for s in first}
+    assert all(r.source == "prediction" and r.asset_id == a.asset.id for r in rows.values())
+    assert [s["score"] for s in first] == [rows[s["prediction_id"]].score for s in first]
+
+    a.position = 1
+    assert settled(a) == "6 suggestions"
+    assert model.runs == 2
+    a.position = 0  # seen: read from the store at once, the model does not run again
+    assert a.assist_status == "7 suggestions"
+    assert a.suggestions == first
+    a.assist_on = False
+    assert (a.suggestions, a.assist_status) == ([], "")
+    a.assist_on = True
+    assert a.suggestions == first
+    again = photos.annotator(assist=model)  # another widget, same model version: the store's cache
+    assert again.assist_status == "7 suggestions"
+    assert model.runs == 2
+    with photos._engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(prediction_runs)).scalar_one() == 2
+
+
+@pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
+def test_a_committed_suggestion_is_a_human_annotation_with_the_rows_model_and_score(
+    photos: lb.Project, shared_data: Path
+) -> None:
+    a = photos.annotator(assist=yolox(shared_data))
+    settled(a)
+    ghost = a.suggestions[1]
+    row = prediction_row(photos, ghost["prediction_id"])
+    sent = sent_messages(a)
+    # the browser never sends a score; one that does is ignored: the stored prediction's is copied
+    send(a, [commit_edit("c1", ghost, score=0.999, model="forged")])
+    assert (a.status, a.error) == ("1 edit saved", "")
+    [human] = photos.get_annotations(a.asset.id, source="human")
+    stored = prediction_row(photos, human.id)
+    assert (stored.source, stored.model, stored.model_version) == ("human", row.model, row.model_version)
+    assert stored.score == row.score != 0.999
+    assert human.bbox == pytest.approx(photos_bbox(photos, ghost["prediction_id"]))
+    [ack] = [m["content"] for m in sent if m.get("method") == "custom"]
+    [dto] = ack["upsert"]
+    assert (dto["cid"], dto["prediction_id"], dto["score"], dto["model"]) == ("c1", row.id, row.score, row.model)
+    ev = photos.events.df
+    [created] = ev[ev.kind == "annotation.create"].payload.tolist()
+    assert created["assist"] == {
+        "prediction_id": row.id,
+        "model": row.model,
+        "version": row.model_version,
+        "score": row.score,
+    }
+    # an edit keeps the model's score; undo (a delete) removes it like any annotation
+    send(a, [{"op": "update", "id": human.id, "cid": "c1", "shape": {**dto, "label": "horse"}, "duration_ms": 5}])
+    assert prediction_row(photos, human.id).score == row.score
+    send(a, [{"op": "delete", "id": human.id, "cid": "c1", "duration_ms": 5}])
+    assert photos.get_annotations(a.asset.id, source="human") == []
+    assert prediction_row(photos, row.id).deleted is False  # the prediction itself stays
+    # a widget opened later knows which prediction each committed annotation came from
+    send(a, [{"op": "restore", "id": human.id, "cid": "c1", "duration_ms": 5}])
+    later = photos.annotator(assist=yolox(shared_data))
+    [shown] = later.shapes
+    assert (shown["prediction_id"], shown["score"]) == (row.id, row.score)
+
+
+def photos_bbox(p: lb.Project, annotation_id: int) -> tuple[float, float, float, float]:
+    r = prediction_row(p, annotation_id)
+    return (r.x, r.y, r.w, r.h)
+
+
+@pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
+def test_forged_prediction_ids_are_refused(photos: lb.Project, shared_data: Path) -> None:
+    ids = [int(i) for i in photos.assets.df.asset_id]
+    assist_store.pre_annotate(photos, yolox(shared_data), progress=False)
+    a = photos.annotator(assist=yolox(shared_data))
+    ghost = a.suggestions[0]
+    with photos._engine.connect() as conn:
+        other = (
+            conn.execute(
+                sa.select(annotation_rows.c.id).where(
+                    annotation_rows.c.asset_id == ids[1], annotation_rows.c.source == "prediction"
+                )
+            )
+            .scalars()
+            .first()
+        )
+    (human_id,) = photos.annotate(ids[0], lb.Box(10, 10, 20, 20, label="person"))
+    (gt_id,) = photos.annotate(ids[0], lb.Box(10, 10, 20, 20, label="person"), source="ground_truth")
+    forged = [other, human_id, gt_id, 10**9, "7", True, -1]
+    send(a, [commit_edit(f"f{i}", {**ghost, "prediction_id": pid}) for i, pid in enumerate(forged)])
+    assert a.status == f"0 edits saved, {len(forged)} refused"
+    assert a.error.count("is not a live prediction of image") == 5
+    assert a.error.count("prediction_id must be an annotation id") == 2
+    assert [s.id for s in photos.get_annotations(ids[0], source="human")] == [human_id]
+    # and a deleted prediction is no longer committable
+    with photos._engine.begin() as conn:
+        gone = annotation_rows.update().where(annotation_rows.c.id == ghost["prediction_id"])
+        conn.execute(gone.values(deleted=True))
+    send(a, [commit_edit("gone", ghost)], batch=2)
+    assert "is not a live prediction" in a.error
+
+
+def test_no_model_no_assist_and_thresholds_are_checked(project: lb.Project) -> None:
+    a = project.annotator()
+    assert (a.assist_model, a.suggestions, a.assist_on, a.assist_status) == ({}, [], False, "")
+    a.assist_on = True  # nothing to switch on: no error, nothing shown
+    assert (a.suggestions, a.assist_status) == ([], "")
+    assert a.keymap["toggle_assist"] == "m"
+    assert a.keymap["tool_mask"] == "w"
+    with pytest.raises(lb.LabnbError, match="assist_threshold"):
+        project.annotator(assist_threshold=1.5)
+    with pytest.raises(traitlets.TraitError, match="between 0 and 1"):
+        a.assist_threshold = -0.1
+
+
+@pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
+def test_the_model_runs_in_the_background_and_late_results_for_another_image_are_dropped(
+    photos: lb.Project, shared_data: Path
+) -> None:
+    ids = [int(i) for i in photos.assets.df.asset_id]
+    model = yolox(shared_data, delay=1.5)
+    t0 = time.monotonic()
+    a = photos.annotator(assist=model)
+    assert time.monotonic() - t0 < 1.0, "the widget waited for the model"
+    assert a.assist_status == "predicting …"
+    send(a, [{"op": "create", "cid": "c1", "shape": box_dto("c1", label="person"), "duration_ms": 5}])
+    assert a.status == "1 edit saved"  # edits are saved while the model runs
+    a.position = 1  # the first image's result comes back after it has been left
+    assert settled(a) == "6 suggestions"
+    assert model.runs == 2
+    with photos._engine.connect() as conn:
+        owners = set(
+            conn.execute(
+                sa.select(annotation_rows.c.asset_id).where(
+                    annotation_rows.c.id.in_([s["prediction_id"] for s in a.suggestions])
+                )
+            ).scalars()
+        )
+    assert owners == {ids[1]}
+    time.sleep(0.2)
+    assert a.asset.id == ids[1]
+    assert {s["prediction_id"] for s in a.suggestions} <= set(_predictions_of(photos, ids[1]))
+
+
+def _predictions_of(p: lb.Project, asset_id: int) -> list[int]:
+    with p._engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(annotation_rows.c.id).where(
+                    annotation_rows.c.asset_id == asset_id, annotation_rows.c.source == "prediction"
+                )
+            ).scalars()
+        )
+
+
+def test_model_errors_are_shown_not_raised(photos: lb.Project, shared_data: Path) -> None:
+    a = photos.annotator(assist=yolox(shared_data, fail="the GPU caught fire"))
+    assert settled(a) == "RuntimeError: the GPU caught fire"
+    assert a.suggestions == []
+    a.position = 1
+    assert settled(a) == "RuntimeError: the GPU caught fire"
+    assert a.error == ""

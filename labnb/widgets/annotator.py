@@ -5,12 +5,21 @@ live in the browser (``js/src``, bundled into ``labnb/static/annotator.js``); po
 the kernel. Finished edits arrive debounced as one message, are applied through the Project (one
 transaction and one event each, with the active time the browser measured) and acknowledged with their
 ids and revisions. The wire format is ``js/src/types.ts``.
+
+Model assist (``p.annotator(assist=model)``): the model's predictions for the shown image travel as
+``suggestions``, which the browser draws as grey "ghosts" and commits, on a key, as ordinary edits that
+name the prediction (``labnb/workflow/editing.py`` copies its model, version and score). Predictions are
+cached in the store per image and model version (``labnb.assist.store``); an image the model has not seen
+is predicted in one background thread, so the kernel keeps saving edits meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +28,13 @@ import traitlets
 
 from labnb.errors import GeometryError, LabnbError
 from labnb.imaging import display_image
-from labnb.widgets.serializers import schema_payload, shape_to_dto, validate_dtos
-from labnb.workflow.editing import apply_edits
+from labnb.widgets.serializers import schema_payload, shape_to_dto, suggestion_dto, validate_dtos
+from labnb.workflow.editing import apply_edits, assist_origins
 from labnb.workflow.guides import render_guide
 
 if TYPE_CHECKING:
     from labnb.assets import Asset
+    from labnb.assist.store import AssistModel
     from labnb.project import Project
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -35,7 +45,7 @@ DEFAULT_KEYMAP: dict[str, str] = {
     "tool_box": "b",
     "tool_polygon": "p",
     "tool_keypoints": "k",
-    "tool_mask": "m",
+    "tool_mask": "w",
     "eraser": "e",
     "next_image": "ArrowRight",
     "prev_image": "ArrowLeft",
@@ -55,15 +65,19 @@ DEFAULT_KEYMAP: dict[str, str] = {
     "brush_bigger": "]",
     "brush_smaller": "[",
     "toggle_keypoint_visibility": "x",
+    "accept_suggestions": "Space",
+    "accept_all_suggestions": "s",
+    "toggle_assist": "m",
 }
 
 
 class Annotator(anywidget.AnyWidget):
     """Label a queue of images: every shape kind of the project's schema, with the keyboard.
 
-    Build it with ``p.annotator(assets=None, keymap=None, guide=None)``. It shows and edits one source
-    of annotations (``human`` by default); ground truth never reaches an annotator's widget unless asked
-    for with ``source="ground_truth"``, which takes the reviewer role.
+    Build it with ``p.annotator(assets=None, keymap=None, guide=None, assist=None)``. It shows and edits one
+    source of annotations (``human`` by default); ground truth never reaches an annotator's widget unless
+    asked for with ``source="ground_truth"``, which takes the reviewer role. With ``assist`` (a model such
+    as :class:`labnb.assist.OnnxDetector`) it shows the model's predictions as suggestions to accept.
     """
 
     _esm = STATIC / "annotator.js"
@@ -100,6 +114,25 @@ class Annotator(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     """The last error from Python, shown in the widget (ipywidgets would swallow it otherwise)."""
 
+    suggestions: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    """The assist model's predictions for the shown image, as shape dicts (``js/src/types.ts`` ShapeDTO) with
+    ``prediction_id`` (the stored prediction's annotation id), ``model`` and ``score``; cid ``g<prediction id>``
+    and no ``id`` (a suggestion is not an annotation until committed). Empty without a model, with assist
+    off, or while the model runs on the image."""
+
+    assist_on = traitlets.Bool(False).tag(sync=True)
+    """Whether suggestions are shown (the browser toggles it, key M); true at start when a model is given."""
+
+    assist_threshold = traitlets.Float(0.3).tag(sync=True)
+    """Suggestions scoring below this (0..1) are not shown; the browser's slider sets it."""
+
+    assist_status = traitlets.Unicode("").tag(sync=True)
+    """"" (no model or assist off), "predicting …", "N suggestions", or the error the model raised."""
+
+    assist_model = traitlets.Dict().tag(sync=True)
+    """``{"name", "version"}`` of the assist model; ``{}`` when there is none (the browser then shows no
+    assist controls)."""
+
     def __init__(
         self,
         project: Project,
@@ -109,12 +142,27 @@ class Annotator(anywidget.AnyWidget):
         guide: str | None = None,
         readonly: bool = False,
         source: str = "human",
+        assist: AssistModel | None = None,
+        assist_threshold: float = 0.3,
+        mapping: Mapping[str, str | None] | None = None,
     ) -> None:
         unknown = set(keymap or {}) - set(DEFAULT_KEYMAP)
         if unknown:
             raise LabnbError(f"unknown keymap action(s) {sorted(unknown)}; known: {sorted(DEFAULT_KEYMAP)}")
+        if not 0.0 <= assist_threshold <= 1.0:
+            raise LabnbError(f"assist_threshold must be between 0 and 1, got {assist_threshold!r}")
         self._project = project
         self._source = source
+        self._assist = assist
+        self._mapping = dict(mapping) if mapping else None
+        # One worker runs the model; the lock orders its results against the kernel's own trait changes.
+        self._executor: ThreadPoolExecutor | None = None
+        self._job: Future[list[dict[str, Any]]] | None = None
+        self._job_asset: int | None = None
+        self._assist_lock = threading.RLock()
+        self._generation = 0
+        self._origins: dict[int, int | None] = {}
+        self._ready = False
         self._queue = list(assets) if assets is not None else [int(a) for a in project.assets.df.asset_id]
         if not self._queue:
             raise LabnbError(f"project '{project.name}' has no images to label; add some with p.add_images(...)")
@@ -125,7 +173,7 @@ class Annotator(anywidget.AnyWidget):
         # can start decoding it before any view exists (anywidget's `initialize`); set afterwards, it would
         # arrive as a second message, after the view.
         try:
-            first = self._image_state(0)
+            first = self._image_state(0, assist_on=assist is not None)
         except LabnbError as exc:
             first = {"error": str(exc)}
         super().__init__(
@@ -133,9 +181,14 @@ class Annotator(anywidget.AnyWidget):
             keymap={**DEFAULT_KEYMAP, **(keymap or {})},
             guide_html=render_guide(guide),
             readonly=readonly,
+            assist_on=assist is not None,
+            assist_threshold=float(assist_threshold),
+            assist_model={} if assist is None else {"name": str(assist.name), "version": str(assist.version)},
             **first,
         )
         self.on_msg(self._on_message)
+        self._ready = True
+        self._start_prediction()
 
     # -- Python-side API -------------------------------------------------------------------------
     @property
@@ -145,8 +198,19 @@ class Annotator(anywidget.AnyWidget):
         return self._asset
 
     def refresh(self) -> None:
-        """Reload the shown image's shapes from the store (after writing with ``p.annotate``, say)."""
-        self.shapes = self._stored_dtos()
+        """Reload the shown image's shapes (and suggestions) from the store (after ``p.annotate``, say)."""
+        with self._assist_lock, self.hold_sync():
+            self.shapes = self._stored_dtos()
+            self._set_assist(self._assist_state(self.asset, self.assist_on))
+        self._start_prediction()
+
+    def close(self) -> None:
+        """Close the widget; a prediction under way finishes in the background and is stored, not shown."""
+        executor = getattr(self, "_executor", None)  # absent when __init__ failed early (close runs from __del__)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        super().close()
 
     def goto(self, index: int) -> None:
         """Show the image at ``index`` of the queue."""
@@ -161,23 +225,43 @@ class Annotator(anywidget.AnyWidget):
         except GeometryError as exc:
             raise traitlets.TraitError(f"Annotator.shapes for {info.get('file_name', 'the image')}: {exc}") from exc
 
+    @traitlets.validate("assist_threshold")
+    def _check_threshold(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not 0.0 <= value <= 1.0:
+            raise traitlets.TraitError(f"assist_threshold must be between 0 and 1, got {value!r}")
+        return value
+
     @traitlets.observe("position")
     def _on_position(self, change: dict[str, Any]) -> None:
         self._load(int(change["new"]))
 
-    def _load(self, index: int) -> None:
-        try:
-            state = self._image_state(index)
-        except LabnbError as exc:
-            self.error = str(exc)
+    @traitlets.observe("assist_on")
+    def _on_assist(self, change: dict[str, Any]) -> None:
+        if self._assist is None or self._asset is None or not self._ready:
             return
-        with self.hold_sync():
-            # image_info first: the shapes are checked against its size
-            self.image_info = state.pop("image_info")
-            for name, value in state.items():
-                setattr(self, name, value)
+        try:
+            with self._assist_lock:
+                self._set_assist(self._assist_state(self._asset, bool(change["new"])))
+            self._start_prediction()
+        except Exception as exc:  # a trait callback must not raise: the browser would never hear of it
+            self.assist_status = f"{type(exc).__name__}: {exc}"
 
-    def _image_state(self, index: int) -> dict[str, Any]:
+    def _load(self, index: int) -> None:
+        with self._assist_lock:
+            try:
+                state = self._image_state(index)
+            except LabnbError as exc:
+                self.error = str(exc)
+                return
+            with self.hold_sync():
+                # image_info first: the shapes are checked against its size
+                self.image_info = state.pop("image_info")
+                for name, value in state.items():
+                    setattr(self, name, value)
+        self._start_prediction()
+
+    def _image_state(self, index: int, *, assist_on: bool | None = None) -> dict[str, Any]:
         """The traits that show image ``index`` of the queue (and make it the current asset)."""
         if not 0 <= index < len(self._queue):
             raise LabnbError(f"no image at position {index}; the queue has {len(self._queue)}")
@@ -194,7 +278,83 @@ class Annotator(anywidget.AnyWidget):
             "shapes": self._stored_dtos(),
             "error": "",
             "status": "",
+            **self._assist_state(asset, self.assist_on if assist_on is None else assist_on),
         }  # fmt: skip
+
+    # -- model assist ----------------------------------------------------------------------------
+    def _assist_state(self, asset: Asset, on: bool) -> dict[str, Any]:
+        """The suggestions and status for ``asset``: read now when the model version has seen the image,
+        else empty with "predicting …" (the caller then starts the prediction: :meth:`_start_prediction`).
+        Every call starts a new generation: a prediction still running for an earlier state is not shown."""
+        self._generation += 1
+        self._job_asset = None
+        if self._assist is None or not on:
+            return {"suggestions": [], "assist_status": ""}
+        try:
+            if not self._predicted_before(asset):
+                self._job_asset = asset.id
+                return {"suggestions": [], "assist_status": "predicting …"}
+            dtos = self._suggestions(asset)
+        except Exception as exc:  # the model's or the store's error is shown, never raised into a callback
+            return {"suggestions": [], "assist_status": f"{type(exc).__name__}: {exc}"}
+        return {"suggestions": dtos, "assist_status": _count(len(dtos))}
+
+    def _set_assist(self, state: Mapping[str, Any]) -> None:
+        with self.hold_sync():
+            self.suggestions = state["suggestions"]
+            self.assist_status = state["assist_status"]
+
+    def _predicted_before(self, asset: Asset) -> bool:
+        from labnb.assist import store  # noqa: PLC0415 - only widgets with a model need it
+
+        assert self._assist is not None
+        with self._project._engine.connect() as conn:
+            return asset.id in store._done(conn, self._project.id, self._assist, [asset.id])
+
+    def _suggestions(self, asset: Asset) -> list[dict[str, Any]]:
+        """The model's stored predictions for ``asset`` as suggestion dicts (predicting them first when the
+        model version has not seen the image: slow, so the background thread does that)."""
+        from labnb.assist import store  # noqa: PLC0415
+
+        assert self._assist is not None
+        shapes = store.suggestions(self._project, asset, self._assist, self._mapping)
+        return [suggestion_dto(s, str(self._assist.name)) for s in shapes if s.id is not None]
+
+    def _start_prediction(self) -> None:
+        """Run the model on the image :meth:`_assist_state` found unseen, in the one background worker; the
+        result is shown only if that image is still shown and nothing changed the assist state since."""
+        with self._assist_lock:
+            asset_id = self._job_asset
+            if asset_id is None or self._asset is None or self._asset.id != asset_id:
+                return
+            self._job_asset = None
+            asset = self._asset
+            generation = self._generation
+            if self._job is not None:
+                self._job.cancel()  # not started yet: an image the user has already left
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnb-assist")
+            job = self._executor.submit(self._suggestions, asset)
+            self._job = job
+        job.add_done_callback(lambda done: self._predicted(done, asset_id, generation))
+
+    def _predicted(self, job: Future[list[dict[str, Any]]], asset_id: int, generation: int) -> None:
+        """The worker finished (in the worker's thread): show its suggestions if they are still wanted."""
+        if job.cancelled():
+            return
+        try:
+            with self._assist_lock:
+                if generation != self._generation or self._asset is None or self._asset.id != asset_id:
+                    return
+                exc = job.exception()
+                if exc is not None:
+                    self._set_assist({"suggestions": [], "assist_status": f"{type(exc).__name__}: {exc}"})
+                    return
+                dtos = job.result()
+                self._set_assist({"suggestions": dtos, "assist_status": _count(len(dtos))})
+        except Exception as exc:  # e.g. the widget was closed meanwhile: nothing to show it in
+            with contextlib.suppress(Exception):
+                self.assist_status = f"{type(exc).__name__}: {exc}"
 
     def _take_stored(self, cids: set[str]) -> dict[str, Any]:
         """Note what the store now holds for the shown image, and return the part that changed: the stored
@@ -213,7 +373,8 @@ class Annotator(anywidget.AnyWidget):
 
     def _stored_dtos(self) -> list[dict[str, Any]]:
         shapes = self._project.get_annotations(self.asset.id, source=self._source)
-        return [shape_to_dto(s, self._cid(s.id)) for s in shapes]
+        origins = assist_origins(self._project, self.asset.id, self._source, self._origins)
+        return [shape_to_dto(s, self._cid(s.id), origins.get(s.id) if s.id is not None else None) for s in shapes]
 
     def _cid(self, annotation_id: int | None) -> str:
         if annotation_id is None:
@@ -222,16 +383,25 @@ class Annotator(anywidget.AnyWidget):
 
     # -- messages --------------------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        with self._assist_lock:  # trait changes stay apart from those of the assist thread
+            self._handle_edits(content)
+
+    def _handle_edits(self, content: Any) -> None:
         try:
             if not isinstance(content, dict) or content.get("type") != "edits":
                 raise LabnbError(f"unexpected message from the annotator: {str(content)[:80]}")
             asset_id = content.get("asset_id")
             if asset_id not in self._queue:
                 raise LabnbError(f"edits for image {asset_id!r}, which is not in this annotator's queue")
-            results = apply_edits(self._project, asset_id, list(content.get("edits") or []), source=self._source)
-            for r in results:
+            edits = list(content.get("edits") or [])
+            results = apply_edits(self._project, asset_id, edits, source=self._source)
+            for edit, r in zip(edits, results, strict=True):
                 if r["ok"]:
                     self._cids[r["id"]] = r["cid"]
+                    if edit.get("op") == "create" and isinstance(edit.get("shape"), dict):
+                        pid = edit["shape"].get("prediction_id")
+                        if isinstance(pid, int):  # a committed suggestion: no need to look it up in the events
+                            self._origins[r["id"]] = pid
             ack: dict[str, Any] = {
                 "type": "ack",
                 "batch": content.get("batch"),
@@ -250,3 +420,7 @@ class Annotator(anywidget.AnyWidget):
                 self.error = "; ".join(failed)
         except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
             self.error = f"{type(exc).__name__}: {exc}"
+
+
+def _count(n: int) -> str:
+    return f"{n} suggestion{'s' if n != 1 else ''}"

@@ -1,9 +1,11 @@
 // Document actions outside the drawing tools: delete, copy and paste, select all, relabel, image tags,
-// attributes; and the keyboard's dispatch. Each action that changes shapes is one command (one undo
+// attributes, model suggestions (accept, turn on or off, threshold); and the keyboard's dispatch. Each action that changes shapes is one command (one undo
 // step, and one edit per shape for Python).
+import type { Ghost } from "./assist";
 import type { Editor } from "./editor";
 import { clampDelta, deepEqual, plainBounds } from "./geometry";
 import { rleBounds } from "./mask";
+import { formatKey } from "./keys";
 import { keypointAt, toggleKeypoint, translated } from "./tools/edit";
 import type { Action, ShapeDTO } from "./types";
 
@@ -74,7 +76,9 @@ export function paste(ed: Editor): void {
     const [dx, dy] = clampDelta(b, offset, offset, W, H);
     const moved = translated(s, dx, dy);
     if (!moved) continue;
-    out.push({ ...moved, id: null, cid: ed.newCid() });
+    // A pasted copy is the user's own object: it does not commit the suggestion its original came from.
+    const { prediction_id: _p, model: _m, score: _s, ...plain } = moved;
+    out.push({ ...plain, id: null, cid: ed.newCid() });
   }
   if (out.length) {
     ed.commit(out.map((s) => ({ cid: s.cid, after: s })));
@@ -185,6 +189,73 @@ export function setAttribute(ed: Editor, name: string, value: string | number | 
   if (edits.length) ed.commit(edits);
 }
 
+/**
+ * Accept suggestions: one command (one undo step) creating an ordinary shape per suggestion that names its
+ * prediction; Python records the model, version and score of the stored prediction. The new shapes are
+ * selected, ready to be adjusted.
+ */
+export function acceptSuggestions(ed: Editor, ghosts: readonly Ghost[]): void {
+  if (!ghosts.length) return;
+  const shapes: ShapeDTO[] = ghosts.map((g) => ({
+    id: null,
+    cid: ed.newCid(),
+    label: g.dto.label,
+    attributes: {},
+    track_id: null,
+    geometry: g.dto.geometry,
+    prediction_id: g.predictionId,
+    model: g.dto.model ?? null,
+    score: g.score,
+  }));
+  ed.commit(shapes.map((s) => ({ cid: s.cid, after: s })));
+  ed.select(shapes.map((s) => s.cid));
+  const n = shapes.length;
+  ed.message(`Accepted ${n} suggestion${n > 1 ? "s" : ""} (${formatUndo(ed)} takes ${n > 1 ? "them" : "it"} back)`);
+}
+
+function formatUndo(ed: Editor): string {
+  return ed.keys.keys.undo ? formatKey(ed.keys.keys.undo) : "Undo";
+}
+
+export function acceptSelectedSuggestions(ed: Editor): void {
+  const chosen = ed.visibleGhosts().filter((g) => ed.assist.selected.has(g.cid));
+  if (!chosen.length) {
+    ed.message("Click a grey suggestion to select it first");
+    return;
+  }
+  acceptSuggestions(ed, chosen);
+}
+
+export function acceptAllSuggestions(ed: Editor): void {
+  const shown = ed.visibleGhosts();
+  if (!shown.length) {
+    ed.message(ed.assist.on ? "No suggestion is shown" : "Model suggestions are off");
+    return;
+  }
+  acceptSuggestions(ed, shown);
+}
+
+/** Suggestions on or off: off at once here, then Python clears them; on, Python sends them. */
+export function toggleAssist(ed: Editor): void {
+  const on = !ed.assist.on;
+  ed.assist.on = on;
+  if (!on) ed.assist.clear();
+  ed.model.set("assist_on", on);
+  ed.model.save_changes();
+  ed.ghostsChanged();
+}
+
+/** The slider: shown suggestions follow at once; Python's trait is set when the slider is released. */
+export function setThreshold(ed: Editor, value: number, done: boolean): void {
+  const v = Math.min(1, Math.max(0, Math.round(value * 100) / 100));
+  ed.assist.threshold = v;
+  ed.ghostsChanged();
+  if (done && ed.model.get("assist_threshold") !== v) {
+    ed.model.set("assist_threshold", v);
+    ed.model.save_changes();
+  }
+}
+
 /** Keys while the widget has focus; true when used (the event then goes no further). */
 export function handleKey(ed: Editor, e: KeyboardEvent): boolean {
   if (isTextInput(e.target)) {
@@ -198,11 +269,18 @@ export function handleKey(ed: Editor, e: KeyboardEvent): boolean {
   ed.clock.touch();
   // Space and Enter on a focused button press it, as everywhere else.
   if ((e.key === " " || e.key === "Enter") && e.target instanceof HTMLButtonElement) return false;
+  // Arrows and the like on the threshold slider move it.
+  if (e.target instanceof HTMLInputElement && e.target.type === "range" && /^(Arrow|Home|End|Page)/.test(e.key)) return false;
+  const action = ed.keys.match(e);
+  // With suggestions selected, their key (Space) accepts them; otherwise Space is held to pan.
+  if (action === "accept_suggestions" && ed.assist.active && ed.assist.selected.size) {
+    if (!e.repeat) runAction(ed, action);
+    return true;
+  }
   if (e.key === " " && !e.ctrlKey && !e.metaKey && !e.altKey) {
     ed.setSpace(true);
     return true;
   }
-  const action = ed.keys.match(e);
   if (ed.helpOpen && (action === "cancel" || action === "help")) {
     ed.shell.setHelp(false);
     return true;
@@ -223,10 +301,13 @@ export function handleKey(ed: Editor, e: KeyboardEvent): boolean {
 
 const EDITING: ReadonlySet<Action> = new Set<Action>([
   "tool_box", "tool_polygon", "tool_keypoints", "tool_mask", "eraser", "undo", "redo", "delete", "paste",
-  "brush_bigger", "brush_smaller", "toggle_keypoint_visibility",
+  "brush_bigger", "brush_smaller", "toggle_keypoint_visibility", "accept_suggestions", "accept_all_suggestions",
 ]);
 
+const ASSIST: ReadonlySet<Action> = new Set<Action>(["accept_suggestions", "accept_all_suggestions", "toggle_assist"]);
+
 export function runAction(ed: Editor, a: Action): boolean {
+  if (ASSIST.has(a) && !ed.assist.active) return false; // no model: these keys do nothing
   if (ed.readonly && EDITING.has(a)) {
     ed.message("This annotator is read-only");
     return true;
@@ -305,6 +386,15 @@ export function runAction(ed: Editor, a: Action): boolean {
       else ed.message("Point at a keypoint to toggle it between visible and occluded");
       break;
     }
+    case "accept_suggestions":
+      acceptSelectedSuggestions(ed);
+      break;
+    case "accept_all_suggestions":
+      acceptAllSuggestions(ed);
+      break;
+    case "toggle_assist":
+      toggleAssist(ed);
+      break;
     case "close_polygon":
       return false;
   }

@@ -2,14 +2,15 @@
 // hidden classes), connects the model, the store, sync and the layers, and implements the editor side of
 // the tools' API. Around it: ui/shell.ts (the DOM outside the canvases), input.ts (pointer and keys),
 // actions.ts (document actions), overlay.ts and render.ts (drawing).
-import { pickClass, runAction, selectedShapes, setAttribute, toggleClassVisibility, toggleTag } from "./actions";
+import { pickClass, runAction, selectedShapes, setAttribute, setThreshold, toggleClassVisibility, toggleTag } from "./actions";
 import { ActivityClock } from "./activity";
+import { Assist, drawGhosts, ghostAt, type Ghost } from "./assist";
 import { Disposer } from "./disposer";
 import { HitIndex } from "./hitindex";
 import { boundsOf, shapeAt, shapesIn } from "./hittest";
 import { ImageLayer } from "./imagelayer";
 import { installInput } from "./input";
-import { KeyMap } from "./keys";
+import { formatKey, KeyMap } from "./keys";
 import { LayerStack, type LayerName } from "./layers";
 import { MaskGrid } from "./mask";
 import type { WidgetModel } from "./model";
@@ -21,7 +22,7 @@ import { Sync } from "./sync";
 import { makeTool, toolsFor } from "./tools/registry";
 import { SelectTool } from "./tools/select";
 import type { EditorApi, Pointer, PreviewItem, Tool, ToolName } from "./tools/tool";
-import type { ClassDef, Geometry, ImageInfo, SchemaPayload, ShapeDTO } from "./types";
+import type { AssistModelInfo, ClassDef, Geometry, ImageInfo, SchemaPayload, ShapeDTO } from "./types";
 import { safeColor } from "./ui/dom";
 import { Shell } from "./ui/shell";
 import { saveState } from "./ui/status";
@@ -38,6 +39,8 @@ export class Editor implements EditorApi {
   readonly sync: Sync;
   readonly store: Store;
   readonly index = new HitIndex();
+  /** Model assist: the suggestions ("ghosts") of the shown image and what is shown of them. */
+  readonly assist = new Assist();
   private readonly disposer = new Disposer();
   private readonly image: ImageLayer;
   private readonly link: ModelLink;
@@ -93,6 +96,7 @@ export class Editor implements EditorApi {
         toggleVisibility: (n) => toggleClassVisibility(this, n),
         toggleTag: (g, v) => toggleTag(this, g, v),
         setAttribute: (n, v) => setAttribute(this, n, v),
+        setThreshold: (v, done) => setThreshold(this, v, done),
       },
       () => {
         if (!this.shell.helpOpen) this.focus();
@@ -137,6 +141,7 @@ export class Editor implements EditorApi {
         },
         rebuild: () => this.buildUi(),
         refresh: () => this.queueUi(),
+        assist: () => this.pullAssist(),
         editing: () => this.preview !== null,
       },
       this.disposer,
@@ -145,6 +150,7 @@ export class Editor implements EditorApi {
     ro.observe(this.stage);
     this.disposer.add(() => ro.disconnect());
     this.link.pull(); // starts decoding the image before the panels are built
+    this.pullAssist(false);
     this.buildUi();
     this.resized();
   }
@@ -169,6 +175,8 @@ export class Editor implements EditorApi {
     this.painter = new ShapePainter(this.grid);
     this.selection.clear();
     this.hover = null;
+    this.assist.selected.clear();
+    this.assist.hover = null;
     this.preview = null;
     this.previewCids.clear();
     this.store.reset(shapes);
@@ -180,8 +188,69 @@ export class Editor implements EditorApi {
     this.tool.activate?.();
     this.image.load(info, image);
     this.shell.setLoading(this.image.loading);
-    this.layers.invalidate("image", "shapes", "overlay");
+    this.layers.invalidate("image", "shapes", "ghosts", "overlay");
     this.queueUi();
+  }
+
+  /** Python's assist traits (model, on, threshold, status, suggestions) into the view. */
+  pullAssist(rebuild = true): void {
+    const m = this.model;
+    const info = m.get("assist_model") as AssistModelInfo | undefined;
+    const model = info && typeof info.name === "string" && info.name ? info : null;
+    const a = this.assist;
+    const was = a.active;
+    a.model = model;
+    a.on = model !== null && Boolean(m.get("assist_on"));
+    const t = Number(m.get("assist_threshold"));
+    if (Number.isFinite(t)) a.threshold = Math.min(1, Math.max(0, t));
+    a.status = String(m.get("assist_status") ?? "");
+    a.setSuggestions(m.get("suggestions"));
+    a.invalidate();
+    this.layers.setEnabled("ghosts", model !== null);
+    if (was !== a.active && rebuild) this.buildUi();
+    this.ghostsChanged();
+  }
+
+  /** What is shown of the suggestions may have changed: redraw them. */
+  ghostsChanged(): void {
+    this.assist.invalidate();
+    this.layers.invalidate("ghosts", "overlay");
+    this.queueUi();
+  }
+
+  /** The suggestions shown now (assist on, score at or above the threshold, not committed, class shown). */
+  visibleGhosts(): readonly Ghost[] {
+    return this.assist.visible(this.store.all(), this.hidden);
+  }
+
+  /** The shown suggestion under an image point, if it is smaller than `than` (the stored shape hit there). */
+  ghostAt(x: number, y: number, than: ShapeDTO | null): Ghost | null {
+    const gh = ghostAt(this.visibleGhosts(), this.painter, x, y, this.px(5));
+    if (!gh || !than) return gh;
+    const b = this.index.bounds(than.cid);
+    const area = than.geometry.kind === "keypoints" ? 0 : b ? (b.maxX - b.minX) * (b.maxY - b.minY) : Infinity;
+    return gh.area < area ? gh : null;
+  }
+
+  /** Select a suggestion ("replace" also clears the selection of stored shapes), or clear them (null). */
+  selectGhost(cid: string | null, mode: "replace" | "toggle" = "replace"): void {
+    const sel = this.assist.selected;
+    if (mode === "replace") {
+      this.select([]);
+      sel.clear();
+    }
+    if (cid !== null) {
+      if (mode === "toggle" && sel.has(cid)) sel.delete(cid);
+      else sel.add(cid);
+    }
+    this.layers.invalidate("overlay");
+    this.queueUi();
+  }
+
+  setGhostHover(cid: string | null): void {
+    if (cid === this.assist.hover) return;
+    this.assist.hover = cid;
+    this.layers.invalidate("overlay");
   }
 
   // ---- shapes ----------------------------------------------------------------------------------
@@ -203,6 +272,7 @@ export class Editor implements EditorApi {
     if (this.hover && !this.store.get(this.hover)) this.hover = null;
     this.shapesStale = true;
     this.layers.invalidate("shapes", "overlay");
+    if (this.assist.active) this.ghostsChanged(); // a committed suggestion stops showing, an undone one returns
     this.queueUi();
   }
 
@@ -237,6 +307,11 @@ export class Editor implements EditorApi {
   }
 
   select(cids: Iterable<string>, mode: "replace" | "add" | "toggle" = "replace"): void {
+    if (mode === "replace" && this.assist.selected.size) {
+      this.assist.selected.clear();
+      this.layers.invalidate("overlay");
+      this.queueUi();
+    }
     const before = [...this.selection].join(",");
     if (mode === "replace") this.selection.clear();
     for (const cid of cids) {
@@ -379,6 +454,7 @@ export class Editor implements EditorApi {
   refreshShapes(): void {
     this.shapesStale = true;
     this.layers.invalidate("shapes", "overlay");
+    if (this.assist.active) this.ghostsChanged();
     this.queueUi();
   }
 
@@ -391,6 +467,8 @@ export class Editor implements EditorApi {
         this.shapesStale = false;
       }
       this.painter.draw(ctx, view, this.dpr);
+    } else if (layer === "ghosts") {
+      drawGhosts(ctx, view, this.dpr, this.visibleGhosts(), this.painter, (l) => this.classOf(l));
     } else {
       paintOverlay(ctx, {
         view,
@@ -406,6 +484,10 @@ export class Editor implements EditorApi {
         classOf: (l) => this.classOf(l),
         colorOf: (l) => this.colorOf(l),
         isVisible: (s) => this.isVisible(s),
+        ghosts: this.assist.active ? this.visibleGhosts() : [],
+        ghostSelection: this.assist.selected,
+        ghostHover: this.assist.hover,
+        acceptHint: this.keys.keys.accept_suggestions ? `${formatKey(this.keys.keys.accept_suggestions)} accepts` : "",
       });
     }
   }
@@ -428,7 +510,14 @@ export class Editor implements EditorApi {
     this.tool = this.tools.get(current) ?? this.tools.get("select") ?? new SelectTool(this);
     this.tool.activate?.();
     this.setCursor(this.tool.name === "select" ? "default" : "crosshair");
-    this.shell.build({ schema: this.schema, keys: this.keys, readonly: this.readonly, guideHtml: m.get("guide_html") ?? "", tools: names });
+    this.shell.build({
+      schema: this.schema,
+      keys: this.keys,
+      readonly: this.readonly,
+      guideHtml: m.get("guide_html") ?? "",
+      tools: names,
+      assist: this.assist.active,
+    });
     this.countsVersion = -1;
     this.shapesStale = true;
     this.layers.invalidate("shapes", "overlay");
@@ -456,6 +545,8 @@ export class Editor implements EditorApi {
     }
     const info = this.info;
     const error = this.model.get("error") || this.sync.errors.join("; ");
+    const a = this.assist;
+    const ghosts = a.active ? this.visibleGhosts() : [];
     this.shell.update({
       toolbar: {
         tool: this.tool.name,
@@ -467,6 +558,7 @@ export class Editor implements EditorApi {
         zoom: this.view.scale,
         brushSize: this.brushSize,
         busy: this.navigating,
+        assist: { on: a.on, threshold: a.threshold, shown: ghosts.length, selected: a.selected.size },
       },
       label: this.label,
       hidden: this.hidden,
@@ -481,12 +573,25 @@ export class Editor implements EditorApi {
         objects: this.store.size - this.tagShapes.length,
         ...saveState(this.sync, this.navigating, this.model.get("status") || (this.readonly ? "Read-only" : ""), error !== ""),
         error,
+        assist: a.active ? assistText(a, ghosts.length, this.keys.keys.toggle_assist) : null,
       },
     });
   }
 
   // ---- debug handle ------------------------------------------------------------------------------
-  state(): { tool: ToolName; label: string | null; zoom: number; selected: string[]; shapes: ShapeDTO[]; pending: number; frameTimes: number[] } {
+  state(): {
+    tool: ToolName;
+    label: string | null;
+    zoom: number;
+    selected: string[];
+    shapes: ShapeDTO[];
+    pending: number;
+    frameTimes: number[];
+    assist: { model: AssistModelInfo | null; on: boolean; threshold: number; status: string };
+    ghosts: { cid: string; prediction_id: number; score: number; label: string | null; visible: boolean; selected: boolean }[];
+  } {
+    const a = this.assist;
+    const shown = new Set(this.visibleGhosts().map((g) => g.cid));
     return {
       tool: this.tool.name,
       label: this.label,
@@ -495,6 +600,15 @@ export class Editor implements EditorApi {
       shapes: [...this.store.all()],
       pending: this.sync.pending,
       frameTimes: this.layers.frameTimes.values(),
+      assist: { model: a.model, on: a.on, threshold: a.threshold, status: a.status },
+      ghosts: a.suggestions.map((g) => ({
+        cid: g.cid,
+        prediction_id: g.predictionId,
+        score: g.score,
+        label: g.dto.label,
+        visible: shown.has(g.cid),
+        selected: a.selected.has(g.cid),
+      })),
     };
   }
 
@@ -516,4 +630,13 @@ export class Editor implements EditorApi {
     this.image.dispose();
     this.shell.dispose();
   }
+}
+
+/** The status bar's assist part: the model, Python's status, how many suggestions are shown. */
+function assistText(a: Assist, shown: number, toggleKey: string | undefined): string {
+  const name = a.model?.name ?? "model";
+  if (!a.on) return `${name}: assist off${toggleKey ? ` (${formatKey(toggleKey)} turns it on)` : ""}`;
+  const total = a.suggestions.length;
+  const extra = total && /suggestion/.test(a.status) ? `, ${shown} shown at ≥ ${a.threshold.toFixed(2)}` : "";
+  return `${name}: ${a.status || "no suggestions"}${extra}`;
 }

@@ -76,6 +76,9 @@ export const ACTION_LABELS: Record<Action, string> = {
   brush_bigger: "Bigger brush",
   brush_smaller: "Smaller brush",
   toggle_keypoint_visibility: "Hovered keypoint: visible or occluded",
+  accept_suggestions: "Accept the selected suggestions",
+  accept_all_suggestions: "Accept every suggestion shown",
+  toggle_assist: "Model suggestions on or off",
 };
 
 /** Keys that also work when the keymap leaves them free (people reach for them by habit). */

@@ -1,5 +1,6 @@
-// Three stacked canvases: the image, the stored shapes, and an overlay for whatever changes with the
-// pointer (the shape being edited, handles, hover, selection rectangle, brush cursor). Each layer is
+// Stacked canvases: the image, the stored shapes, the model's suggestions (only allocated when the
+// annotator has a model), and an overlay for whatever changes with the pointer (the shape being edited,
+// handles, hover, selection rectangle, brush cursor). Each layer is
 // redrawn only when invalidated, at most once per animation frame, so a pointer move that changes
 // nothing costs nothing and a drag repaints only the overlay.
 //
@@ -10,9 +11,9 @@
 // keeps pan frames cheap in a software-rendered browser.
 import { Viewport } from "./view";
 
-export type LayerName = "image" | "shapes" | "overlay";
-const LAYERS: readonly LayerName[] = ["image", "shapes", "overlay"];
-const CACHED: readonly LayerName[] = ["image", "shapes"];
+export type LayerName = "image" | "shapes" | "ghosts" | "overlay";
+const LAYERS: readonly LayerName[] = ["image", "shapes", "ghosts", "overlay"];
+const CACHED: readonly LayerName[] = ["image", "shapes", "ghosts"];
 /** Redraw the followed layers once the view has been still this long. */
 const SETTLE_MS = 120;
 
@@ -57,9 +58,11 @@ export class LayerStack {
   private margin = 0;
   private cssW = 0;
   private cssH = 0;
-  private readonly dirty: Record<LayerName, boolean> = { image: false, shapes: false, overlay: false };
+  private readonly dirty: Record<LayerName, boolean> = { image: false, shapes: false, ghosts: false, overlay: false };
   /** The view each followed layer was drawn for (null: not drawn yet). */
-  private readonly placed: Record<LayerName, Placed | null> = { image: null, shapes: null, overlay: null };
+  private readonly placed: Record<LayerName, Placed | null> = { image: null, shapes: null, ghosts: null, overlay: null };
+  /** Layers with no backing store (zero-sized, never painted): the ghosts of an annotator without a model. */
+  private readonly off = new Set<LayerName>(["ghosts"]);
   private readonly marginView = new Viewport();
   private raf = 0;
   private settle: ReturnType<typeof setTimeout> | undefined;
@@ -82,9 +85,18 @@ export class LayerStack {
     };
     const [image, imageCtx] = make("image");
     const [shapes, shapesCtx] = make("shapes");
+    const [ghosts, ghostsCtx] = make("ghosts");
     const [overlay, overlayCtx] = make("overlay");
-    this.canvases = { image, shapes, overlay };
-    this.ctxs = { image: imageCtx, shapes: shapesCtx, overlay: overlayCtx };
+    this.canvases = { image, shapes, ghosts, overlay };
+    this.ctxs = { image: imageCtx, shapes: shapesCtx, ghosts: ghostsCtx, overlay: overlayCtx };
+  }
+
+  /** Give a layer its backing store (and paint it), or take it away. */
+  setEnabled(name: LayerName, on: boolean): void {
+    if (on !== this.off.has(name)) return;
+    if (on) this.off.delete(name);
+    else this.off.add(name);
+    this.resize(this.cssW, this.cssH);
   }
 
   resize(cssW: number, cssH: number): void {
@@ -95,8 +107,9 @@ export class LayerStack {
     for (const name of LAYERS) {
       const m = name === "overlay" ? 0 : this.margin;
       const c = this.canvases[name];
-      const w = Math.max(1, Math.round((cssW + 2 * m) * this.dpr));
-      const h = Math.max(1, Math.round((cssH + 2 * m) * this.dpr));
+      const off = this.off.has(name);
+      const w = off ? 0 : Math.max(1, Math.round((cssW + 2 * m) * this.dpr));
+      const h = off ? 0 : Math.max(1, Math.round((cssH + 2 * m) * this.dpr));
       if (c.width !== w || c.height !== h) {
         c.width = w;
         c.height = h;
@@ -123,6 +136,7 @@ export class LayerStack {
     const v = this.view;
     const m = this.margin;
     for (const name of CACHED) {
+      if (this.off.has(name)) continue;
       const p = this.placed[name];
       if (!p || this.dirty[name]) {
         this.invalidate(name);
@@ -164,6 +178,7 @@ export class LayerStack {
       const ctx = this.ctxs[name];
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+      if (this.off.has(name)) continue;
       const cached = name !== "overlay";
       if (cached) {
         this.canvases[name].style.transform = "";

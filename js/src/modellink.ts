@@ -1,7 +1,7 @@
 // What Python sends, taken into the editor: a new image (bytes, info and its stored shapes arrive
 // together), the stored form of the shapes each saved batch touched (in the ack, from this view or
 // another view of the same widget), a refresh of the shapes set from Python, and the schema, keymap,
-// guide and read-only flag.
+// guide and read-only flag, and the model-assist traits (suggestions and their settings).
 //
 // Python does not resend the `shapes` trait after a batch (700 kB at 5,000 objects), so the trait seen
 // here goes stale: what Python holds is the trait plus the deltas since. That list is kept per image
@@ -46,6 +46,8 @@ export interface LinkHooks {
   rebuild(): void;
   /** Status or error text changed. */
   refresh(): void;
+  /** Suggestions, assist on/off, threshold, status or model changed. */
+  assist(): void;
   /** A drag is under way: wait before replacing shapes. */
   editing(): boolean;
 }
@@ -69,6 +71,7 @@ export class ModelLink {
     const onData = (): void => queueMicrotask(() => this.pull()); // image, info and shapes change together
     const onUi = (): void => hooks.rebuild();
     const onText = (): void => hooks.refresh();
+    const onAssist = (): void => hooks.assist();
     const onShapes = (): void => {
       // Python set the trait itself (refresh(), an assignment): it supersedes the deltas.
       if (this.image) current.delete(this.image);
@@ -87,6 +90,11 @@ export class ModelLink {
       ["change:guide_html", onUi],
       ["change:status", onText],
       ["change:error", onText],
+      ["change:suggestions", onAssist],
+      ["change:assist_on", onAssist],
+      ["change:assist_threshold", onAssist],
+      ["change:assist_status", onAssist],
+      ["change:assist_model", onAssist],
     ];
     for (const [ev, fn] of pairs) {
       model.on(ev, fn);

@@ -21,6 +21,7 @@ export function sameContent(a: ShapeDTO, b: ShapeDTO): boolean {
   return (
     a.label === b.label &&
     a.track_id === b.track_id &&
+    (a.prediction_id ?? null) === (b.prediction_id ?? null) &&
     deepEqual(a.attributes, b.attributes) &&
     (a.geometry === b.geometry || deepEqual(a.geometry, b.geometry))
   );

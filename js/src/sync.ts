@@ -30,6 +30,12 @@ function isAck(content: unknown): content is AckMessage {
   return c["type"] === "ack" && typeof c["batch"] === "number" && Array.isArray(c["results"]);
 }
 
+/** A shape as sent to Python: without the read-only model and score, which Python takes from the store. */
+function outgoing(s: ShapeDTO): ShapeDTO {
+  const { model: _model, score: _score, ...rest } = s;
+  return rest;
+}
+
 export class Sync {
   private queue: Pending[] = [];
   private inflight: { batch: number; edits: Pending[] } | null = null;
@@ -164,7 +170,7 @@ export class Sync {
   private toEdit(p: Pending, creating: Set<string>): Edit | "wait" | "drop" {
     if (p.op === "create" && p.shape) {
       creating.add(p.cid);
-      return { op: "create", cid: p.cid, shape: { ...p.shape, id: null, cid: p.cid }, duration_ms: p.duration };
+      return { op: "create", cid: p.cid, shape: outgoing({ ...p.shape, id: null, cid: p.cid }), duration_ms: p.duration };
     }
     const id = this.ids.get(p.cid);
     if (id === undefined) {
@@ -173,7 +179,7 @@ export class Sync {
       return "drop";
     }
     if (p.op === "update" && p.shape) {
-      return { op: "update", id, cid: p.cid, shape: { ...p.shape, id, cid: p.cid }, duration_ms: p.duration };
+      return { op: "update", id, cid: p.cid, shape: outgoing({ ...p.shape, id, cid: p.cid }), duration_ms: p.duration };
     }
     if (p.op === "delete" || p.op === "restore") return { op: p.op, id, cid: p.cid, duration_ms: p.duration };
     return "drop";

@@ -59,6 +59,17 @@ export interface ShapeDTO {
   attributes: Record<string, string | number | null>;
   track_id: number | null;
   geometry: Geometry;
+  /**
+   * Model assist. On a suggestion (the `suggestions` trait): the stored prediction's annotation id. On a
+   * create: the suggestion being committed (Python checks it is a live prediction of this image and copies
+   * the model, version and score from that row). On a stored shape: the prediction it was committed from.
+   * Absent or null otherwise.
+   */
+  prediction_id?: number | null;
+  /** Read-only, from Python: the model of a suggestion or of a committed one (never sent back). */
+  model?: string | null;
+  /** Read-only, from Python: the model's score, 0..1 (never sent back: Python reads it from the store). */
+  score?: number | null;
 }
 
 export interface ImageInfo {
@@ -80,7 +91,14 @@ export type Action =
   | "tool_select" | "tool_box" | "tool_polygon" | "tool_keypoints" | "tool_mask" | "eraser"
   | "next_image" | "prev_image" | "undo" | "redo" | "delete" | "copy" | "paste" | "select_all"
   | "zoom_in" | "zoom_out" | "zoom_fit" | "toggle_visibility" | "help" | "close_polygon"
-  | "cancel" | "brush_bigger" | "brush_smaller" | "toggle_keypoint_visibility";
+  | "cancel" | "brush_bigger" | "brush_smaller" | "toggle_keypoint_visibility"
+  | "accept_suggestions" | "accept_all_suggestions" | "toggle_assist";
+
+/** The assist model, `{}` when the annotator has none (then nothing of model assist shows). */
+export interface AssistModelInfo {
+  name?: string;
+  version?: string;
+}
 
 /** The synced traits (see the Python class for each one's docstring). */
 export interface Model {
@@ -94,6 +112,12 @@ export interface Model {
   readonly: boolean;
   status: string; // short human-readable state, e.g. "saved", "saving 3 edits"
   error: string; // last error from Python, shown in the widget; "" when none
+  /** The model's predictions for the shown image: ShapeDTOs with prediction_id, model and score, cid "g<id>", id null. */
+  suggestions: ShapeDTO[];
+  assist_on: boolean; // suggestions shown; JS toggles it (key M), Python then sends or clears `suggestions`
+  assist_threshold: number; // 0..1: suggestions scoring less are not shown; JS sets it (the slider)
+  assist_status: string; // "", "predicting …", "N suggestions", or the model's error
+  assist_model: AssistModelInfo;
 }
 
 // ---- messages -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// The select tool: click selects (Shift+click adds or removes), a drag on a shape moves the selection,
+// The select tool: click selects (Shift+click adds or removes; also the model's suggestions, whose
+// selection Space accepts), a drag on a shape moves the selection,
 // a drag on a handle of the one selected shape resizes or reshapes it, Shift+drag on empty canvas
 // selects by rectangle, and a plain drag on empty canvas pans.
 import { drawHandles } from "../render";
@@ -47,6 +48,11 @@ export class SelectTool implements Tool {
       return;
     }
     const hit = api.shapeAt(p.x, p.y);
+    const ghost = api.ghostAt(p.x, p.y, hit);
+    if (ghost) {
+      api.selectGhost(ghost.cid, p.shift ? "toggle" : "replace");
+      return;
+    }
     if (hit) {
       if (p.shift) {
         api.select([hit.cid], "toggle");
@@ -102,12 +108,15 @@ export class SelectTool implements Tool {
     }
     if (grabbed) {
       api.setHover(null);
+      api.setGhostHover(null);
       api.setCursor(cursorFor(grabbed.grab));
       return;
     }
     const hit = api.shapeAt(p.x, p.y);
-    api.setHover(hit?.cid ?? null);
-    api.setCursor(hit ? (api.readonly ? "pointer" : "move") : "default");
+    const ghost = api.readonly ? null : api.ghostAt(p.x, p.y, hit);
+    api.setGhostHover(ghost?.cid ?? null);
+    api.setHover(ghost ? null : (hit?.cid ?? null));
+    api.setCursor(ghost ? "pointer" : hit ? (api.readonly ? "pointer" : "move") : "default");
   }
 
   up(): void {
@@ -159,6 +168,7 @@ export class SelectTool implements Tool {
 
   leave(): void {
     this.api.setHover(null);
+    this.api.setGhostHover(null);
   }
 }
 

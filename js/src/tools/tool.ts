@@ -50,6 +50,11 @@ export interface EditorApi {
   /** Visible shapes whose bounds lie inside an image rectangle. */
   shapesIn(r: Rect, contained: boolean): ShapeDTO[];
   setHover(cid: string | null): void;
+  /** The shown suggestion (ghost) under an image point, when it is smaller than `than` (the shape hit there). */
+  ghostAt(x: number, y: number, than: ShapeDTO | null): { cid: string } | null;
+  /** Select a suggestion ("replace" also clears the shape selection), or clear the suggestions' (null). */
+  selectGhost(cid: string | null, mode?: "replace" | "toggle"): void;
+  setGhostHover(cid: string | null): void;
   setPreview(items: PreviewItem[] | null): void;
   commit(edits: readonly { cid: string; after: ShapeDTO | null }[]): void;
   newShape(label: string | null, geometry: Geometry): ShapeDTO;

@@ -1,5 +1,6 @@
 // The "?" overlay: every shortcut of the keymap (as Python merged it with the user's remapping), the
-// class hotkeys, and the mouse gestures. Hook: `data-testid="help"`.
+// class hotkeys, and the mouse gestures. Model assist's keys are listed always (they are in the keymap),
+// marked as needing a model when the annotator has none. Hook: `data-testid="help"`.
 import { ACTION_LABELS, formatKey, type KeyMap } from "../keys";
 import type { Action, ClassDef } from "../types";
 import { h, setHidden } from "./dom";
@@ -9,6 +10,13 @@ const GROUPS: [string, Action[]][] = [
   ["Tools", ["tool_select", "tool_box", "tool_polygon", "tool_keypoints", "tool_mask", "eraser", "brush_smaller", "brush_bigger"]],
   ["Edit", ["undo", "redo", "delete", "copy", "paste", "select_all", "cancel", "close_polygon", "toggle_keypoint_visibility"]],
   ["View", ["zoom_in", "zoom_out", "zoom_fit", "toggle_visibility", "next_image", "prev_image", "help"]],
+];
+
+const ASSIST_GROUP: [string, Action[]] = ["Model suggestions", ["accept_suggestions", "accept_all_suggestions", "toggle_assist"]];
+
+const ASSIST_GESTURES: [string, string][] = [
+  ["Click a grey suggestion", "Select it (Select tool; Shift+click adds)"],
+  ["Score slider", "Hide suggestions scoring less"],
 ];
 
 const GESTURES: [string, string][] = [
@@ -28,11 +36,12 @@ const GESTURES: [string, string][] = [
 export class HelpOverlay {
   readonly el: HTMLElement;
 
-  constructor(keys: KeyMap, classes: readonly ClassDef[], onClose: () => void) {
+  constructor(keys: KeyMap, classes: readonly ClassDef[], assist: boolean, onClose: () => void) {
     const row = (k: string, what: string, action?: Action): HTMLElement =>
       h("tr", { "data-action": action }, h("td", {}, h("kbd", { class: "lnb-kbd" }, k)), h("td", {}, what));
     const sections: HTMLElement[] = [];
-    for (const [title, actions] of GROUPS) {
+    const groups: [string, Action[]][] = [...GROUPS, [assist ? ASSIST_GROUP[0] : `${ASSIST_GROUP[0]} (with p.annotator(assist=model))`, ASSIST_GROUP[1]]];
+    for (const [title, actions] of groups) {
       const body = h("tbody", {});
       for (const a of actions) {
         const k = keys.keys[a];
@@ -48,7 +57,7 @@ export class HelpOverlay {
       sections.push(h("section", {}, h("h4", {}, "Classes"), h("table", {}, body)));
     }
     const mouse = h("tbody", {});
-    for (const [k, what] of GESTURES) mouse.append(row(k, what));
+    for (const [k, what] of assist ? [...GESTURES, ...ASSIST_GESTURES] : GESTURES) mouse.append(row(k, what));
     sections.push(h("section", { class: "lnb-help-mouse" }, h("h4", {}, "Mouse"), h("table", {}, mouse)));
     const close = h("button", { type: "button", class: "lnb-btn lnb-btn-small", title: "Close (Esc)", "aria-label": "Close" }, icon("close"));
     close.addEventListener("click", onClose);

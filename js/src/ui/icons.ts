@@ -2,7 +2,8 @@
 
 export type IconName =
   | "select" | "box" | "polygon" | "keypoints" | "mask" | "eraser" | "undo" | "redo" | "trash"
-  | "zoomIn" | "zoomOut" | "brushSmaller" | "brushBigger" | "fit" | "prev" | "next" | "help" | "guide" | "eye" | "eyeOff" | "close" | "tag";
+  | "zoomIn" | "zoomOut" | "brushSmaller" | "brushBigger" | "fit" | "prev" | "next" | "help" | "guide" | "eye" | "eyeOff" | "close" | "tag"
+  | "assist" | "acceptAll";
 
 interface Spec {
   paths: string[];
@@ -39,6 +40,9 @@ const ICONS: Record<IconName, Spec> = {
   },
   close: { paths: ["M18 6L6 18", "M6 6l12 12"] },
   tag: { paths: ["M20.6 13.4l-7.2 7.2a2 2 0 01-2.8 0L2 12V2h10l8.6 8.6a2 2 0 010 2.8z"], circles: [[7, 7, 1.5]] },
+  // A dashed box with a spark: the model's suggestions.
+  assist: { paths: ["M3 9V6h3", "M3 13v2", "M3 19v2h3", "M10 21h3", "M17 21h4v-4", "M21 13v-2", "M10 6h1", "M17 3l1.2 2.8L21 7l-2.8 1.2L17 11l-1.2-2.8L13 7l2.8-1.2z"] },
+  acceptAll: { paths: ["M2 12l4 4 8-8", "M10 16l2 2 10-10"] },
 };
 
 const NS = "http://www.w3.org/2000/svg";

@@ -21,6 +21,8 @@ export interface ShellHandlers {
   toggleVisibility(name: string): void;
   toggleTag(group: string | null, value: string): void;
   setAttribute(name: string, value: string | number | null): void;
+  /** The suggestions' threshold slider moved (`done` when released). */
+  setThreshold(value: number, done: boolean): void;
 }
 
 export interface ShellConfig {
@@ -29,6 +31,8 @@ export interface ShellConfig {
   readonly: boolean;
   guideHtml: string;
   tools: ToolName[];
+  /** The annotator has a model: show the assist controls and keys. */
+  assist: boolean;
 }
 
 export interface ShellState {
@@ -91,17 +95,18 @@ export class Shell {
   build(c: ShellConfig): void {
     const hd = this.handlers;
     const enabled = new Set(c.schema.tools);
-    this.toolbar = new Toolbar(c.keys, c.tools, c.readonly, c.guideHtml !== "", {
+    this.toolbar = new Toolbar(c.keys, c.tools, c.readonly, c.guideHtml !== "", c.assist, {
       tool: (t) => hd.tool(t),
       action: (a) => hd.action(a),
       toggleGuide: () => this.setGuide(!this.guideOpen),
+      setThreshold: (v, done) => hd.setThreshold(v, done),
     });
     this.toolbarSlot.replaceChildren(this.toolbar.el);
     this.classes = new ClassPicker(c.schema.classes, { pick: (n) => hd.pickClass(n), toggleVisibility: (n) => hd.toggleVisibility(n) });
     this.tags = enabled.has("tags") ? new TagsPanel(c.schema.tags, { toggle: (g, v) => hd.toggleTag(g, v) }, c.readonly) : null;
     this.attrs = c.schema.attributes.length ? new AttributesPanel(c.schema.attributes, { set: (n, v) => hd.setAttribute(n, v) }, c.readonly) : null;
     this.side.replaceChildren(this.classes.el, ...(this.tags ? [this.tags.el] : []), ...(this.attrs ? [this.attrs.el] : []));
-    this.help = new HelpOverlay(c.keys, c.schema.classes, () => this.setHelp(false));
+    this.help = new HelpOverlay(c.keys, c.schema.classes, c.assist, () => this.setHelp(false));
     this.help.setOpen(this.helpOpen);
     this.helpSlot.replaceChildren(this.help.el);
     this.guide.setHtml(c.guideHtml);

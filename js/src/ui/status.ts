@@ -1,6 +1,7 @@
 // The status bar: file name, image size, zoom, the pointer's image coordinates, object count, save
-// state, and the last error. Hooks: `data-testid="status"` and `data-testid="error"`.
-import { h, setText } from "./dom";
+// state, model assist's state (with a model only), and the last error. Hooks: `data-testid="status"`,
+// `data-testid="assist-status"` and `data-testid="error"`.
+import { h, setHidden, setText } from "./dom";
 
 export interface StatusState {
   file: string;
@@ -11,6 +12,8 @@ export interface StatusState {
   save: string;
   saveKind: "saved" | "saving" | "warn" | "";
   error: string;
+  /** Model assist's state in words; null without a model. */
+  assist: string | null;
 }
 
 export class StatusBar {
@@ -22,6 +25,7 @@ export class StatusBar {
   private readonly objects = h("span", { class: "lnb-status-item" });
   private readonly save = h("span", { class: "lnb-status-save", role: "status", "aria-live": "polite" });
   private readonly pointer = h("span", { class: "lnb-status-pointer" });
+  private readonly assist = h("span", { class: "lnb-status-assist", "data-testid": "assist-status", hidden: true });
   private readonly error = h("span", { class: "lnb-status-error", "data-testid": "error", role: "alert" });
 
   constructor() {
@@ -29,6 +33,7 @@ export class StatusBar {
       "div",
       { class: "lnb-statusbar" },
       h("span", { class: "lnb-status-main", "data-testid": "status" }, this.file, this.position, this.size, this.zoom, this.objects, this.save),
+      this.assist,
       this.pointer,
       this.error,
     );
@@ -44,6 +49,9 @@ export class StatusBar {
     setText(this.save, s.save);
     this.save.dataset["state"] = s.saveKind;
     setText(this.error, s.error);
+    setHidden(this.assist, s.assist === null);
+    setText(this.assist, s.assist ?? "");
+    this.assist.title = s.assist ?? "";
   }
 
   setPointer(text: string): void {

@@ -1,6 +1,7 @@
 // The toolbar: tools (icon and short name, the key in the tooltip), brush size for the mask tools,
-// undo/redo/delete, zoom, image navigation, and the guide and help toggles. Buttons carry the test
-// hooks `data-tool` and `data-action`.
+// undo/redo/delete, zoom, model suggestions (with a model only: on/off, score threshold slider, accept
+// all), image navigation, and the guide and help toggles. Buttons carry the test hooks `data-tool` and
+// `data-action`; the slider `data-testid="assist-threshold"`, its value `data-testid="assist-threshold-value"`.
 import { ACTION_LABELS, type KeyMap } from "../keys";
 import type { ToolName } from "../tools/tool";
 import type { Action } from "../types";
@@ -20,6 +21,7 @@ export interface ToolbarHandlers {
   tool(name: ToolName): void;
   action(a: Action): void;
   toggleGuide(): void;
+  setThreshold(value: number, done: boolean): void;
 }
 
 export interface ToolbarState {
@@ -33,6 +35,7 @@ export interface ToolbarState {
   brushSize: number;
   guideOpen?: boolean;
   busy: boolean;
+  assist: { on: boolean; threshold: number; shown: number; selected: number };
 }
 
 export class Toolbar {
@@ -44,8 +47,19 @@ export class Toolbar {
   private readonly position: HTMLElement;
   private readonly zoomText: HTMLElement;
   private readonly guideButton: HTMLButtonElement;
+  private readonly assist: HTMLElement | null = null;
+  private readonly slider: HTMLInputElement | null = null;
+  private readonly thresholdText: HTMLElement | null = null;
+  private sliding = false;
 
-  constructor(keys: KeyMap, tools: readonly ToolName[], readonly: boolean, hasGuide: boolean, handlers: ToolbarHandlers) {
+  constructor(
+    keys: KeyMap,
+    tools: readonly ToolName[],
+    readonly: boolean,
+    hasGuide: boolean,
+    hasAssist: boolean,
+    handlers: ToolbarHandlers,
+  ) {
     const action = (a: Action, name: IconName, label?: string): HTMLButtonElement => {
       const tip = `${ACTION_LABELS[a]}${keys.hint(a)}`;
       const b = h("button", { type: "button", class: "lnb-btn", "data-action": a, title: tip, "aria-label": tip }, icon(name));
@@ -89,12 +103,44 @@ export class Toolbar {
     const edit = readonly
       ? h("div", { class: "lnb-group" })
       : h("div", { class: "lnb-group", role: "group", "aria-label": "Edit" }, action("undo", "undo"), action("redo", "redo"), action("delete", "trash"));
+    if (hasAssist) {
+      const slider = h("input", {
+        type: "range",
+        min: 0,
+        max: 1,
+        step: 0.01,
+        class: "lnb-threshold",
+        "data-testid": "assist-threshold",
+        title: "Minimum score of the suggestions shown",
+        "aria-label": "Minimum score of the suggestions shown",
+      });
+      slider.addEventListener("input", () => {
+        this.sliding = true;
+        handlers.setThreshold(Number(slider.value), false);
+      });
+      slider.addEventListener("change", () => {
+        this.sliding = false;
+        handlers.setThreshold(Number(slider.value), true);
+      });
+      this.slider = slider;
+      this.thresholdText = h("span", { class: "lnb-threshold-value", "data-testid": "assist-threshold-value", title: "Minimum score shown" }, "");
+      const toggle = action("toggle_assist", "assist", "Assist");
+      toggle.setAttribute("aria-pressed", "false");
+      this.assist = h(
+        "div",
+        { class: "lnb-group lnb-assist", role: "group", "aria-label": "Model suggestions" },
+        toggle,
+        h("label", { class: "lnb-threshold-label" }, slider, this.thresholdText),
+        ...(readonly ? [] : [action("accept_all_suggestions", "acceptAll", "Accept all")]),
+      );
+    }
     this.el = h(
       "div",
       { class: "lnb-toolbar", role: "toolbar", "aria-label": "Annotator tools" },
       toolGroup,
       this.brush,
       edit,
+      this.assist,
       h("div", { class: "lnb-group", role: "group", "aria-label": "Zoom" }, action("zoom_out", "zoomOut"), this.zoomText, action("zoom_in", "zoomIn"), action("zoom_fit", "fit")),
       h("div", { class: "lnb-spacer" }),
       h("div", { class: "lnb-group lnb-nav", role: "group", "aria-label": "Images" }, action("prev_image", "prev"), this.position, action("next_image", "next")),
@@ -119,6 +165,16 @@ export class Toolbar {
     setText(this.position, s.count ? `${s.index + 1} / ${s.count}` : "");
     setText(this.zoomText, formatZoom(s.zoom));
     setPressed(this.guideButton, s.guideOpen === true);
+    if (this.assist && this.slider && this.thresholdText) {
+      const toggle = this.actions.get("toggle_assist");
+      if (toggle) setPressed(toggle, s.assist.on);
+      const all = this.actions.get("accept_all_suggestions");
+      if (all) setDisabled(all, !s.assist.on || s.assist.shown === 0);
+      setDisabled(this.slider, !s.assist.on);
+      const value = s.assist.threshold.toFixed(2);
+      if (!this.sliding && this.slider.value !== String(s.assist.threshold)) this.slider.value = String(s.assist.threshold);
+      setText(this.thresholdText, `≥ ${value}`);
+    }
   }
 }
 

@@ -61,7 +61,8 @@ def map_classes(
     Raises
     ------
     labnb.errors.SchemaError
-        A ``mapping`` value is not a project class, or a ``mapping`` key is not a model class.
+        A ``mapping`` value is not a project class. Keys that are not classes of this model are ignored:
+        one mapping may serve several models, or a model's classes may be mapped a few at a time.
     """
     project = list(project_classes)
     mapping = dict(mapping or {})
@@ -71,12 +72,6 @@ def map_classes(
         raise SchemaError(
             f"class mapping: {bad_targets} {'is' if len(bad_targets) == 1 else 'are'} not project "
             f"class(es); the project has {project}"
-        )
-    unknown_keys = sorted(set(mapping) - set(model_classes))
-    if unknown_keys:
-        raise SchemaError(
-            f"class mapping: {unknown_keys} {'is' if len(unknown_keys) == 1 else 'are'} not class(es) of the model; "
-            f"it has {list(model_classes)}"
         )
     by_norm: dict[str, str] = {}
     by_canon: dict[str, str] = {}

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from labnb import assets as _assets
 from labnb.assets import Asset
+from labnb.assist.methods import AssistMethods
 from labnb.errors import AssetError, GeometryError, LabnbError, ProjectError, SchemaError
 from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
@@ -46,7 +47,7 @@ from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
 from labnb.widgets.annotator import Annotator
 
 
-class Project(FormatMethods):
+class Project(FormatMethods, AssistMethods):
     """A labelling project stored in a SQLite file or a PostgreSQL database.
 
     Use :meth:`create` or :meth:`open`; the constructor is internal.

@@ -3,6 +3,7 @@
 ``import labnb as lb``; ``p = lb.Project.create("birds.labnb", labels=["duck", "goose"])``.
 """
 
+from labnb import sample
 from labnb.assets import Asset
 from labnb.errors import (
     AccessDenied,
@@ -42,4 +43,5 @@ __all__ = [
     "Tag",
     "TagGroup",
     "__version__",
+    "sample",
 ]

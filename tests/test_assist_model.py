@@ -287,6 +287,9 @@ def test_model_errors_name_the_file_and_the_problem(model_path: Path, names_file
     with pytest.raises(ModelError) as err:
         OnnxDetector(model_path, "yolov8", classes=names_file)
     assert str(err.value) == expected
+    # the same [1, N, 5+C] layout as YOLOv5: told apart by N (one prediction per cell, not three anchors)
+    with pytest.raises(ModelError, match=r"anchor-free YOLOX head.*N = 10647\)\. Use decoder='yolox'"):
+        OnnxDetector(model_path, "yolov5", classes=names_file)
     with pytest.raises(ModelError, match=r"holds 80 classes but 20 class names were given"):
         OnnxDetector(model_path, "yolox", classes=[f"c{i}" for i in range(20)])
     with pytest.raises(ModelError, match=r"unknown decoder 'yolo'.*'yolov8-seg', 'yolox'"):

@@ -174,6 +174,19 @@ class Yolov5(Decoder):
     def expected(self) -> str:
         return f"output 0 of shape [1, N, 5+C] with {self._c()}"
 
+    def check(self, shapes: Sequence[Dims]) -> None:
+        super().check(shapes)
+        # YOLOX has the same [1, N, 5+C] layout but one prediction per grid cell where YOLOv5 has three
+        # anchors per cell: decoding one as the other gives boxes in the wrong places without any error.
+        h, w = self.input_hw
+        cells = sum((h // s) * (w // s) for s in (8, 16, 32))
+        if _known(shapes[0][1]) == cells:
+            raise ModelError(
+                f"{self.model}: output {fmt(shapes[0])} has N = {cells}, one prediction per grid cell at strides "
+                f"8, 16, 32 ({h}x{w}): an anchor-free YOLOX head; a YOLOv5 head has 3 anchors per cell "
+                f"(N = {3 * cells}). Use decoder='yolox'"
+            )
+
     def patterns(self, shapes: Sequence[Dims]) -> list[list[int | None]] | None:
         if not shapes:
             return None

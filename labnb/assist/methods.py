@@ -153,5 +153,7 @@ class AssistMethods:
                         "agreement": 2 * len(pairs) / (n_a + n_b) if n_a + n_b else 1.0,
                     }
                 )
-        frame: pd.DataFrame = pd.DataFrame(out, columns=["asset", "file_name", "n_a", "n_b", "matched", "mean_iou", "agreement"])
+        frame: pd.DataFrame = pd.DataFrame(
+            out, columns=["asset", "file_name", "n_a", "n_b", "matched", "mean_iou", "agreement"]
+        )
         return frame

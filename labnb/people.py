@@ -19,7 +19,7 @@ from labnb.errors import AccessDenied, LabnbError
 from labnb.schema import check_name
 from labnb.store.database import transaction
 from labnb.store.rows import dumps
-from labnb.store.tables import events, members
+from labnb.store.tables import credentials, events, members
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -149,6 +149,63 @@ class Members:
         ).scalar_one()
         if not others:
             raise LabnbError(f"'{user}' is the project's only owner; make someone else owner first")
+
+    # -- credentials ------------------------------------------------------------------------------------
+    def grant(self, user: str, credential: str) -> None:
+        """Give ``user`` a named credential (a qualification jobs can require). Managers and owners; passing
+        an exam grants its credential too."""
+        self.require("manager", f"grant credentials (giving '{credential}' to '{user}')")
+        self._grant(user, credential, by=self._p.user)
+
+    def _grant(self, user: str, credential: str, *, by: str, conn: Connection | None = None) -> None:
+        """Grant without the role check: for callers that have done their own (an exam passed)."""
+        credential = check_name(credential, "credential")
+        if self.role(user) is None:
+            raise LabnbError(f"'{user}' is not a member of project '{self._p.name}'; add them first")
+        if credential in self.credentials(user):
+            return
+
+        def write(c: Connection) -> None:
+            c.execute(
+                credentials.insert().values(
+                    project_id=self._p.id, user=user, name=credential, granted_by=by, granted_at=now()
+                )
+            )
+            record_event(c, self._p.id, by, "credential.grant", payload={"member": user, "credential": credential})
+
+        if conn is not None:
+            write(conn)
+        else:
+            with transaction(self._p._engine) as c:
+                write(c)
+
+    def revoke(self, user: str, credential: str) -> None:
+        """Take a credential back (managers and owners)."""
+        self.require("manager", f"revoke credentials (taking '{credential}' from '{user}')")
+        with transaction(self._p._engine) as conn:
+            gone = conn.execute(
+                credentials.delete().where(
+                    credentials.c.project_id == self._p.id,
+                    credentials.c.user == user,
+                    credentials.c.name == credential,
+                )
+            ).rowcount
+            if not gone:
+                raise LabnbError(f"'{user}' does not hold the credential '{credential}'")
+            record_event(
+                conn, self._p.id, self._p.user, "credential.revoke", payload={"member": user, "credential": credential}
+            )
+
+    def credentials(self, user: str | None = None) -> list[str]:
+        """The credentials ``user`` (default: the current user) holds, sorted."""
+        user = user or self._p.user
+        with self._p._engine.connect() as conn:
+            names = conn.execute(
+                sa.select(credentials.c.name)
+                .where(credentials.c.project_id == self._p.id, credentials.c.user == user)
+                .order_by(credentials.c.name)
+            ).scalars()
+            return list(names)
 
     @property
     def df(self) -> pd.DataFrame:

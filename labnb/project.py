@@ -45,9 +45,11 @@ from labnb.store.tables import (
 )
 from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
 from labnb.widgets.annotator import Annotator
+from labnb.workflow.methods import WorkflowMethods
+from labnb.workflow.tasks import check_task_write
 
 
-class Project(FormatMethods, AssistMethods):
+class Project(FormatMethods, AssistMethods, WorkflowMethods):
     """A labelling project stored in a SQLite file or a PostgreSQL database.
 
     Use :meth:`create` or :meth:`open`; the constructor is internal.
@@ -322,10 +324,14 @@ class Project(FormatMethods, AssistMethods):
         duration: float | None = None,
         task_id: int | None = None,
     ) -> list[int]:
-        """Add shapes to an image as the current user; one transaction and one event. Returns ids."""
+        """Add shapes to an image as the current user; one transaction and one event. Returns ids.
+
+        ``task_id``: the shapes are the work of that draw task (one pass of a job), which must be yours to
+        draw (claimed, or sent back to fix) and be of this image; a reviewer holding its review may fix it.
+        """
         self.members.require("annotator", "annotate")
         items: list[Shape] = [shapes] if isinstance(shapes, SHAPE_CLASSES) else list(shapes)
-        if source not in SOURCES or source == "prediction":
+        if source not in SOURCES or source in ("prediction", "consensus"):
             raise LabnbError(f"source must be 'human' or 'ground_truth' here, got {source!r}")
         if source == "ground_truth":
             self.members.require("reviewer", "write ground truth")
@@ -333,10 +339,12 @@ class Project(FormatMethods, AssistMethods):
         stamp = now()
         rows = [self._checked_row(s, target, source, stamp) for s in items]
         with db.transaction(self._engine) as conn:
+            if task_id is not None:
+                check_task_write(conn, self, task_id, target.id)
             ids = [
                 conn.execute(
                     annotation_rows.insert()
-                    .values(dict(zip(ROW_COLUMNS, row, strict=True)))
+                    .values({**dict(zip(ROW_COLUMNS, row, strict=True)), "task_id": task_id})
                     .returning(annotation_rows.c.id)
                 ).scalar_one()
                 for row in rows

@@ -20,7 +20,8 @@ from labnb.geometry import Box, Keypoints, Mask, Polygon, Shape, Tag
 from labnb.schema import LabelClass
 from labnb.store.tables import annotation_rows
 
-SOURCES = ("human", "ground_truth", "prediction")
+#: Where an annotation comes from; "consensus" is written only by a job's merge of its passes.
+SOURCES = ("human", "ground_truth", "prediction", "consensus")
 
 #: Columns of an annotation row written by :func:`shape_row`, in this order.
 ROW_COLUMNS = (

@@ -120,6 +120,8 @@ annotation_rows = Table(
     Column("score", Float),
     #: Object identity across the frames of a sequence (migration 0002).
     Column("track_id", Integer),
+    #: The draw task (one pass of a job) whose work this is (migration 0004); None outside jobs.
+    Column("task_id", Integer),
     Column("revision", Integer, nullable=False, default=1),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("created_by", String(200), nullable=False),
@@ -129,6 +131,7 @@ annotation_rows = Table(
     Index("ix_annotations_asset", "asset_id", "deleted"),
     Index("ix_annotations_project_source", "project_id", "source"),
     Index("ix_annotations_model", "asset_id", "source", "model", "model_version"),
+    Index("ix_annotations_task", "task_id"),
 )
 
 #: That a model version ran on an image (even finding nothing), with the image's uncertainty under it:
@@ -170,6 +173,86 @@ annotation_revisions = Table(
     Column("attributes", Text),
     Column("deleted", Boolean, nullable=False),
     Index("ix_revisions_annotation", "annotation_id", "revision"),
+)
+
+#: A batch of images to label: how many passes each gets, how often drawing is reviewed, who may work
+#: (credentials), and when more passes are added (agreement under ``min_agreement``). Migration 0004.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    #: draft (being set up), launched (tasks exist), finished
+    Column("state", String(16), nullable=False),
+    Column("passes_per_file", Integer, nullable=False),
+    Column("review_frequency", Integer, nullable=False),
+    Column("overlap", Float, nullable=False),
+    Column("min_agreement", Float),
+    Column("max_extra_passes", Integer, nullable=False),
+    #: markdown as written; sanitised when rendered (labnb.workflow.guides)
+    Column("guide", Text, nullable=False),
+    Column("review_guide", Text, nullable=False),
+    #: JSON list of credential names a worker needs
+    Column("credentials", Text, nullable=False),
+    Column("claim_minutes", Float, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("launched_at", DateTime(timezone=True)),
+    UniqueConstraint("project_id", "name", name="uq_jobs_project_name"),
+)
+
+job_assets = Table(
+    "job_assets",
+    metadata,
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    #: draw passes planned for the image (passes_per_file, or 1 outside the overlap, plus extra ones)
+    Column("passes", Integer, nullable=False),
+    Column("extra_passes", Integer, nullable=False),
+    #: mean pairwise agreement of its passes once all are drawn (labnb.metrics.agreement)
+    Column("agreement", Float),
+)
+
+#: One unit of work: a draw pass over an image, or the review of one draw task. States of a draw task:
+#: none -> annotated -> review -> completed, review -> to_fix -> annotated (labnb.workflow.tasks).
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("pass_index", Integer, nullable=False),
+    #: claim order within the job
+    Column("seq", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("needs_review", Boolean, nullable=False),
+    Column("assignee", String(200)),
+    Column("claimed_at", DateTime(timezone=True)),
+    #: an abandoned claim lapses at this time and the task can be claimed again
+    Column("expires_at", DateTime(timezone=True)),
+    #: for a review task: the draw task it reviews
+    Column("draw_task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE")),
+    Column("comment", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_tasks_queue", "job_id", "kind", "state", "seq"),
+    Index("ix_tasks_asset_assignee", "job_id", "asset_id", "assignee"),
+    Index("ix_tasks_assignee", "project_id", "assignee", "kind", "state"),
+)
+
+#: Named qualifications (granted by managers, or by passing an exam) that jobs may require.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user", String(200), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
 )
 
 events = Table(

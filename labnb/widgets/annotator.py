@@ -145,6 +145,7 @@ class Annotator(anywidget.AnyWidget):
         assist: AssistModel | None = None,
         assist_threshold: float = 0.3,
         mapping: Mapping[str, str | None] | None = None,
+        task_id: int | None = None,
     ) -> None:
         unknown = set(keymap or {}) - set(DEFAULT_KEYMAP)
         if unknown:
@@ -153,6 +154,8 @@ class Annotator(anywidget.AnyWidget):
             raise LabnbError(f"assist_threshold must be between 0 and 1, got {assist_threshold!r}")
         self._project = project
         self._source = source
+        #: a job's draw pass: the widget shows and edits only that pass's shapes (Task.annotator())
+        self._task_id = task_id
         self._assist = assist
         self._mapping = dict(mapping) if mapping else None
         # One worker runs the model; the lock orders its results against the kernel's own trait changes.
@@ -372,7 +375,12 @@ class Annotator(anywidget.AnyWidget):
         return {"upsert": upsert, "removed": removed}
 
     def _stored_dtos(self) -> list[dict[str, Any]]:
-        shapes = self._project.get_annotations(self.asset.id, source=self._source)
+        if self._task_id is not None:
+            from labnb.workflow.tasks import task_shapes  # noqa: PLC0415 - the workflow layer sits above widgets
+
+            shapes = task_shapes(self._project, self._task_id)
+        else:
+            shapes = self._project.get_annotations(self.asset.id, source=self._source)
         origins = assist_origins(self._project, self.asset.id, self._source, self._origins)
         return [shape_to_dto(s, self._cid(s.id), origins.get(s.id) if s.id is not None else None) for s in shapes]
 
@@ -394,7 +402,7 @@ class Annotator(anywidget.AnyWidget):
             if asset_id not in self._queue:
                 raise LabnbError(f"edits for image {asset_id!r}, which is not in this annotator's queue")
             edits = list(content.get("edits") or [])
-            results = apply_edits(self._project, asset_id, edits, source=self._source)
+            results = apply_edits(self._project, asset_id, edits, source=self._source, task_id=self._task_id)
             for edit, r in zip(edits, results, strict=True):
                 if r["ok"]:
                     self._cids[r["id"]] = r["cid"]

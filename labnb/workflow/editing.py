@@ -30,33 +30,42 @@ if TYPE_CHECKING:
 
 
 def apply_edits(
-    project: Project, asset_id: int, edits: Sequence[Mapping[str, Any]], *, source: str = "human"
+    project: Project,
+    asset_id: int,
+    edits: Sequence[Mapping[str, Any]],
+    *,
+    source: str = "human",
+    task_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Apply create/update/delete/restore edits of one image; returns one result per edit, in order.
 
     Only annotations of ``source`` may be touched: an annotator working on human labels cannot edit
-    ground truth (or a prediction) by sending its id.
+    ground truth (or a prediction) by sending its id. With ``task_id`` (a job's draw pass) only that pass's
+    annotations, and only while the user may work on it (:func:`labnb.workflow.tasks.check_task_write`).
     """
     results: list[dict[str, Any]] = []
     for edit in edits:
         cid = str(edit.get("cid", ""))
         try:
-            results.append({"cid": cid, "ok": True, **_apply(project, asset_id, edit, source)})
+            results.append({"cid": cid, "ok": True, **_apply(project, asset_id, edit, source, task_id)})
         except LabnbError as exc:
             results.append({"cid": cid, "ok": False, "message": str(exc)})
     return results
 
 
-def _apply(project: Project, asset_id: int, edit: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _apply(
+    project: Project, asset_id: int, edit: Mapping[str, Any], source: str, task_id: int | None
+) -> dict[str, Any]:
     op = edit.get("op")
     duration = _seconds(edit.get("duration_ms"))
     if op == "create":
         prediction_id = _mapping(edit.get("shape")).get("prediction_id")
-        if prediction_id is not None:
+        if prediction_id is not None and task_id is None:
             return _commit_prediction(project, asset_id, edit["shape"], prediction_id, source, duration)
-        (new_id,) = project.annotate(asset_id, [dto_to_shape(edit["shape"])], source=source, duration=duration)
+        shape = dto_to_shape(edit["shape"])
+        (new_id,) = project.annotate(asset_id, [shape], source=source, duration=duration, task_id=task_id)
         return {"id": new_id, "revision": 1}
-    annotation_id, score = _own_annotation(project, asset_id, edit.get("id"), source)
+    annotation_id, score = _own_annotation(project, asset_id, edit.get("id"), source, task_id)
     if op == "update":
         shape = dto_to_shape(edit["shape"])
         shape.score = score  # the score is the model's and stays (the browser never sends one)
@@ -154,18 +163,28 @@ def assist_origins(
     return {int(r.id): {"model": r.model, "score": r.score, "prediction_id": known.get(int(r.id))} for r in rows}
 
 
-def _own_annotation(project: Project, asset_id: int, annotation_id: Any, source: str) -> tuple[int, float | None]:
-    """The id, checked to belong to this image and source (a widget edits only what it shows), and its score."""
+def _own_annotation(
+    project: Project, asset_id: int, annotation_id: Any, source: str, task_id: int | None = None
+) -> tuple[int, float | None]:
+    """The id, checked to belong to this image and source (a widget edits only what it shows), and to the
+    task when there is one (which the user must still be allowed to work on), and its score."""
+    from labnb.workflow.tasks import check_task_write  # noqa: PLC0415 - tasks imports the project layer
+
     if not isinstance(annotation_id, int):
         raise LabnbError(f"an update or delete needs the annotation id, got {annotation_id!r}")
+    a = annotation_rows
     with project._engine.connect() as conn:
         row = conn.execute(
-            sa.select(annotation_rows.c.asset_id, annotation_rows.c.source, annotation_rows.c.score).where(
-                annotation_rows.c.id == annotation_id, annotation_rows.c.project_id == project.id
+            sa.select(a.c.asset_id, a.c.source, a.c.score, a.c.task_id).where(
+                a.c.id == annotation_id, a.c.project_id == project.id
             )
         ).first()
-    if row is None or row.asset_id != asset_id or row.source != source:
-        raise LabnbError(f"annotation {annotation_id} is not a {source} annotation of image {asset_id}")
+        if row is None or row.asset_id != asset_id or row.source != source:
+            raise LabnbError(f"annotation {annotation_id} is not a {source} annotation of image {asset_id}")
+        if task_id is not None:
+            if row.task_id != task_id:
+                raise LabnbError(f"annotation {annotation_id} is not part of task {task_id}")
+            check_task_write(conn, project, task_id, asset_id)
     return annotation_id, row.score
 
 

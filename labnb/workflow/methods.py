@@ -1,0 +1,40 @@
+"""The workflow methods of :class:`labnb.Project` (a mixin): jobs, and claiming one's next task."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from labnb.workflow import tasks as _tasks
+from labnb.workflow.jobs import Job, Jobs
+
+if TYPE_CHECKING:
+    from labnb.project import Project
+    from labnb.workflow.tasks import Kind, Task
+
+
+class WorkflowMethods:
+    """Mixed into :class:`labnb.Project`."""
+
+    def _workflow_project(self) -> Project:
+        return cast("Project", self)
+
+    @property
+    def jobs(self) -> Jobs:
+        """``p.jobs.create(...)``, ``p.jobs["name"]``, ``p.jobs.df``."""
+        return Jobs(self._workflow_project())
+
+    def next_task(self, kind: Kind = "draw", job: Job | int | str | None = None) -> Task | None:
+        """Claim the current user's next task of ``kind`` ("draw" or "review"), or None when there is none
+        for them.
+
+        A task already in hand comes back first (a pass sent back "to fix", then a live claim). Otherwise the
+        first free task of a launched job (``job`` narrows it) that this user may take: drawing takes the
+        annotator role, reviewing the reviewer role, and both the job's credentials; nobody draws two passes
+        of one image or reviews their own drawing. The claim is atomic across processes and machines
+        (SQLite and PostgreSQL) and lapses after the job's ``claim_minutes`` unless handed in.
+        """
+        return _tasks.next_task(self._workflow_project(), kind, job)
+
+    def task(self, task_id: int) -> Task:
+        """A task by id (to look at it, or to act on one you hold)."""
+        return _tasks.load(self._workflow_project(), task_id)

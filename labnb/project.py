@@ -495,6 +495,43 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
             )
         )
 
+    def mark_ground_truth(self, annotation_ids: int | Iterable[int]) -> list[int]:
+        """Copy existing annotations (a trusted annotator's, a job's consensus) into the ground truth that
+        annotators and models are scored against (``job.score_annotators()``, exams). The originals stay as
+        they are. Reviewers and above; one transaction and one event. Returns the new ground-truth ids."""
+        self.members.require("reviewer", "mark ground truth")
+        wanted = [annotation_ids] if isinstance(annotation_ids, int) else [int(i) for i in annotation_ids]
+        stamp = now()
+        a = annotation_rows
+        copied = [c.name for c in a.columns if c.name not in ("id", "source", "task_id", "revision", "deleted")]
+        with db.transaction(self._engine) as conn:
+            rows = {
+                r.id: r for r in conn.execute(sa.select(a).where(a.c.id.in_(wanted), a.c.project_id == self.id)).all()
+            }
+            for i in wanted:
+                r = rows.get(i)
+                if r is None or r.deleted:
+                    raise LabnbError(f"annotation {i}: not a live annotation of project '{self.name}'")
+                if r.source == "ground_truth":
+                    raise LabnbError(f"annotation {i} is ground truth already")
+            new_ids = [
+                conn.execute(
+                    a.insert()
+                    .values(
+                        {
+                            **{c: getattr(rows[i], c) for c in copied},
+                            "source": "ground_truth", "revision": 1, "deleted": False, "created_by": self.user,
+                            "created_at": stamp, "updated_by": self.user, "updated_at": stamp,
+                        }
+                    )
+                    .returning(a.c.id)
+                ).scalar_one()
+                for i in wanted
+            ]  # fmt: skip
+            record_event(conn, self.id, self.user, "annotation.mark_ground_truth", time=stamp,
+                         payload={"from": wanted, "ground_truth": new_ids})  # fmt: skip
+        return new_ids
+
     def history(self, annotation_id: int) -> pd.DataFrame:
         """Every earlier state of an annotation: revision, the action that replaced it, who, when, geometry."""
         classes = self._classes_by_id()

@@ -268,3 +268,25 @@ def test_a_task_annotator_edits_only_its_pass(url: str) -> None:
     review.review("fix")
     assert [s.x for s in ta.shapes()] == [12]
     assert ta.refresh().state == "completed"
+
+
+def test_marked_ground_truth_is_what_annotators_are_scored_against(url: str) -> None:
+    mona = as_user(url, "mona")
+    asset = next(iter(mona.assets))
+    job = mona.jobs.create("marked", assets=[asset.id], passes_per_file=2, review_frequency=0)
+    job.launch()
+    a, b = as_user(url, "alice").next_task(), as_user(url, "bob").next_task()
+    assert a is not None
+    assert b is not None
+    a.submit([lb.Box(10, 10, 40, 40, label="cat")])
+    b.submit([lb.Box(100, 50, 40, 40, label="dog")])
+    assert job.score_annotators().empty  # no ground truth yet
+    with pytest.raises(lb.AccessDenied, match="reviewer"):
+        as_user(url, "alice").mark_ground_truth([s.id for s in a.shapes() if s.id is not None])
+    (gt_id,) = as_user(url, "carol").mark_ground_truth([s.id for s in a.shapes() if s.id is not None])
+    assert [s.id for s in mona.get_annotations(asset.id, source="ground_truth")] == [gt_id]
+    assert len(a.shapes()) == 1  # the pass keeps its own copy
+    scores = job.score_annotators().set_index("annotator")
+    assert scores.loc["alice", "f1"] == pytest.approx(1.0)
+    assert scores.loc["bob", "f1"] == pytest.approx(0.0)
+    assert "annotation.mark_ground_truth" in set(mona.events.df.kind)

@@ -286,12 +286,7 @@ def next_task(project: Project, kind: Kind = "draw", job: Job | int | str | None
     user = project.user
     stamp = now()
     with db.transaction(project._engine) as conn:
-        postgres = conn.dialect.name == "postgresql"
-        if postgres:
-            key = int.from_bytes(
-                hashlib.blake2b(f"{project.id}:{user}".encode(), digest_size=8).digest(), "big", signed=True
-            )
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        postgres = _lock_user(conn, project.id, user)
         mine = _own_open(conn, project.id, user, kind, stamp, job_id)
         if mine is not None:
             return _from_row(project, mine)
@@ -322,6 +317,96 @@ def next_task(project: Project, kind: Kind = "draw", job: Job | int | str | None
     return load(project, row.id)
 
 
+def claim(project: Project, task_id: int) -> Task:
+    """Claim one particular task for the current user (the review panel opens the item a reviewer picks),
+    under the rules of :func:`next_task`: the role its kind takes and the job's credentials, a launched job,
+    never a second pass of an image one drew nor a review of one's own drawing, and only a task that is free
+    or whose claim lapsed. A task the user holds already comes back as it is.
+
+    One task of a kind in hand per job, as ``next_task`` hands them out: the user's other live claim of the
+    same kind in that job is given back in the same transaction (event ``task.release``); a pass sent back
+    to fix is never given back. Raises :class:`AccessDenied` (role, credentials, own drawing) or
+    :class:`TaskStateError` (claimed by someone else, decided, job not launched)."""
+    kind = load(project, task_id).kind
+    project.members.require("annotator" if kind == "draw" else "reviewer", f"take {kind} tasks")
+    user = project.user
+    stamp = now()
+    with db.transaction(project._engine) as conn:
+        postgres = _lock_user(conn, project.id, user)
+        row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).one()
+        live = row.expires_at is None or _aware(row.expires_at) > stamp
+        held = ("none", "to_fix") if kind == "draw" else ("review",)
+        if row.assignee == user and live and row.state in held:
+            return _from_row(project, row)
+        job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
+        if job.state != "launched":
+            raise TaskStateError(f"task {task_id} belongs to job '{job.name}', which is {job.state}, not launched")
+        missing = set(orjson.loads(job.credentials)) - user_credentials(conn, project.id, user)
+        if missing:
+            raise AccessDenied(f"job '{job.name}' needs the credentials {sorted(missing)}, which '{user}' lacks")
+        cand = _candidate(conn, [row.job_id], user, kind, stamp, postgres, task_id=task_id)
+        if cand is None:
+            raise _why_not(conn, row, user)
+        t = tasks
+        others = conn.execute(
+            sa.select(t).where(
+                t.c.job_id == row.job_id,
+                t.c.assignee == user,
+                t.c.kind == kind,
+                t.c.id != task_id,
+                t.c.state == ("none" if kind == "draw" else "review"),
+                sa.or_(t.c.expires_at.is_(None), t.c.expires_at > stamp),
+            )
+        ).all()
+        for o in others:
+            _set(conn, o.id, stamp, assignee=None, claimed_at=None, expires_at=None, state="none")
+            if o.kind == "review":
+                _set(conn, o.draw_task_id, stamp, state="annotated")
+            payload = {"job": o.job_id, "for": task_id}
+            record_event(conn, project.id, user, "task.release", asset_id=o.asset_id, task_id=o.id, payload=payload)
+        expires = stamp + timedelta(minutes=float(job.claim_minutes))
+        values: dict[str, Any] = {"assignee": user, "claimed_at": stamp, "expires_at": expires}
+        if kind == "review":
+            values["state"] = "review"
+            _set(conn, row.draw_task_id, stamp, state="review")
+        _set(conn, row.id, stamp, **values)
+        record_event(
+            conn,
+            project.id,
+            user,
+            "task.claim",
+            asset_id=row.asset_id,
+            task_id=row.id,
+            payload={"job": row.job_id, "kind": kind, "pass": row.pass_index},
+        )
+    return load(project, task_id)
+
+
+def _why_not(conn: sa.Connection, row: Any, user: str) -> LabnbError:
+    """Why :func:`claim` found task ``row`` not claimable by ``user``."""
+    t = tasks
+    if row.kind == "review":
+        drawer = conn.execute(sa.select(t.c.assignee).where(t.c.id == row.draw_task_id)).scalar()
+        if drawer == user:
+            return AccessDenied(f"user '{user}' drew task {row.draw_task_id} and cannot review it")
+    else:
+        same_image = sa.and_(t.c.job_id == row.job_id, t.c.asset_id == row.asset_id, t.c.kind == "draw")
+        drew = conn.execute(sa.select(t.c.id).where(same_image, t.c.assignee == user, t.c.id != row.id)).first()
+        if drew is not None:
+            return AccessDenied(f"user '{user}' already drew a pass of asset {row.asset_id} in this job")
+    return TaskStateError(f"task {row.id} is '{row.state}', {_whose(row)}; it cannot be claimed now")
+
+
+def _lock_user(conn: sa.Connection, project_id: int, user: str) -> bool:
+    """On PostgreSQL, take the per-user advisory lock of the transaction (one person's concurrent claims, from
+    two notebooks, never take two passes of one image); returns whether the database is PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        return False
+    key = int.from_bytes(hashlib.blake2b(f"{project_id}:{user}".encode(), digest_size=8).digest(), "big", signed=True)
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    return True
+
+
 def _own_open(conn: sa.Connection, project_id: int, user: str, kind: str, stamp: datetime, job_id: int | None) -> Any:
     """The user's task of this kind already in hand: a pass sent back to fix first, then a live claim."""
     t = tasks
@@ -336,7 +421,16 @@ def _own_open(conn: sa.Connection, project_id: int, user: str, kind: str, stamp:
     return conn.execute(q.order_by(order, t.c.job_id, t.c.seq).limit(1)).first()
 
 
-def _candidate(conn: sa.Connection, job_ids: list[int], user: str, kind: str, stamp: datetime, postgres: bool) -> Any:
+def _candidate(
+    conn: sa.Connection,
+    job_ids: list[int],
+    user: str,
+    kind: str,
+    stamp: datetime,
+    postgres: bool,
+    task_id: int | None = None,
+) -> Any:
+    """The first task of ``kind`` that ``user`` may claim now (only ``task_id``, when given)."""
     t = tasks
     free = sa.or_(t.c.assignee.is_(None), t.c.expires_at < stamp)
     if kind == "draw":
@@ -356,6 +450,8 @@ def _candidate(conn: sa.Connection, job_ids: list[int], user: str, kind: str, st
             .where(t.c.job_id.in_(job_ids), t.c.kind == "review", d.c.assignee != user)
             .where(sa.or_(t.c.state == "none", sa.and_(t.c.state == "review", t.c.expires_at < stamp)))
         )
+    if task_id is not None:
+        q = q.where(t.c.id == task_id)
     q = q.order_by(t.c.job_id, t.c.seq).limit(1)
     if postgres:
         q = q.with_for_update(skip_locked=True, of=t)

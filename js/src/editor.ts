@@ -71,6 +71,11 @@ export class Editor implements EditorApi {
   private counts = new Map<string, number>();
   private tagShapes: ShapeDTO[] = [];
   private cidSeq = 0;
+  /**
+   * Drawn on the shapes layer under the editor's own shapes, in the same view (so it follows pans and zooms
+   * with them); null draws nothing. The review panel draws the other passes of the image here.
+   */
+  underlay: ((ctx: CanvasRenderingContext2D, view: Viewport, dpr: number) => void) | null = null;
   /** Client ids are unique per view and widget life: several views may create shapes at once. */
   private readonly token = `c${Math.random().toString(36).slice(2, 8)}`;
   private disposed = false;
@@ -466,6 +471,7 @@ export class Editor implements EditorApi {
         this.painter.rebuild(this.store.all(), (s) => !this.isVisible(s) || this.previewCids.has(s.cid), (l) => this.classOf(l));
         this.shapesStale = false;
       }
+      this.underlay?.(ctx, view, this.dpr);
       this.painter.draw(ctx, view, this.dpr);
     } else if (layer === "ghosts") {
       drawGhosts(ctx, view, this.dpr, this.visibleGhosts(), this.painter, (l) => this.classOf(l));

@@ -3,7 +3,7 @@
 // rebuilds and fails when the committed bundle differs (scripts/test.sh).
 import { build } from "esbuild";
 
-const widgets = ["annotator"];
+const widgets = ["annotator", "review"];
 await Promise.all(
   widgets.map((name) =>
     build({

@@ -1,0 +1,38 @@
+// Entry point of the review panel's front end, loaded by anywidget (labnb/widgets/review_panel.py `_esm`).
+// `initialize` starts decoding the open item's image once per widget; `render` builds one panel per view
+// (js/src/review/panel.ts, around the Annotator's editor) and returns the cleanup that frees it.
+import "./annotator.css";
+import "./review/review.css";
+import { decodeImage } from "./decode";
+import { registerReviewDebug } from "./review/debug";
+import type { PanelModel } from "./review/model";
+import { ReviewView } from "./review/panel";
+
+function initialize({ model }: { model: PanelModel }): void {
+  const bytes = model.get("image");
+  const info = model.get("image_info");
+  if (bytes && bytes.byteLength && info?.width && info.height) {
+    decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height);
+  }
+}
+
+function render({ model, el }: { model: PanelModel; el: HTMLElement }): () => void {
+  let view: ReviewView;
+  try {
+    view = new ReviewView(model, el);
+  } catch (err) {
+    // Show the failure in the cell: ipywidgets would only log it to the console.
+    const msg = document.createElement("pre");
+    msg.className = "labnb-review-error";
+    msg.textContent = `The review panel could not start: ${err instanceof Error ? err.message : String(err)}`;
+    el.appendChild(msg);
+    return () => msg.remove();
+  }
+  const unregister = registerReviewDebug(view);
+  return () => {
+    unregister();
+    view.dispose();
+  };
+}
+
+export default { initialize, render };

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from labnb.workflow import tasks as _tasks
 from labnb.workflow.jobs import Job, Jobs
 
 if TYPE_CHECKING:
     from labnb.project import Project
+    from labnb.widgets.review_panel import ReviewPanel
     from labnb.workflow.tasks import Kind, Task
 
 
@@ -38,3 +39,18 @@ class WorkflowMethods:
     def task(self, task_id: int) -> Task:
         """A task by id (to look at it, or to act on one you hold)."""
         return _tasks.load(self._workflow_project(), task_id)
+
+    def review_panel(self, job: Job | int | str, **options: Any) -> ReviewPanel:
+        """The Review panel widget on ``job``'s review queue (reviewers and above).
+
+        It lists the passes awaiting review that this user may review (never their own drawing) with their
+        drawer and the image's agreement, filters them (agreement below a threshold, drawer, class), and
+        shows the open item's image with every drawn pass in per-drawer colours. Keys: Up/Down (or
+        Left/Right) move through the queue, A accepts, R rejects with a comment (Enter sends it), F fixes
+        the pass in place with the Annotator's tools and F (or A) accepts it as fixed, S shows the passes
+        side by side, G the job's review guide. Opening an item claims its review task. ``options`` go to
+        :class:`labnb.widgets.review_panel.ReviewPanel` (``keymap``, ``side_by_side``).
+        """
+        from labnb.widgets.review_panel import ReviewPanel  # noqa: PLC0415 - widgets sit above the workflow
+
+        return ReviewPanel(self._workflow_project(), job, **options)

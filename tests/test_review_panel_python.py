@@ -1,0 +1,408 @@
+"""The Review panel's Python side, without a browser: the queue, filters, claims and decisions.
+
+The kernel side is driven with the same messages the front end sends (``js/src/review/types.ts``), against a
+real SQLite project that a team opens each as themselves (``lb.Project.open(path, user=...)``); what counts
+is what reaches the store: task states, comments, shapes, events. The browser half is
+tests/browser/test_review_panel.py.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import labnb as lb
+from labnb.widgets.review_panel import ReviewPanel
+from labnb.workflow.tasks import TaskStateError, claim
+
+TEAM = {"alice": "annotator", "bob": "annotator", "carol": "reviewer", "dave": "reviewer", "mona": "manager"}
+
+#: What each drawer draws per image: im0 the two agree, im1 they do not, im2 alice sees a dog, bob a cat.
+ALICE = {
+    "im0.png": [lb.Box(10, 10, 40, 30, label="cat")],
+    "im1.png": [lb.Box(10, 10, 40, 30, label="cat")],
+    "im2.png": [lb.Box(100, 50, 30, 30, label="dog")],
+    "im3.png": [lb.Box(5, 5, 20, 20, label="cat")],
+}
+BOB = {
+    "im0.png": [lb.Box(10, 10, 40, 30, label="cat")],
+    "im1.png": [lb.Box(120, 60, 30, 30, label="cat")],
+    "im2.png": [lb.Box(100, 50, 30, 30, label="cat")],
+}
+CAROL = {"im3.png": [lb.Box(5, 5, 22, 20, label="cat")]}
+
+
+def as_user(path: Path | str, user: str) -> lb.Project:
+    return lb.Project.open(path, user=user)
+
+
+def draw_all(p: lb.Project, shapes: dict[str, list[Any]]) -> None:
+    """Claim and hand in passes until this user has none left among ``shapes``' images."""
+    while (t := p.next_task("draw")) is not None:
+        name = t.asset.file_name
+        if name not in shapes:
+            t.release()
+            return
+        t.submit(shapes[name])
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    location = tmp_path / "team.labnb"
+    p = lb.Project.create(location, labels=["cat", "dog"], user="olga")
+    for i in range(4):
+        Image.fromarray(np.full((100, 200, 3), 40 * i, np.uint8)).save(tmp_path / f"im{i}.png")
+    p.add_images(sorted(tmp_path.glob("im*.png")), progress=False)
+    for user, role in TEAM.items():
+        p.members.add(user, role)
+    mona = as_user(location, "mona")
+    mona.jobs.create("rev", passes_per_file=2, review_frequency=1, review_guide="Check the *tails*").launch()
+    draw_all(as_user(location, "alice"), ALICE)  # pass 0 of every image
+    draw_all(as_user(location, "bob"), BOB)  # pass 1 of im0..im2
+    draw_all(as_user(location, "carol"), CAROL)  # pass 1 of im3: a reviewer may draw too
+    return location
+
+
+class Driver:
+    """A panel plus what it sent back: the replies to our messages and the acks of the editor's edits."""
+
+    def __init__(self, panel: ReviewPanel) -> None:
+        self.panel = panel
+        self.sent: list[dict[str, Any]] = []
+        real = panel._send
+
+        def record(msg: dict[str, Any], buffers: Any = None) -> None:
+            if msg.get("method") == "custom":
+                self.sent.append(msg["content"])
+            real(msg, buffers)
+
+        panel._send = record  # type: ignore[method-assign]
+        self.seq = 0
+
+    def __call__(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Send one message as the front end does; returns the reply."""
+        self.seq += 1
+        self.panel._on_message(self.panel, {"type": kind, "seq": self.seq, **fields}, [])
+        (reply,) = [m for m in self.sent if m.get("type") == "reply" and m.get("seq") == self.seq]
+        return reply
+
+    def edits(self, edits: list[dict[str, Any]], batch: int = 1) -> dict[str, Any]:
+        asset = self.panel.current["asset_id"]
+        self.panel._on_message(self.panel, {"type": "edits", "batch": batch, "asset_id": asset, "edits": edits}, [])
+        (ack,) = [m for m in self.sent if m.get("type") == "ack" and m.get("batch") == batch]
+        return ack
+
+    @property
+    def current(self) -> int:
+        return int(self.panel.current["review_task"])
+
+
+def task_row(p: lb.Project, task_id: int) -> Any:
+    return p.task(task_id)
+
+
+def events(p: lb.Project, kind: str) -> Any:
+    ev = p.events.df
+    return ev[ev.kind == kind]
+
+
+def test_the_queue_lists_what_the_reviewer_may_review_and_opens_the_first(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    rows = panel.queue
+    assert len(rows) == 7  # eight passes drawn; one is carol's own
+    assert panel.queue_total == 7
+    assert "carol" not in {r["drawer"] for r in rows}
+    assert {r["drawer"] for r in rows} == {"alice", "bob"}
+    by = {(r["file_name"], r["drawer"]): r for r in rows}
+    assert by["im0.png", "alice"]["agreement"] == pytest.approx(1.0)
+    assert by["im1.png", "bob"]["agreement"] < 0.5
+    assert by["im2.png", "alice"]["labels"] == ["dog"]
+    assert by["im3.png", "alice"]["pass"] == 0
+    # the first item is open and claimed in the store
+    first = rows[0]
+    assert panel.current["review_task"] == first["review_task"]
+    assert panel.current["held"] is True
+    review = task_row(carol, first["review_task"])
+    assert (review.state, review.assignee) == ("review", "carol")
+    assert task_row(carol, first["draw_task"]).state == "review"
+    assert panel.image_info["file_name"] == first["file_name"]
+    assert panel.image[:4] == b"\x89PNG"
+    # every drawn pass of the image, each drawer in its own colour; the reviewed one's shapes are `shapes`
+    passes = panel.passes
+    assert [p["drawer"] for p in passes] == ["alice", "bob"]
+    assert len({p["color"] for p in passes}) == 2
+    assert [p["reviewed"] for p in passes] == [p["draw_task"] == first["draw_task"] for p in passes]
+    (reviewed_shape,) = panel.shapes
+    assert reviewed_shape["geometry"] == {"kind": "box", "x": 10.0, "y": 10.0, "w": 40.0, "h": 30.0}
+    other = next(p for p in passes if not p["reviewed"])
+    assert len(other["shapes"]) == 1
+    assert {d["name"]: d["color"] for d in panel.drawers}.keys() >= {"alice", "bob", "carol"}
+    assert "<em>tails</em>" in panel.guide_html
+    assert panel.user == "carol"
+    assert panel.keymap["accept"] == "a"
+    assert "next_image" not in panel.editor_keymap
+
+
+def test_filters_by_agreement_drawer_and_class(path: Path) -> None:
+    panel = as_user(path, "dave").review_panel("rev")
+    send = Driver(panel)
+    assert panel.queue_total == 8
+    assert send("filter", agreement_below=0.5, drawer=None, label=None)["ok"]
+    assert {r["file_name"] for r in panel.queue} == {"im1.png", "im2.png"}  # im0 agrees, im3 too
+    assert all(r["agreement"] < 0.5 for r in panel.queue)
+    assert panel.filters["agreement_below"] == 0.5
+    assert "4 of 8" in panel.status
+    send("filter", agreement_below=None, drawer="bob", label=None)
+    assert {r["drawer"] for r in panel.queue} == {"bob"}
+    assert len(panel.queue) == 3
+    send("filter", agreement_below=None, drawer=None, label="dog")
+    assert [(r["file_name"], r["drawer"]) for r in panel.queue] == [("im2.png", "alice")]
+    send("filter", agreement_below=0.5, drawer="alice", label="cat")
+    assert [(r["file_name"], r["drawer"]) for r in panel.queue] == [("im1.png", "alice")]
+    send("filter", agreement_below=None, drawer=None, label=None)
+    assert len(panel.queue) == 8
+    bad = send("filter", agreement_below="low", drawer=None, label=None)
+    assert not bad["ok"]
+    assert "agreement_below" in bad["error"]
+    assert "agreement_below" in panel.error
+
+
+def test_opening_an_item_claims_it_and_gives_back_the_one_held(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    send = Driver(panel)
+    first = send.current
+    target = panel.queue[3]
+    reply = send("open", review_task=target["review_task"])
+    assert reply["ok"], reply
+    assert send.current == target["review_task"]
+    assert panel.image_info["index"] == 3
+    assert (task_row(carol, target["review_task"]).state, task_row(carol, target["review_task"]).assignee) == (
+        "review",
+        "carol",
+    )
+    back = task_row(carol, first)
+    assert (back.state, back.assignee) == ("none", None)
+    assert task_row(carol, int(back.draw_task_id or 0)).state == "annotated"
+    released = events(carol, "task.release")
+    released = released[released.user == "carol"]
+    assert list(released.task_id) == [first]
+    assert released.payload.iloc[0]["for"] == target["review_task"]
+    claims = events(carol, "task.claim")
+    assert list(claims[claims.user == "carol"].task_id)[-2:] == [first, target["review_task"]]
+    # the queue shows which one is held
+    assert [r["review_task"] for r in panel.queue if r["held"]] == [target["review_task"]]
+
+
+def test_accept_reject_and_fix_reach_the_store_with_events(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    send = Driver(panel)
+    # accept: the pass is completed, the event has the active time, the next item opens
+    accepted = panel.current
+    assert send("accept", review_task=accepted["review_task"], duration_ms=1500)["ok"]
+    assert task_row(carol, accepted["review_task"]).state == "completed"
+    assert task_row(carol, accepted["draw_task"]).state == "completed"
+    ev = events(carol, "review.accept")
+    assert list(ev.task_id) == [accepted["review_task"]]
+    assert ev.duration.iloc[0] == pytest.approx(1.5)
+    assert accepted["review_task"] not in {r["review_task"] for r in panel.queue}
+    assert send.current != accepted["review_task"]
+    assert "Accepted im0.png (alice, pass 1)" in panel.status
+    assert task_row(carol, send.current).assignee == "carol"
+
+    # reject: a comment is required (the backend refuses an empty one), then the pass goes back to fix
+    rejected = panel.current
+    refused = send("reject", review_task=rejected["review_task"], comment="  ")
+    assert not refused["ok"]
+    assert "comment" in refused["error"]
+    assert "comment" in panel.error
+    assert task_row(carol, rejected["draw_task"]).state == "review"
+    assert send.current == rejected["review_task"]  # still open
+    assert send("reject", review_task=rejected["review_task"], comment="the tail is cut off")["ok"]
+    assert panel.error == ""
+    draw = task_row(carol, rejected["draw_task"])
+    assert (draw.state, draw.comment) == ("to_fix", "the tail is cut off")
+    assert list(events(carol, "review.reject").payload.map(lambda p: p["comment"])) == ["the tail is cut off"]
+
+    # fix: F starts fixing, the editor's edits go to the pass, F again records the fix
+    fixed = panel.current
+    assert send("accept", review_task=fixed["review_task"] + 1000)["ok"] is False  # not the open item
+    assert not panel.fixing
+    refused_edit = send.edits([{"op": "create", "cid": "x1", "shape": _box("x1", 1), "duration_ms": 10}], batch=7)
+    assert refused_edit["results"][0]["ok"] is False  # not fixing: the pass is not editable
+    assert send("fix", review_task=fixed["review_task"])["ok"]
+    assert panel.fixing
+    (dto,) = panel.shapes
+    ack = send.edits(
+        [{"op": "update", "id": dto["id"], "cid": dto["cid"], "shape": _box(dto["cid"], 33, dto["id"]),
+          "duration_ms": 700}]
+    )  # fmt: skip
+    assert ack["results"][0]["ok"], ack
+    assert ack["upsert"][0]["geometry"]["x"] == 33
+    assert [s.x for s in task_row(carol, fixed["draw_task"]).shapes()] == [33]
+    assert send("fix", review_task=fixed["review_task"])["ok"]
+    assert not panel.fixing
+    draw = task_row(carol, fixed["draw_task"])
+    assert draw.state == "completed"
+    assert [s.x for s in draw.shapes()] == [33]
+    assert list(events(carol, "review.fix").task_id) == [fixed["review_task"]]
+    assert len(events(carol, "annotation.update")) == 1
+    assert "Fixed and accepted" in panel.status
+
+
+def test_a_in_fix_mode_records_a_fix_and_navigation_waits_for_it(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    send = Driver(panel)
+    item = panel.current
+    send("fix", review_task=item["review_task"])
+    elsewhere = send("open", review_task=panel.queue[-1]["review_task"])
+    assert not elsewhere["ok"]
+    assert "finish the fix" in elsewhere["error"]
+    assert send.current == item["review_task"]
+    send("accept", review_task=item["review_task"])
+    assert list(events(carol, "review.fix").task_id) == [item["review_task"]]
+    assert events(carol, "review.accept").empty
+
+
+def test_a_reviewer_never_gets_their_own_drawing(path: Path) -> None:
+    carol = as_user(path, "carol")
+    jobs = carol.jobs["rev"].tasks
+    own_draw = int(jobs[(jobs.kind == "draw") & (jobs.assignee == "carol")].task.iloc[0])
+    own_review = int(jobs[(jobs.kind == "review") & (jobs.draw_task == own_draw)].task.iloc[0])
+    panel = carol.review_panel("rev")
+    assert own_review not in {r["review_task"] for r in panel.queue}
+    send = Driver(panel)
+    reply = send("open", review_task=own_review)
+    assert not reply["ok"]
+    assert "AccessDenied" in reply["error"]
+    assert "cannot review" in reply["error"]
+    with pytest.raises(lb.AccessDenied, match="cannot review"):
+        claim(carol, own_review)
+    assert task_row(carol, own_review).state == "none"
+    # dave may review it
+    dave = as_user(path, "dave")
+    assert own_review in {r["review_task"] for r in dave.review_panel("rev").queue}
+
+
+def test_two_reviewers_never_hold_the_same_item(path: Path) -> None:
+    carol_panel = as_user(path, "carol").review_panel("rev")
+    dave = as_user(path, "dave")
+    dave_panel = dave.review_panel("rev")
+    assert carol_panel.current["review_task"] != dave_panel.current["review_task"]
+    assert carol_panel.current["review_task"] not in {r["review_task"] for r in dave_panel.queue}
+    reply = Driver(dave_panel)("open", review_task=carol_panel.current["review_task"])
+    assert not reply["ok"]
+    assert "claimed by 'carol'" in reply["error"]
+    with pytest.raises(TaskStateError, match="claimed by 'carol'"):
+        claim(dave, carol_panel.current["review_task"])
+
+
+def test_roles_are_enforced_by_the_backend(path: Path) -> None:
+    alice = as_user(path, "alice")
+    with pytest.raises(lb.AccessDenied, match="reviewer"):
+        alice.review_panel("rev")
+    with pytest.raises(lb.AccessDenied, match="reviewer"):
+        ReviewPanel(alice, "rev")
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    send = Driver(panel)
+    item = panel.current
+    as_user(path, "mona").members.add("carol", "annotator")  # demoted while the panel is open
+    for kind, extra in (("accept", {}), ("reject", {"comment": "no"}), ("fix", {})):
+        reply = send(kind, review_task=item["review_task"], **extra)
+        assert not reply["ok"]
+        assert "AccessDenied" in reply["error"]
+        assert "reviewer" in reply["error"]
+    assert task_row(carol, item["draw_task"]).state == "review"
+    assert events(carol, "review.accept").empty
+    assert not panel.fixing
+
+
+def test_credentials_and_an_empty_queue(path: Path) -> None:
+    mona = as_user(path, "mona")
+    mona.jobs.create("experts", credentials=["expert"]).launch()
+    panel = as_user(path, "carol").review_panel("experts")
+    assert panel.queue == []
+    assert panel.current == {}
+    assert panel.status == "Nothing to review"
+    reply = Driver(panel)("accept", review_task=None)
+    assert not reply["ok"]
+    assert "no item is open" in reply["error"]
+
+
+def test_the_queue_ends_after_the_last_decision(path: Path) -> None:
+    mona = as_user(path, "mona")
+    first = next(iter(mona.assets))
+    mona.jobs.create("one", assets=[first.id]).launch()
+    draw_all(as_user(path, "alice"), {first.file_name: [lb.Box(1, 1, 5, 5, label="cat")]})
+    panel = as_user(path, "dave").review_panel("one")
+    send = Driver(panel)
+    assert len(panel.queue) == 1
+    assert send("accept", review_task=send.current)["ok"]
+    assert panel.current == {}
+    assert panel.queue == []
+    assert "the queue is done" in panel.status
+    assert panel.image == b""
+
+
+def _box(cid: str, x: float, annotation_id: int | None = None) -> dict[str, Any]:
+    return {"id": annotation_id, "cid": cid, "label": "cat", "attributes": {}, "track_id": None,
+            "geometry": {"kind": "box", "x": x, "y": 10, "w": 40, "h": 30}}  # fmt: skip
+
+
+def test_ground_truth_never_reaches_the_panel(path: Path) -> None:
+    olga = as_user(path, "olga")
+    olga.annotate("im0.png", [lb.Box(150, 70, 10, 10, label="dog")], source="ground_truth")
+    panel = as_user(path, "carol").review_panel("rev")
+    assert panel.current["file_name"] == "im0.png"
+    shown = [*panel.shapes, *(s for p in panel.passes for s in p["shapes"])]
+    assert len(shown) == 2  # alice's box and bob's
+    assert all(s["geometry"]["x"] == 10 for s in shown)
+
+
+def test_claim_on_both_backends(backend_url: str, tmp_path: Path) -> None:
+    """tasks.claim follows next_task's rules on SQLite and PostgreSQL alike."""
+    owner = lb.Project.create(backend_url, labels=["cat"], user="olga", overwrite=True)
+    for i in range(2):
+        Image.fromarray(np.full((50, 60, 3), 60 * i, np.uint8)).save(tmp_path / f"c{i}.png")
+    owner.add_images(sorted(tmp_path.glob("c*.png")), progress=False)
+    for user, role in TEAM.items():
+        owner.members.add(user, role)
+    as_user(backend_url, "mona").jobs.create("c", claim_minutes=0.01).launch()  # claims lapse after 0.6 s
+    alice = as_user(backend_url, "alice")
+    while (t := alice.next_task()) is not None:
+        t.submit([lb.Box(1, 1, 5, 5, label="cat")])
+    carol, dave = as_user(backend_url, "carol"), as_user(backend_url, "dave")
+    reviews = [r["review_task"] for r in carol.review_panel("c").queue]  # the panel claims the first
+    assert len(reviews) == 2
+    first, second = reviews
+    assert carol.task(first).assignee == "carol"
+    with pytest.raises(TaskStateError, match="claimed by 'carol'"):
+        claim(dave, first)
+    assert claim(carol, second).assignee == "carol"  # a swap: the first goes back
+    assert (carol.task(first).state, carol.task(first).assignee) == ("none", None)
+    with pytest.raises(lb.AccessDenied, match="reviewer"):
+        claim(alice, first)
+    time.sleep(0.8)
+    taken = claim(dave, second)  # carol's claim lapsed
+    assert (taken.assignee, taken.state) == ("dave", "review")
+
+
+def test_release_gives_the_open_review_back(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    item = panel.current
+    panel.release()
+    assert panel.current == {}
+    assert (task_row(carol, item["review_task"]).state, task_row(carol, item["review_task"]).assignee) == ("none", None)
+    assert task_row(carol, item["draw_task"]).state == "annotated"
+    assert item["review_task"] in {r["review_task"] for r in panel.queue}
+    assert "Gave back" in panel.status

@@ -110,8 +110,9 @@ class ReviewPanel(anywidget.AnyWidget):
 
     queue: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     """The items the filters let through, in the job's order: ``review_task``, ``draw_task``, ``asset_id``,
-    ``file_name``, ``drawer``, ``pass`` (0-based), ``agreement`` (of the image's passes; None while unknown),
-    ``labels`` (classes in the pass), ``held`` (the review this user holds)."""
+    ``file_name`` (as stored: the browser inserts every name as text), ``drawer``, ``pass`` (0-based),
+    ``agreement`` (of the image's passes; None while unknown), ``labels`` (classes in the pass), ``held`` (the
+    review this user holds)."""
 
     queue_total = traitlets.Int(0).tag(sync=True)
     """How many items there are before the filters."""
@@ -523,7 +524,7 @@ def review_queue(project: Project, job: Job) -> list[dict[str, Any]]:
         held = r.state == "review" and r.assignee == user and (r.expires_at is None or _aware(r.expires_at) > stamp)
         out.append({
             "review_task": r.id, "draw_task": r.draw_task_id, "asset_id": r.asset_id,
-            "file_name": safe_text(r.file_name), "drawer": safe_text(str(r.drawer)), "pass": r.pass_index,
+            "file_name": r.file_name, "drawer": safe_text(str(r.drawer)), "pass": r.pass_index,
             "agreement": agreement.get(r.asset_id), "labels": labels.get(int(r.draw_task_id), []), "held": held,
         })  # fmt: skip
     return out
@@ -595,7 +596,7 @@ def _row_of(project: Project, task: Task) -> dict[str, Any]:
         labels = _pass_labels(project, conn, [draw.id]).get(draw.id, [])
     return {
         "review_task": task.id, "draw_task": draw.id, "asset_id": task.asset_id,
-        "file_name": safe_text(project.asset(task.asset_id).file_name), "drawer": safe_text(str(draw.assignee)),
+        "file_name": project.asset(task.asset_id).file_name, "drawer": safe_text(str(draw.assignee)),
         "pass": task.pass_index, "agreement": _agreement(task.job).get(task.asset_id), "labels": labels, "held": True,
     }  # fmt: skip
 

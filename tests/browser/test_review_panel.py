@@ -277,3 +277,26 @@ def test_errors_from_python_show_in_the_widget(review: Callable[..., Review], te
     r.press("Escape")
     r.idle()
     expect(r.root.locator('[data-testid="review-comment"]')).to_be_hidden()
+
+
+def test_names_are_text_never_markup(show: Show, page_session: Page, tmp_path: Path) -> None:
+    """A file name that is markup shows as its characters (the page watch fails the test on any dialog)."""
+    from PIL import Image  # noqa: PLC0415
+
+    name = '<img src=x onerror=alert(1)>"b".png'
+    Image.new("RGB", (120, 80), (90, 90, 90)).save(tmp_path / name)
+    path = tmp_path / "names.labnb"
+    owner = lb.Project.create(path, labels=["cat"], name="names", overwrite=True)
+    owner.add_images([str(tmp_path / name)], progress=False)
+    owner.members.add("alice", "annotator")
+    owner.members.add("carol", "reviewer")
+    owner.jobs.create("n").launch()
+    task = lb.Project.open(path, user="alice").next_task()
+    assert task is not None
+    task.submit([lb.Box(10, 10, 30, 30, label="cat")])
+    panel = lb.Project.open(path, user="carol").review_panel("n")
+    show(panel)
+    root = page_session.locator('[data-testid="review-panel"]')
+    expect(root.locator("[data-review-task]")).to_contain_text(name)
+    expect(root.locator('[data-testid="item-file"]')).to_have_text(name)
+    assert root.locator("img").count() == 0

@@ -79,6 +79,7 @@ export class Editor implements EditorApi {
   /** Client ids are unique per view and widget life: several views may create shapes at once. */
   private readonly token = `c${Math.random().toString(36).slice(2, 8)}`;
   private disposed = false;
+  private submitting = false;
 
   constructor(
     readonly model: WidgetModel,
@@ -102,6 +103,7 @@ export class Editor implements EditorApi {
         toggleTag: (g, v) => toggleTag(this, g, v),
         setAttribute: (n, v) => setAttribute(this, n, v),
         setThreshold: (v, done) => setThreshold(this, v, done),
+        submitTask: () => void this.submitTask(),
       },
       () => {
         if (!this.shell.helpOpen) this.focus();
@@ -173,6 +175,22 @@ export class Editor implements EditorApi {
   }
 
   // ---- model -----------------------------------------------------------------------------------
+  /** Hand the bound task in, once every edit made so far is saved (an edit arriving after would be refused). */
+  private async submitTask(): Promise<void> {
+    if (this.submitting) return;
+    this.submitting = true;
+    this.message("Saving, then submitting…");
+    try {
+      if (!(await this.sync.drain(15_000))) {
+        this.message("Edits are not saved yet (is the kernel busy?); nothing was submitted");
+        return;
+      }
+      this.model.send({ type: "submit_task" });
+    } finally {
+      this.submitting = false;
+    }
+  }
+
   private loadImage(info: ImageInfo, image: DataView, shapes: ShapeDTO[]): void {
     this.tool.deactivate();
     this.info = info;
@@ -523,6 +541,7 @@ export class Editor implements EditorApi {
       guideHtml: m.get("guide_html") ?? "",
       tools: names,
       assist: this.assist.active,
+      task: !this.readonly && m.get("task")?.can_submit === true,
     });
     this.countsVersion = -1;
     this.shapesStale = true;

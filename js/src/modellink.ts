@@ -88,6 +88,7 @@ export class ModelLink {
       ["change:keymap", onUi],
       ["change:readonly", onUi],
       ["change:guide_html", onUi],
+      ["change:task", onUi],
       ["change:status", onText],
       ["change:error", onText],
       ["change:suggestions", onAssist],

@@ -100,6 +100,21 @@ export interface AssistModelInfo {
   version?: string;
 }
 
+/**
+ * The job task the annotator is bound to (`Task.annotator()`, `p.work()`), `{}` otherwise: the toolbar then
+ * offers "Submit", which saves every pending edit before handing the pass in.
+ */
+export interface TaskInfo {
+  id?: number;
+  job?: string;
+  pass?: number;
+  state?: string;
+  /** The reviewer's comment when the pass came back "to fix". */
+  comment?: string | null;
+  /** Whether this user may hand it in (a reviewer fixing a pass may not). */
+  can_submit?: boolean;
+}
+
 /** The synced traits (see the Python class for each one's docstring). */
 export interface Model {
   image: DataView; // encoded PNG/JPEG/WebP bytes; never base64
@@ -118,6 +133,7 @@ export interface Model {
   assist_threshold: number; // 0..1: suggestions scoring less are not shown; JS sets it (the slider)
   assist_status: string; // "", "predicting …", "N suggestions", or the model's error
   assist_model: AssistModelInfo;
+  task: TaskInfo;
 }
 
 // ---- messages -----------------------------------------------------------------------------------
@@ -150,5 +166,10 @@ export interface AckMessage {
   removed?: string[];
 }
 
-export type ToPython = EditsMessage;
+/** JS -> Python: hand in the bound task; sent only once every edit has been acknowledged. */
+export interface SubmitTaskMessage {
+  type: "submit_task";
+}
+
+export type ToPython = EditsMessage | SubmitTaskMessage;
 export type FromPython = AckMessage;

@@ -105,6 +105,11 @@ class Annotator(anywidget.AnyWidget):
     position = traitlets.Int(0).tag(sync=True)
     """Index of the shown image in the queue; the front end sets it to navigate, after flushing edits."""
 
+    task = traitlets.Dict().tag(sync=True)
+    """The job task this annotator is bound to (``Task.annotator()``, ``p.work()``), ``{}`` otherwise: id, job,
+    pass, state, the reviewer's comment when it came back to fix, and ``can_submit`` (shows "Submit", which
+    saves every pending edit first and then hands the pass in)."""
+
     readonly = traitlets.Bool(False).tag(sync=True)
     """When true the front end shows shapes but offers no editing."""
 
@@ -146,6 +151,7 @@ class Annotator(anywidget.AnyWidget):
         assist_threshold: float = 0.3,
         mapping: Mapping[str, str | None] | None = None,
         task_id: int | None = None,
+        auto_next: bool = False,
     ) -> None:
         unknown = set(keymap or {}) - set(DEFAULT_KEYMAP)
         if unknown:
@@ -156,6 +162,8 @@ class Annotator(anywidget.AnyWidget):
         self._source = source
         #: a job's draw pass: the widget shows and edits only that pass's shapes (Task.annotator())
         self._task_id = task_id
+        #: after "Submit", claim the user's next draw task of the same job and show it (``p.work()``)
+        self._auto_next = auto_next
         self._assist = assist
         self._mapping = dict(mapping) if mapping else None
         # One worker runs the model; the lock orders its results against the kernel's own trait changes.
@@ -187,6 +195,7 @@ class Annotator(anywidget.AnyWidget):
             assist_on=assist is not None,
             assist_threshold=float(assist_threshold),
             assist_model={} if assist is None else {"name": str(assist.name), "version": str(assist.version)},
+            task=self._task_info(),
             **first,
         )
         self.on_msg(self._on_message)
@@ -392,7 +401,48 @@ class Annotator(anywidget.AnyWidget):
     # -- messages --------------------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         with self._assist_lock:  # trait changes stay apart from those of the assist thread
-            self._handle_edits(content)
+            if isinstance(content, dict) and content.get("type") == "submit_task":
+                self._submit_task()
+            else:
+                self._handle_edits(content)
+
+    # -- a job's task ------------------------------------------------------------------------------
+    def _task_info(self) -> dict[str, Any]:
+        if self._task_id is None:
+            return {}
+        from labnb.workflow.tasks import OPEN_DRAW, load  # noqa: PLC0415 - the workflow layer sits above widgets
+
+        t = load(self._project, self._task_id)
+        return {
+            "id": t.id, "job": t.job.name, "pass": t.pass_index, "state": t.state, "comment": t.comment,
+            "can_submit": t.assignee == self._project.user and t.state in OPEN_DRAW,
+        }  # fmt: skip
+
+    def _submit_task(self) -> None:
+        """The front end has saved every edit (it sends this after the last ack): hand the pass in, then
+        show the next one when bound by ``p.work()``."""
+        from labnb.workflow.tasks import load, next_task  # noqa: PLC0415
+
+        try:
+            if self._task_id is None:
+                raise LabnbError("this annotator is not bound to a task")
+            done = load(self._project, self._task_id).submit()
+            nxt = next_task(self._project, "draw", done.job_id) if self._auto_next else None
+            with self.hold_sync():
+                if nxt is not None:
+                    self._task_id = nxt.id
+                    self._queue = [nxt.asset_id]
+                    self._load(0)
+                    self.readonly = False
+                    self.status = f"task {done.id} submitted; next: {nxt.asset.file_name}, pass {nxt.pass_index + 1}"
+                else:
+                    self.readonly = True
+                    left = " (no more tasks for you in this job)" if self._auto_next else ""
+                    self.status = f"task {done.id} submitted ({done.state}){left}"
+                self.task = self._task_info()
+                self.error = ""
+        except Exception as exc:  # shown in the widget
+            self.error = f"{type(exc).__name__}: {exc}"
 
     def _handle_edits(self, content: Any) -> None:
         try:

@@ -9,6 +9,7 @@ from labnb.workflow.jobs import Job, Jobs
 
 if TYPE_CHECKING:
     from labnb.project import Project
+    from labnb.widgets.annotator import Annotator
     from labnb.widgets.review_panel import ReviewPanel
     from labnb.workflow.tasks import Kind, Task
 
@@ -35,6 +36,16 @@ class WorkflowMethods:
         (SQLite and PostgreSQL) and lapses after the job's ``claim_minutes`` unless handed in.
         """
         return _tasks.next_task(self._workflow_project(), kind, job)
+
+    def work(self, job: Job | int | str | None = None, **options: Any) -> Annotator | None:
+        """Start labelling: claim your next draw task (:meth:`next_task`) and return the Annotator on it, with
+        the job's guide. Its "Submit" button saves every pending edit, hands the pass in and opens your next
+        task, until none is left. None when there is no task for you now. ``options`` go to the Annotator
+        (``keymap``, ``assist``, ...)."""
+        task = self.next_task("draw", job)
+        if task is None:
+            return None
+        return task.annotator(auto_next=True, **options)
 
     def task(self, task_id: int) -> Task:
         """A task by id (to look at it, or to act on one you hold)."""

@@ -6,7 +6,7 @@
 // acks come back through it; the Annotator's other traits (guide, model assist, queue position) are
 // constants here: the panel shows its own guide and has no model.
 import type { ChangeEvent, WidgetModel } from "../model";
-import type { AssistModelInfo, Model, SchemaPayload, ShapeDTO, ToPython } from "../types";
+import type { AssistModelInfo, Model, SchemaPayload, ShapeDTO, TaskInfo, ToPython } from "../types";
 import { safeColor } from "../ui/dom";
 import type { PanelChange, PanelModel } from "./model";
 
@@ -27,10 +27,12 @@ const SOURCES: Record<keyof Model, PanelChange[]> = {
   assist_threshold: [],
   assist_status: [],
   assist_model: [],
+  task: [],
 };
 
 const NO_SUGGESTIONS: ShapeDTO[] = [];
 const NO_MODEL: AssistModelInfo = {};
+const NO_TASK: TaskInfo = {}; // the panel decides the review itself: no "Submit" in its editor
 
 export function editorModel(panel: PanelModel): WidgetModel {
   let recolored: { from: SchemaPayload; color: string; schema: SchemaPayload } | null = null;
@@ -73,6 +75,8 @@ export function editorModel(panel: PanelModel): WidgetModel {
         return 0.3;
       case "assist_model":
         return NO_MODEL;
+      case "task":
+        return NO_TASK;
     }
   };
   const events = (event: ChangeEvent): PanelChange[] => SOURCES[event.slice("change:".length) as keyof Model] ?? [];
@@ -80,7 +84,9 @@ export function editorModel(panel: PanelModel): WidgetModel {
     get: <K extends keyof Model>(key: K): Model[K] => value(key) as Model[K],
     set: () => undefined, // queue position and assist settings: nothing of them in the panel
     save_changes: () => undefined,
-    send: (content: ToPython) => panel.send(content),
+    send: (content: ToPython) => {
+      if (content.type === "edits") panel.send(content);
+    },
     on(event: ChangeEvent | "msg:custom", callback: ((content: unknown) => void) | (() => void)): void {
       if (event === "msg:custom") panel.on("msg:custom", callback as (content: unknown) => void);
       else for (const e of events(event)) panel.on(e, callback as () => void);

@@ -23,6 +23,8 @@ export interface ShellHandlers {
   setAttribute(name: string, value: string | number | null): void;
   /** The suggestions' threshold slider moved (`done` when released). */
   setThreshold(value: number, done: boolean): void;
+  /** "Submit" of a task-bound annotator. */
+  submitTask(): void;
 }
 
 export interface ShellConfig {
@@ -33,6 +35,8 @@ export interface ShellConfig {
   tools: ToolName[];
   /** The annotator has a model: show the assist controls and keys. */
   assist: boolean;
+  /** Bound to a job task this user may hand in: show "Submit". */
+  task: boolean;
 }
 
 export interface ShellState {
@@ -95,12 +99,21 @@ export class Shell {
   build(c: ShellConfig): void {
     const hd = this.handlers;
     const enabled = new Set(c.schema.tools);
-    this.toolbar = new Toolbar(c.keys, c.tools, c.readonly, c.guideHtml !== "", c.assist, {
-      tool: (t) => hd.tool(t),
-      action: (a) => hd.action(a),
-      toggleGuide: () => this.setGuide(!this.guideOpen),
-      setThreshold: (v, done) => hd.setThreshold(v, done),
-    });
+    this.toolbar = new Toolbar(
+      c.keys,
+      c.tools,
+      c.readonly,
+      c.guideHtml !== "",
+      c.assist,
+      {
+        tool: (t) => hd.tool(t),
+        action: (a) => hd.action(a),
+        toggleGuide: () => this.setGuide(!this.guideOpen),
+        setThreshold: (v, done) => hd.setThreshold(v, done),
+        submitTask: () => hd.submitTask(),
+      },
+      c.task,
+    );
     this.toolbarSlot.replaceChildren(this.toolbar.el);
     this.classes = new ClassPicker(c.schema.classes, { pick: (n) => hd.pickClass(n), toggleVisibility: (n) => hd.toggleVisibility(n) });
     this.tags = enabled.has("tags") ? new TagsPanel(c.schema.tags, { toggle: (g, v) => hd.toggleTag(g, v) }, c.readonly) : null;

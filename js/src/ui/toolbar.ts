@@ -22,6 +22,7 @@ export interface ToolbarHandlers {
   action(a: Action): void;
   toggleGuide(): void;
   setThreshold(value: number, done: boolean): void;
+  submitTask?(): void;
 }
 
 export interface ToolbarState {
@@ -59,6 +60,7 @@ export class Toolbar {
     hasGuide: boolean,
     hasAssist: boolean,
     handlers: ToolbarHandlers,
+    hasTask = false,
   ) {
     const action = (a: Action, name: IconName, label?: string): HTMLButtonElement => {
       const tip = `${ACTION_LABELS[a]}${keys.hint(a)}`;
@@ -146,6 +148,16 @@ export class Toolbar {
       h("div", { class: "lnb-group lnb-nav", role: "group", "aria-label": "Images" }, action("prev_image", "prev"), this.position, action("next_image", "next")),
       h("div", { class: "lnb-group" }, this.guideButton, action("help", "help")),
     );
+    if (hasTask && handlers.submitTask) {
+      const submit = h(
+        "button",
+        { type: "button", class: "lnb-btn lnb-submit", "data-action": "submit_task", title: "Save every edit, then hand this task in" },
+        h("span", { class: "lnb-btn-label" }, "Submit"),
+      );
+      const go = handlers.submitTask;
+      submit.addEventListener("click", () => go());
+      this.el.append(h("div", { class: "lnb-group", role: "group", "aria-label": "Task" }, submit));
+    }
   }
 
   update(s: ToolbarState): void {

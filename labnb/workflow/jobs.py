@@ -338,8 +338,10 @@ def _draw_values(
 def after_pass_drawn(project: Project, conn: sa.Connection, job: Any, asset_id: int, stamp: datetime) -> None:
     """A pass of ``asset_id`` was handed in: once all planned passes are, store their agreement, and add a
     pass when it is under the job's ``min_agreement`` (inside the submitting transaction)."""
+    # The image's row is locked first (PostgreSQL; SQLite's writer lock already serialises): two passes
+    # handed in at once would otherwise each count only their own as drawn, and neither store the agreement.
     ja = conn.execute(
-        sa.select(job_assets).where(job_assets.c.job_id == job.id, job_assets.c.asset_id == asset_id)
+        sa.select(job_assets).where(job_assets.c.job_id == job.id, job_assets.c.asset_id == asset_id).with_for_update()
     ).one()
     drawn = (
         conn.execute(

@@ -3,7 +3,8 @@
 Shapes match within a label and a kind. Boxes by box IoU; polygons and masks by the IoU of their pixel
 areas (pycocotools' RLE arithmetic: polygons are rasterised at the image size, so a polygon and a mask of
 the same region compare as equal); keypoints by COCO's object keypoint similarity (OKS); tags by exact
-value per group. Matching is Hungarian (scipy) on the similarity, keeping pairs at or above a threshold.
+value per group. Matching is Hungarian (scipy): the one-to-one pairs at or above a threshold with the largest
+total similarity.
 
 The agreement of two label sets is the matched similarity over the mean count: ``sum(sim) / ((n_a + n_b) /
 2)``. Identical sets score 1, disjoint ones 0; a missed object and a sloppy outline both cost. An image's
@@ -114,7 +115,8 @@ def match_shapes(
     sim = similarity_matrix(a, b, height, width, sigmas)
     if sim.size == 0:
         return []
-    rows, cols = linear_sum_assignment(-sim)
+    # pairs under the threshold are never kept, so they must not steer the assignment either
+    rows, cols = linear_sum_assignment(-np.where(sim >= threshold, sim, 0.0))
     return [Pair(int(r), int(c), float(sim[r, c])) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= threshold]
 
 

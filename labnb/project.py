@@ -7,6 +7,7 @@ tables to :mod:`labnb.views`. Each change is one transaction with its event row.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -255,8 +256,8 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
     def _asset_id(self, ref: int | str | Asset) -> int:
         if isinstance(ref, Asset):
             return ref.id
-        if isinstance(ref, int):
-            return ref
+        if isinstance(ref, numbers.Integral) and not isinstance(ref, bool):
+            return int(ref)  # numpy integers out of a DataFrame too
         return self.assets[ref].id
 
     def _read_uri(self, uri: str) -> bytes:

@@ -6,6 +6,7 @@ Predictions are model output and are kept out of ``p.annotations`` (human and gr
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,9 @@ class AssetsView:
         return iter([self._asset(r) for r in rows])
 
     def __getitem__(self, key: int | str) -> Asset:
-        """An asset by id, or by file name."""
+        """An asset by id (numpy integers too: ids often come out of a DataFrame), or by file name."""
+        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            key = int(key)
         cond = assets.c.id == key if isinstance(key, int) else assets.c.file_name == key
         with self._p._engine.connect() as conn:
             row = conn.execute(self._select().where(cond)).first()

@@ -242,6 +242,8 @@ tasks = Table(
     Index("ix_tasks_queue", "job_id", "kind", "state", "seq"),
     Index("ix_tasks_asset_assignee", "job_id", "asset_id", "assignee"),
     Index("ix_tasks_assignee", "project_id", "assignee", "kind", "state"),
+    #: the job's largest seq, read when a review or an extra pass joins the queue (migration 0005)
+    Index("ix_tasks_job_seq", "job_id", "seq"),
 )
 
 #: Named qualifications (granted by managers, or by passing an exam) that jobs may require.

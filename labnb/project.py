@@ -7,12 +7,12 @@ tables to :mod:`labnb.views`. Each change is one transaction with its event row.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 import orjson
 import pandas as pd
 import sqlalchemy as sa
@@ -249,16 +249,16 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         """
         return _assets.add_images(self, source, sequence=sequence, progress=progress)
 
-    def asset(self, ref: int | str | Asset) -> Asset:
+    def asset(self, ref: int | str | Asset | np.integer[Any]) -> Asset:
         """An image by id or file name."""
         return ref if isinstance(ref, Asset) else self.assets[ref]
 
-    def _asset_id(self, ref: int | str | Asset) -> int:
+    def _asset_id(self, ref: int | str | Asset | np.integer[Any]) -> int:
         if isinstance(ref, Asset):
             return ref.id
-        if isinstance(ref, numbers.Integral) and not isinstance(ref, bool):
-            return int(ref)  # numpy integers out of a DataFrame too
-        return self.assets[ref].id
+        if isinstance(ref, str):
+            return self.assets[ref].id
+        return int(ref)  # numpy integers out of a DataFrame too
 
     def _read_uri(self, uri: str) -> bytes:
         if uri.startswith("blob:"):

@@ -6,10 +6,10 @@ Predictions are model output and are kept out of ``p.annotations`` (human and gr
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import sqlalchemy as sa
@@ -95,9 +95,9 @@ class AssetsView:
             rows = conn.execute(self._select()).all()
         return iter([self._asset(r) for r in rows])
 
-    def __getitem__(self, key: int | str) -> Asset:
+    def __getitem__(self, key: int | str | np.integer[Any]) -> Asset:
         """An asset by id (numpy integers too: ids often come out of a DataFrame), or by file name."""
-        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        if not isinstance(key, str):
             key = int(key)
         cond = assets.c.id == key if isinstance(key, int) else assets.c.file_name == key
         with self._p._engine.connect() as conn:

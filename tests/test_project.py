@@ -297,3 +297,14 @@ def test_open_missing_or_foreign_files(tmp_path: Path) -> None:
     make_png(tmp_path / "x.png")
     with pytest.raises(lb.LabnbError):
         lb.Project.open(tmp_path / "x.png")
+
+
+def test_images_are_found_by_numpy_integer_ids(tmp_path: Path) -> None:
+    """Ids usually come out of a DataFrame (numpy int64): every lookup takes them."""
+    p = lb.Project.create(tmp_path / "np.labnb", labels=["duck"])
+    p.add_images(np.zeros((20, 20, 3), np.uint8), progress=False)
+    first = p.assets.df.asset_id.iloc[0]
+    assert isinstance(first, np.integer)
+    p.annotate(first, lb.Box(1, 1, 5, 5, label="duck"))
+    assert len(p.get_annotations(first)) == 1
+    assert p.asset(first).id == int(first)

@@ -27,6 +27,7 @@ if command -v npm >/dev/null 2>&1; then
         echo "labnb/static is stale: run 'npm run build' and commit the bundle" >&2
         exit 1
     }
+    npm run --silent test  # unit tests of the pure front-end modules (js/test); the widgets run in tests/browser
 else
     echo "scripts/test.sh: npm not found; the front-end bundle was not rebuilt" >&2
     [ -z "${CI:-}" ] || exit 1

@@ -210,12 +210,7 @@ class Task:
                 raise TaskStateError(f"task {self.id} was sent back to you to fix; it cannot be released")
             if (row.kind, row.state) not in (("draw", "none"), ("review", "review")):
                 raise TaskStateError(f"task {self.id} is '{row.state}'; only a task being worked on can be released")
-            _set(conn, row.id, stamp, assignee=None, claimed_at=None, expires_at=None, state="none")
-            if row.kind == "review":
-                _set(conn, row.draw_task_id, stamp, state="annotated")
-            record_event(
-                conn, p.id, p.user, "task.release", asset_id=row.asset_id, task_id=row.id, payload={"job": row.job_id}
-            )
+            _give_back(conn, p.id, p.user, row, stamp, {"job": row.job_id})
         return self.refresh()
 
 
@@ -299,21 +294,7 @@ def next_task(project: Project, kind: Kind = "draw", job: Job | int | str | None
         row = _candidate(conn, job_ids, user, kind, stamp, postgres)
         if row is None:
             return None
-        expires = stamp + timedelta(minutes=float(claim_minutes[row.job_id]))
-        values: dict[str, Any] = {"assignee": user, "claimed_at": stamp, "expires_at": expires}
-        if kind == "review":
-            values["state"] = "review"
-            _set(conn, row.draw_task_id, stamp, state="review")
-        _set(conn, row.id, stamp, **values)
-        record_event(
-            conn,
-            project.id,
-            user,
-            "task.claim",
-            asset_id=row.asset_id,
-            task_id=row.id,
-            payload={"job": row.job_id, "kind": kind, "pass": row.pass_index},
-        )
+        _take(conn, project.id, user, row, stamp, float(claim_minutes[row.job_id]))
     return load(project, row.id)
 
 
@@ -359,26 +340,8 @@ def claim(project: Project, task_id: int) -> Task:
             )
         ).all()
         for o in others:
-            _set(conn, o.id, stamp, assignee=None, claimed_at=None, expires_at=None, state="none")
-            if o.kind == "review":
-                _set(conn, o.draw_task_id, stamp, state="annotated")
-            payload = {"job": o.job_id, "for": task_id}
-            record_event(conn, project.id, user, "task.release", asset_id=o.asset_id, task_id=o.id, payload=payload)
-        expires = stamp + timedelta(minutes=float(job.claim_minutes))
-        values: dict[str, Any] = {"assignee": user, "claimed_at": stamp, "expires_at": expires}
-        if kind == "review":
-            values["state"] = "review"
-            _set(conn, row.draw_task_id, stamp, state="review")
-        _set(conn, row.id, stamp, **values)
-        record_event(
-            conn,
-            project.id,
-            user,
-            "task.claim",
-            asset_id=row.asset_id,
-            task_id=row.id,
-            payload={"job": row.job_id, "kind": kind, "pass": row.pass_index},
-        )
+            _give_back(conn, project.id, user, o, stamp, {"job": o.job_id, "for": task_id})
+        _take(conn, project.id, user, row, stamp, float(job.claim_minutes))
     return load(project, task_id)
 
 
@@ -471,6 +434,27 @@ def _locked(conn: sa.Connection, task_id: int | None) -> Any:
 
 def _set(conn: sa.Connection, task_id: int | None, stamp: datetime, **values: Any) -> None:
     conn.execute(tasks.update().where(tasks.c.id == task_id).values(updated_at=stamp, **values))
+
+
+def _take(conn: sa.Connection, project_id: int, user: str, row: Any, stamp: datetime, minutes: float) -> None:
+    """Claim ``row`` for ``user`` until ``minutes`` from now (a review also puts its pass "in review")."""
+    values: dict[str, Any] = {"assignee": user, "claimed_at": stamp, "expires_at": stamp + timedelta(minutes=minutes)}
+    if row.kind == "review":
+        values["state"] = "review"
+        _set(conn, row.draw_task_id, stamp, state="review")
+    _set(conn, row.id, stamp, **values)
+    payload = {"job": row.job_id, "kind": row.kind, "pass": row.pass_index}
+    record_event(conn, project_id, user, "task.claim", asset_id=row.asset_id, task_id=row.id, payload=payload)
+
+
+def _give_back(
+    conn: sa.Connection, project_id: int, user: str, row: Any, stamp: datetime, payload: dict[str, Any]
+) -> None:
+    """Free ``row`` for anyone (a review gives its pass back to "annotated")."""
+    _set(conn, row.id, stamp, assignee=None, claimed_at=None, expires_at=None, state="none")
+    if row.kind == "review":
+        _set(conn, row.draw_task_id, stamp, state="annotated")
+    record_event(conn, project_id, user, "task.release", asset_id=row.asset_id, task_id=row.id, payload=payload)
 
 
 def _whose(row: Any) -> str:

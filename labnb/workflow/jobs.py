@@ -19,6 +19,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import sqlalchemy as sa
+from tqdm.auto import tqdm
 
 from labnb.errors import LabnbError
 from labnb.metrics.agreement import image_agreement
@@ -232,11 +233,14 @@ class Job:
                 out.setdefault(r.asset_id, []).append((r.id, str(r.assignee)))
         return out
 
-    def consensus(self, *, min_votes: int | None = None, threshold: float = 0.5) -> dict[int, list[Shape]]:
+    def consensus(
+        self, *, min_votes: int | None = None, threshold: float = 0.5, progress: bool = True
+    ) -> dict[int, list[Shape]]:
         """The merged label set of every image whose passes are all completed: {asset id: shapes}
         (:func:`labnb.workflow.consensus.merge`; ``min_votes`` defaults to a majority of the passes)."""
         out: dict[int, list[Shape]] = {}
-        for asset_id, passes in self._pass_tasks(completed_only=True).items():
+        done = self._pass_tasks(completed_only=True)
+        for asset_id, passes in tqdm(done.items(), total=len(done), desc="consensus", unit="img", disable=not progress):
             a = self.project.asset(asset_id)
             out[asset_id] = merge(
                 [task_shapes(self.project, t) for t, _ in passes],
@@ -247,14 +251,14 @@ class Job:
             )
         return out
 
-    def merge(self, *, min_votes: int | None = None, threshold: float = 0.5) -> pd.DataFrame:
+    def merge(self, *, min_votes: int | None = None, threshold: float = 0.5, progress: bool = True) -> pd.DataFrame:
         """Write the consensus of every completed image as the job's finished labels (source
         ``"consensus"``: ``p.get_annotations(asset, source="consensus")``, exports with
         ``sources=["consensus"]``), replacing what an earlier merge of the image wrote. Reviewers and above.
         Returns per image: asset, file_name, passes, shapes."""
         p = self.project
         p.members.require("reviewer", f"merge the passes of job '{self.name}'")
-        merged = self.consensus(min_votes=min_votes, threshold=threshold)
+        merged = self.consensus(min_votes=min_votes, threshold=threshold, progress=progress)
         counts = {a: len(v) for a, v in self._pass_tasks(completed_only=True).items()}
         stamp = now()
         from labnb.store.rows import ROW_COLUMNS  # noqa: PLC0415
@@ -291,12 +295,15 @@ class Job:
         frame: pd.DataFrame = pd.DataFrame(rows, columns=["asset", "file_name", "passes", "shapes"])
         return frame
 
-    def score_annotators(self, *, truth: str = "ground_truth", threshold: float = 0.5) -> pd.DataFrame:
+    def score_annotators(
+        self, *, truth: str = "ground_truth", threshold: float = 0.5, progress: bool = True
+    ) -> pd.DataFrame:
         """Each annotator's drawn passes scored against the ``truth`` labels of the same images (images
         without any are left out): images, tp, fp, fn, precision, recall, f1, mean_iou (of the matches)."""
         self.project.members.require("reviewer", "score annotators")
         totals: dict[str, list[float]] = {}
-        for asset_id, passes in self._pass_tasks(completed_only=False).items():
+        drawn = self._pass_tasks(completed_only=False)
+        for asset_id, passes in tqdm(drawn.items(), total=len(drawn), desc="scoring", unit="img", disable=not progress):
             gt = self.project.get_annotations(asset_id, source=truth)
             if not gt:
                 continue

@@ -7,6 +7,7 @@ tables to :mod:`labnb.views`. Each change is one transaction with its event row.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,14 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         self.annotations = AnnotationsView(self)
         self.predictions = PredictionsView(self)
         self.events = EventsView(self)
+        #: Open widgets of this Project object, told when Python writes to an image (see _changed)
+        self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def _changed(self, asset_id: int) -> None:
+        """Shapes of ``asset_id`` were written through this object: widgets showing it reload them, so what
+        ``p.annotate`` writes appears at once. (Writes from other processes show on the next load.)"""
+        for w in list(self._watchers):
+            w._store_changed(asset_id)
 
     # -- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -364,6 +373,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
             )
         for shape, new_id in zip(items, ids, strict=True):
             shape.id = new_id
+        self._changed(target.id)
         return ids
 
     def _checked_row(self, shape: Shape, target: Asset, source: str, stamp: Any) -> tuple[Any, ...]:
@@ -432,6 +442,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
                 duration=duration,
                 payload={"revision": old.revision + 1},
             )
+        self._changed(int(old.asset_id))
         return int(old.revision) + 1
 
     def delete_annotation(self, annotation_id: int, *, duration: float | None = None) -> int:
@@ -461,6 +472,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
                 annotation_id=annotation_id,
                 duration=duration,
             )
+        self._changed(int(old.asset_id))
         return int(old.revision) + 1
 
     def _live_row(self, conn: sa.Connection, annotation_id: int, *, for_update: bool, deleted: bool = False) -> Any:

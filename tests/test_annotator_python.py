@@ -28,6 +28,16 @@ from labnb.workflow.guides import render_guide
 PERSON = {"name": "person", "keypoints": ["head", "hip", "foot"], "skeleton": [[0, 1], [1, 2]]}
 
 
+@pytest.fixture(autouse=True)
+def plain_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widgets here talk through the comm package's own stand-in for a kernel-less process, as they do in a
+    plain Python session. (pytest-ipywidgets, loaded for the browser tests, installs solara's comm, whose
+    missing kernel makes ipywidgets drop every state update, so no test here could see what is sent.)"""
+    import comm  # noqa: PLC0415
+
+    monkeypatch.setattr(comm, "create_comm", comm.DummyComm)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> lb.Project:
     p = lb.Project.create(
@@ -556,3 +566,30 @@ def test_model_errors_are_shown_not_raised(photos: lb.Project, shared_data: Path
     a.position = 1
     assert settled(a) == "RuntimeError: the GPU caught fire"
     assert a.error == ""
+
+
+def test_shapes_written_from_python_appear_in_the_open_widget(project: lb.Project, tmp_path: Path) -> None:
+    """``p.annotate`` on the image shown reaches the widget at once; a write by another process (another
+    Project object: no notification) reaches it with the next saved edit's ack."""
+    a = project.annotator()
+    sent = sent_messages(a)
+    (pid,) = project.annotate(a.asset.id, lb.Box(50, 20, 10, 10, label="duck"))
+    assert [d["id"] for d in a.shapes] == [pid]
+    assert any("shapes" in m.get("state", {}) for m in sent)
+    other_image = int(project.assets.df.asset_id[1])
+    sent.clear()
+    project.annotate(other_image, lb.Box(1, 1, 5, 5, label="duck"))
+    assert sent == []  # not the image shown
+    project.delete_annotation(pid)
+    assert a.shapes == []
+
+    elsewhere = lb.Project.open(project.location, user="alice")
+    (far,) = elsewhere.annotate(a.asset.id, lb.Box(120, 40, 10, 10, label="duck"))
+    assert a.shapes == []  # nothing told this widget yet
+    sent.clear()
+    send(a, [{"op": "create", "cid": "c1", "shape": box_dto("c1"), "duration_ms": 5}])
+    [ack] = [m["content"] for m in sent if m.get("method") == "custom"]
+    assert sorted(d["id"] for d in ack["upsert"]) == sorted(
+        [far, *[s.id for s in project.get_annotations(a.asset.id) if s.id != far]]
+    )
+    assert {d["id"] for d in a.shapes} == {s.id for s in project.get_annotations(a.asset.id)}

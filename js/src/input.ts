@@ -9,6 +9,15 @@ import type { Pointer } from "./tools/tool";
 
 /** The attribute on the widget's root that makes JupyterLab skip its shortcuts (set in ui/shell.ts). */
 const SUPPRESS = "data-lm-suppress-shortcuts";
+const SCROLL_KEYS = new Set(["Home", "End", "PageUp", "PageDown"]);
+
+/** JupyterLab's keys that still work while the annotator has focus: save (Ctrl/Cmd+S), the left side bar
+ * (Ctrl/Cmd+B) and the command palette (Ctrl/Cmd+Shift+C). */
+function passThrough(e: KeyboardEvent): boolean {
+  const mod = (e.ctrlKey || e.metaKey) && !e.altKey;
+  const k = e.key.toLowerCase();
+  return mod && ((!e.shiftKey && (k === "s" || k === "b")) || (e.shiftKey && k === "c"));
+}
 
 interface Gesture {
   kind: "pan" | "tool";
@@ -134,20 +143,21 @@ export function installInput(ed: Editor, d: Disposer): void {
         // a cell). The root also carries data-lm-suppress-shortcuts, which stops JupyterLab's own
         // capture-phase shortcut handler; this covers other listeners.
         e.stopPropagation();
+        // Home, End and the page keys would scroll the notebook and take the image out of view.
+        if (SCROLL_KEYS.has(e.key)) e.preventDefault();
       }
     }),
   );
-  // data-lm-suppress-shortcuts turns off every JupyterLab shortcut, also the ones a user expects to keep
-  // while labelling: Ctrl+S (save), Shift+Enter (run the cell), Ctrl+B (side bar). JupyterLab matches in
-  // the document's capture phase; the window's capture phase comes first, so here, for a combination the
-  // annotator has no use for, the attribute is lifted for this one event.
+  // data-lm-suppress-shortcuts turns off every JupyterLab shortcut, also the few a user expects to keep
+  // while labelling (PASS_THROUGH). JupyterLab matches in the document's capture phase; the window's
+  // capture phase comes first, so for those, unless the keymap uses them, the attribute is lifted for this
+  // one event. Running cells (Shift/Ctrl/Alt+Enter) stays off: it would re-run the annotator's own cell.
   d.listen<KeyboardEvent>(
     window,
     "keydown",
     (e) => {
       if (!(e.target instanceof Node) || !root.contains(e.target) || isTextInput(e.target)) return;
-      const combo = e.ctrlKey || e.metaKey || e.altKey || (e.shiftKey && e.key === "Enter");
-      if (!combo || ed.keys.match(e)) return;
+      if (!passThrough(e) || ed.keys.match(e)) return;
       root.removeAttribute(SUPPRESS);
       setTimeout(() => root.setAttribute(SUPPRESS, "true"), 0);
     },

@@ -195,6 +195,18 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
         page.keyboard.press("Control+s")
         page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
         assert page.evaluate(cells) == n_cells
+        # Running cells stays off (it would re-run the annotator's own cell), and Home does not scroll the
+        # notebook away from the image.
+        runs = """() => { const nb = window.jupyterapp.shell.currentWidget.content;
+            return nb.widgets.map((c) => c.model.executionCount ?? null).join(','); }"""
+        scroll = "() => window.jupyterapp.shell.currentWidget.content.node.scrollTop"
+        before_runs, before_scroll = page.evaluate(runs), page.evaluate(scroll)
+        for key in ("Shift+Enter", "Control+Enter", "Alt+Enter", "Home", "PageDown"):
+            page.keyboard.press(key)
+        page.wait_for_timeout(1500)
+        assert page.evaluate(runs) == before_runs
+        assert page.evaluate(cells) == n_cells
+        assert page.evaluate(scroll) == before_scroll
     finally:
         context.close()
     nb = nbformat.read(notebook, as_version=4)

@@ -10,12 +10,13 @@ hold control characters; HTML escaping happens where they are shown.
 
 from __future__ import annotations
 
+import colorsys
 import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, TypeVar
 
 import nh3
 
@@ -46,6 +47,22 @@ PALETTE = (
     "#BAB0AC",
 )
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_T = TypeVar("_T", "LabelClass", "TagGroup", "Attribute")
+
+
+def _golden_color(n: int, taken: set[str]) -> str:
+    """The n-th colour after the palette: hue steps of the golden angle at a saturation and lightness that
+    read on light and dark backgrounds, skipping any already taken."""
+    while True:
+        hue = (0.11 + n * 0.618033988749895) % 1.0
+        light = (0.55, 0.45, 0.65)[n % 3]
+        r, g, b = colorsys.hls_to_rgb(hue, light, 0.65)
+        color = f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+        if color not in taken:
+            return color
+        n += 1
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -208,12 +225,18 @@ class Schema:
 
     def _assign_defaults(self) -> None:
         used_colors = {c.color for c in self.classes if c.color}
-        free_colors = [p for p in PALETTE if p not in used_colors] or list(PALETTE)
+        free_colors = [p for p in PALETTE if p not in used_colors]
         used_keys = {c.hotkey for c in self.classes if c.hotkey}
         free_keys = [k for k in "123456789" if k not in used_keys]
-        for i, c in enumerate(self.classes):
+        extra = 0
+        for c in self.classes:
             if c.color is None:
-                c.color = free_colors[i % len(free_colors)]
+                if free_colors:
+                    c.color = free_colors.pop(0)
+                else:  # past the palette: hues spread by the golden angle, so no two classes share a colour
+                    c.color = _golden_color(extra, used_colors)
+                    extra += 1
+                used_colors.add(c.color)
             if c.hotkey is None and free_keys and c.id is None:
                 c.hotkey = free_keys.pop(0)
 
@@ -275,10 +298,7 @@ def as_label_class(spec: str | Mapping[str, Any] | LabelClass) -> LabelClass:
     if isinstance(spec, str):
         return LabelClass(spec)
     if isinstance(spec, Mapping):
-        try:
-            return LabelClass(**dict(spec))
-        except TypeError as exc:
-            raise SchemaError(f"label {dict(spec)!r}: {exc}") from exc
+        return _from_mapping(LabelClass, spec, "label")
     raise SchemaError(f"a label must be a name, a dict or a LabelClass, got {type(spec).__name__}")
 
 
@@ -297,6 +317,24 @@ def build_schema(
     schema = Schema(classes=[as_label_class(c) for c in (labels or [])])
     if tools is not None:
         schema.tools = list(tools)
-    schema.tags = [g if isinstance(g, TagGroup) else TagGroup(**g) for g in (tags or [])]
-    schema.attributes = [a if isinstance(a, Attribute) else Attribute(**a) for a in (attributes or [])]
+    schema.tags = [g if isinstance(g, TagGroup) else _from_mapping(TagGroup, g, "tag group") for g in (tags or [])]
+    schema.attributes = [
+        a if isinstance(a, Attribute) else _from_mapping(Attribute, a, "attribute") for a in (attributes or [])
+    ]
     return schema.validate()
+
+
+def _from_mapping(cls: type[_T], spec: Any, what: str) -> _T:
+    """``cls(**spec)``, with a misspelt or unknown key refused by name (a dataclass says only "unexpected
+    keyword argument") and the keys it does take listed."""
+    if not isinstance(spec, Mapping):
+        raise SchemaError(f"a {what} must be a dict or a {cls.__name__}, got {type(spec).__name__}")
+    known = [f.name for f in fields(cls) if f.init]
+    unknown = sorted(set(spec) - set(known))
+    if unknown:
+        name = spec.get("name", "?")
+        raise SchemaError(f"{what} {name!r}: unknown key(s) {unknown}; a {what} takes {known}")
+    try:
+        return cls(**dict(spec))
+    except TypeError as exc:
+        raise SchemaError(f"{what} {dict(spec)!r}: {exc}") from exc

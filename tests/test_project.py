@@ -308,3 +308,28 @@ def test_images_are_found_by_numpy_integer_ids(tmp_path: Path) -> None:
     p.annotate(first, lb.Box(1, 1, 5, 5, label="duck"))
     assert len(p.get_annotations(first)) == 1
     assert p.asset(first).id == int(first)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (
+            {"tags": [{"name": "weather", "options": ["sun"], "multiple": True}]},
+            r"tag group 'weather'.*\['multiple'\].*'multi'",
+        ),
+        ({"attributes": [{"name": "occluded", "kind": "choice"}]}, r"attribute 'occluded'.*\['kind'\].*'type'"),
+        ({"labels": [{"name": "duck", "colour": "#FF0000"}]}, r"label 'duck'.*\['colour'\].*'color'"),
+    ],
+)
+def test_misspelt_schema_keys_are_named(tmp_path: Path, kw: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"labels": ["duck"], **kw}
+    with pytest.raises(lb.SchemaError, match=message):
+        lb.Project.create(tmp_path / "s.labnb", **args)  # type: ignore[arg-type]
+
+
+def test_every_class_gets_its_own_colour(tmp_path: Path) -> None:
+    """80 COCO classes: the palette has 17 colours; the rest must not repeat them (a user tells classes
+    apart by colour in the annotator)."""
+    p = lb.Project.create(tmp_path / "c.labnb", labels=[f"class {i}" for i in range(80)])
+    colours = [c.color for c in p.schema.classes]
+    assert len(set(colours)) == 80

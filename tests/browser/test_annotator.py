@@ -231,6 +231,20 @@ def test_skipped_keypoint_is_added_later(show: Show, project: Project) -> None:
     assert len(human(project, "scene.png")) == 1  # the same shape, not a second skeleton
 
 
+def test_a_click_beside_the_image_places_no_keypoint(show: Show, project: Project) -> None:
+    v = show(project.annotator(assets=["scene.png"]))
+    v.pick_class("person")
+    v.pick_tool("keypoints")
+    v.click(-15, 100)  # in the grey margin left of the image
+    expect(v.stage.locator(".lnb-toast")).to_contain_text("Click on the image")
+    expect(v.stage.locator(".lnb-prompt")).to_contain_text("“head”")  # still asking for the first point
+    for x, y in [(200, 100), (150, 220), (260, 230)]:
+        v.click(x, y)
+    v.idle()
+    (kp,) = wait_shapes(project, "scene.png", "keypoints", 1)
+    assert min(pt[0] for pt in kp.points.values()) > 100, kp.points  # nothing clamped onto the edge
+
+
 def test_mask_brush_and_eraser(show: Show, project: Project) -> None:
     v = show(project.annotator(assets=["scene.png"]))
     v.pick_class("cat")

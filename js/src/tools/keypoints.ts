@@ -36,7 +36,7 @@ export class KeypointsTool implements Tool {
   down(p: Pointer): void {
     const api = this.api;
     if (this.draft) {
-      this.place(p, p.alt ? 1 : 2);
+      if (this.inside(p)) this.place(p, p.alt ? 1 : 2);
       return;
     }
     const grabbed = grabAt(api, p);
@@ -44,6 +44,7 @@ export class KeypointsTool implements Tool {
       this.gesture = new HandleDrag(api, grabbed.shape, grabbed.grab);
       return;
     }
+    if (!this.inside(p)) return;
     const gap = this.missing();
     if (gap) {
       const { shape, name } = gap;
@@ -72,6 +73,15 @@ export class KeypointsTool implements Tool {
     const absent = (cls?.keypoints ?? []).filter((n) => !points[n] || points[n][2] === 0);
     const name = absent[0];
     return cls && name !== undefined ? { shape, cls, name, left: absent.length } : null;
+  }
+
+  /** A point goes where the click is: a click beside the image places nothing (clamped to the edge it
+   * would land somewhere the user did not click). */
+  private inside(p: Pointer): boolean {
+    const { width, height } = this.api.info;
+    if (p.x >= 0 && p.y >= 0 && p.x <= width && p.y <= height) return true;
+    this.api.message("Click on the image to place a point");
+    return false;
   }
 
   private place(p: Pointer, v: number): void {

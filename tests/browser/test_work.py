@@ -7,7 +7,7 @@ edit arriving after the pass is handed in would be refused. The button waits unt
 from __future__ import annotations
 
 from annotator_page import AnnotatorView, eventually
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from labnb.project import Project
 
@@ -50,3 +50,23 @@ def _all_done(project: Project, w: object) -> None:
     assert set(project.jobs["work"].tasks.state) == {"completed"}
     assert "no more tasks" in w.status  # type: ignore[attr-defined]
     assert w.readonly is True  # type: ignore[attr-defined]
+
+
+def test_submit_keeps_its_word_in_a_narrow_output(show: object, project: Project, page_session: Page) -> None:
+    """Narrow outputs hide the toolbar's words and keep the icons; Submit has no icon, so it keeps its word."""
+    project.jobs.create("narrow", assets=list(project.assets.df.file_name[:1]), review_frequency=0).launch()
+    w = project.work()
+    assert w is not None
+    size = page_session.viewport_size
+    page_session.set_viewport_size({"width": 700, "height": 900})
+    try:
+        v: AnnotatorView = show(w)  # type: ignore[operator]
+        submit = v.hook('[data-action="submit_task"]')
+        expect(submit).to_have_text("Submit")
+        box = submit.bounding_box()
+        assert box is not None
+        assert box["width"] > 40  # the word is shown, not an empty button
+        assert v.hook('[data-tool="box"] .lnb-btn-label').is_hidden()  # the narrow layout is in force
+    finally:
+        if size:
+            page_session.set_viewport_size(size)

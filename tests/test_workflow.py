@@ -290,3 +290,25 @@ def test_marked_ground_truth_is_what_annotators_are_scored_against(url: str) -> 
     assert scores.loc["alice", "f1"] == pytest.approx(1.0)
     assert scores.loc["bob", "f1"] == pytest.approx(0.0)
     assert "annotation.mark_ground_truth" in set(mona.events.df.kind)
+
+
+def test_a_pass_sent_back_shows_the_reviewers_comment_in_the_annotator(url: str) -> None:
+    mona = as_user(url, "mona")
+    asset = next(iter(mona.assets))
+    mona.jobs.create("comment", assets=[asset.id], guide="Box the **cats**").launch()
+    alice = as_user(url, "alice")
+    drawn = alice.next_task()
+    assert drawn is not None
+    drawn.submit([lb.Box(10, 10, 30, 30, label="cat")])
+    review = as_user(url, "carol").next_task("review")
+    assert review is not None
+    review.review("reject", comment="The tail is cut off.\n<img src=x onerror=alert(1)>")
+    w = alice.work()
+    assert w is not None
+    assert w.task["state"] == "to_fix"
+    html = w.guide_html
+    assert "Sent back to fix" in html
+    assert "The tail is cut off." in html
+    assert "<strong>cats</strong>" in html  # the job's guide follows
+    assert "<img" not in html  # the comment is text: its markup is shown, never rendered
+    assert "&lt;img" in html

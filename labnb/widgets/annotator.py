@@ -448,6 +448,7 @@ class Annotator(anywidget.AnyWidget):
                     self._queue = [nxt.asset_id]
                     self._load(0)
                     self.readonly = False
+                    self.guide_html = render_guide(nxt.guide())
                     self.status = f"task {done.id} submitted; next: {nxt.asset.file_name}, pass {nxt.pass_index + 1}"
                 else:
                     self.readonly = True

@@ -20,6 +20,7 @@ renewed; a task sent back "to fix" stays with its drawer.
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,10 +94,20 @@ class Task:
         :class:`labnb.widgets.annotator.Annotator` (``keymap``, ``assist``, ...)."""
         from labnb.widgets.annotator import Annotator  # noqa: PLC0415
 
-        job = self.job
         draw_id = self.draw_task_id if self.kind == "review" else self.id
-        options.setdefault("guide", job.review_guide if self.kind == "review" else job.guide)
+        options.setdefault("guide", self.guide())
         return Annotator(self.project, [self.asset_id], task_id=draw_id, **options)
+
+    def guide(self) -> str:
+        """The markdown shown beside this task: the job's guide (review guide for a review), headed by the
+        reviewer's comment when the pass came back to fix (rendered and sanitised like any guide)."""
+        job = self.job
+        text = job.review_guide if self.kind == "review" else job.guide
+        if self.kind == "draw" and self.state == "to_fix" and self.comment:
+            # the comment is plain text: markup in it is shown, never rendered (a guide may hold images)
+            quoted = "\n".join(f"> {html.escape(line)}" for line in self.comment.splitlines())
+            text = f"> **Sent back to fix:**\n>\n{quoted}\n\n{text}"
+        return text
 
     def shapes(self) -> list[Shape]:
         """The shapes of this pass (for a review task: of the pass it reviews)."""

@@ -27,18 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import anywidget
-import orjson
 import sqlalchemy as sa
 import traitlets
 
 from labnb.errors import LabnbError
 from labnb.imaging import display_image
-from labnb.store.tables import annotation_rows, assets, jobs, tasks
+from labnb.store.tables import annotation_rows, assets, tasks
 from labnb.widgets.annotator import DEFAULT_KEYMAP
 from labnb.widgets.serializers import safe_text, schema_payload, shape_to_dto
 from labnb.workflow.editing import apply_edits
 from labnb.workflow.guides import render_guide
-from labnb.workflow.tasks import DRAWN, Decision, TaskStateError, claim, load, task_shapes, user_credentials
+from labnb.workflow.tasks import DRAWN, Decision, TaskStateError, claim, eligible_jobs, load, task_shapes
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -490,8 +489,7 @@ def review_queue(project: Project, job: Job) -> list[dict[str, Any]]:
     stamp = _now()
     t, d = tasks, tasks.alias("drawn")
     with project._engine.connect() as conn:
-        j = conn.execute(sa.select(jobs.c.state, jobs.c.credentials).where(jobs.c.id == job.id)).one()
-        if j.state != "launched" or not set(orjson.loads(j.credentials)) <= user_credentials(conn, project.id, user):
+        if not eligible_jobs(conn, project, job.id):
             return []
         live = sa.or_(t.c.expires_at.is_(None), t.c.expires_at > stamp)
         rows = conn.execute(

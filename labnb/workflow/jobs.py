@@ -26,10 +26,11 @@ from labnb.metrics.agreement import image_agreement
 from labnb.people import now, record_event
 from labnb.schema import check_name
 from labnb.store import database as db
-from labnb.store.tables import assets, job_assets, jobs, tasks
+from labnb.store.rows import ROW_COLUMNS
+from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import f1, merge, score_against
 from labnb.workflow.guides import render_guide
-from labnb.workflow.tasks import DRAWN, Task, task_shapes
+from labnb.workflow.tasks import DRAWN, Task, load, next_seq, task_shapes
 
 if TYPE_CHECKING:
     from labnb.geometry import Shape
@@ -166,8 +167,6 @@ class Job:
         return frame
 
     def task(self, task_id: int) -> Task:
-        from labnb.workflow.tasks import load  # noqa: PLC0415
-
         t = load(self.project, task_id)
         if t.job_id != self.id:
             raise LabnbError(f"task {task_id} is not a task of job '{self.name}'")
@@ -261,9 +260,6 @@ class Job:
         merged = self.consensus(min_votes=min_votes, threshold=threshold, progress=progress)
         counts = {a: len(v) for a, v in self._pass_tasks(completed_only=True).items()}
         stamp = now()
-        from labnb.store.rows import ROW_COLUMNS  # noqa: PLC0415
-        from labnb.store.tables import annotation_rows  # noqa: PLC0415
-
         with db.transaction(p._engine) as conn:
             for asset_id, shapes in merged.items():
                 asset = p.asset(asset_id)
@@ -362,16 +358,7 @@ def after_pass_drawn(project: Project, conn: sa.Connection, job: Any, asset_id: 
     if len(drawn) < ja.passes or ja.passes < 2:
         return
     asset = project.asset(asset_id)
-    from labnb.store.rows import READ_COLUMNS, row_to_shape  # noqa: PLC0415
-    from labnb.store.tables import annotation_rows  # noqa: PLC0415
-
-    classes = project._classes_by_id()
-    passes = []
-    for tid in drawn:
-        rows = conn.execute(
-            sa.select(*READ_COLUMNS).where(annotation_rows.c.task_id == tid, annotation_rows.c.deleted.is_(False))
-        ).all()
-        passes.append([row_to_shape(r, classes) for r in rows])
+    passes = [task_shapes(project, tid, conn) for tid in drawn]
     score = image_agreement(passes, asset.height, asset.width)
     conn.execute(
         job_assets.update()
@@ -380,13 +367,9 @@ def after_pass_drawn(project: Project, conn: sa.Connection, job: Any, asset_id: 
     )
     if job.min_agreement is None or not score < job.min_agreement or ja.extra_passes >= job.max_extra_passes:
         return
-    seq = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.max(tasks.c.seq), 0)).where(tasks.c.job_id == job.id)
-    ).scalar_one()
+    seq = next_seq(conn, job.id)
     conn.execute(
-        tasks.insert().values(
-            _draw_values(project.id, job.id, asset_id, ja.passes, int(seq) + 1, job.review_frequency, stamp)
-        )
+        tasks.insert().values(_draw_values(project.id, job.id, asset_id, ja.passes, seq, job.review_frequency, stamp))
     )
     conn.execute(
         job_assets.update()

@@ -23,15 +23,16 @@ import hashlib
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 import sqlalchemy as sa
 
 from labnb.errors import AccessDenied, LabnbError
-from labnb.people import RANK, now, record_event
+from labnb.people import now, record_event
 from labnb.store import database as db
+from labnb.store.rows import READ_COLUMNS, ROW_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, credentials, jobs, tasks
 
 if TYPE_CHECKING:
@@ -251,17 +252,20 @@ def load(project: Project, task_id: int) -> Task:
     return _from_row(project, r)
 
 
-def task_shapes(project: Project, task_id: int | None) -> list[Shape]:
-    from labnb.store.rows import READ_COLUMNS, row_to_shape  # noqa: PLC0415
-
+def task_shapes(project: Project, task_id: int | None, conn: sa.Connection | None = None) -> list[Shape]:
+    """The live shapes of one draw pass, oldest first (read in ``conn`` when given: inside a transaction)."""
     if task_id is None:
         return []
-    with project._engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(*READ_COLUMNS)
-            .where(annotation_rows.c.task_id == task_id, annotation_rows.c.deleted.is_(False))
-            .order_by(annotation_rows.c.id)
-        ).all()
+    query = (
+        sa.select(*READ_COLUMNS)
+        .where(annotation_rows.c.task_id == task_id, annotation_rows.c.deleted.is_(False))
+        .order_by(annotation_rows.c.id)
+    )
+    if conn is None:
+        with project._engine.connect() as c:
+            rows = c.execute(query).all()
+    else:
+        rows = conn.execute(query).all()
     classes = project._classes_by_id()
     return [row_to_shape(r, classes) for r in rows]
 
@@ -275,7 +279,8 @@ def user_credentials(conn: sa.Connection, project_id: int, user: str) -> set[str
     )
 
 
-def _eligible_jobs(conn: sa.Connection, project: Project, job_id: int | None) -> list[int]:
+def eligible_jobs(conn: sa.Connection, project: Project, job_id: int | None) -> list[int]:
+    """Ids of the launched jobs (or just ``job_id``) whose credentials the current user holds."""
     have = user_credentials(conn, project.id, project.user)
     q = sa.select(jobs.c.id, jobs.c.credentials).where(jobs.c.project_id == project.id, jobs.c.state == "launched")
     if job_id is not None:
@@ -296,7 +301,7 @@ def next_task(project: Project, kind: Kind = "draw", job: Job | int | str | None
         mine = _own_open(conn, project.id, user, kind, stamp, job_id)
         if mine is not None:
             return _from_row(project, mine)
-        job_ids = _eligible_jobs(conn, project, job_id)
+        job_ids = eligible_jobs(conn, project, job_id)
         if not job_ids:
             return None
         claim_minutes = dict(
@@ -473,15 +478,16 @@ def _whose(row: Any) -> str:
 
 
 def _aware(t: datetime) -> datetime:
-    from datetime import timezone  # noqa: PLC0415
-
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+def next_seq(conn: sa.Connection, job_id: int) -> int:
+    """The place at the end of a job's queue, for a task added after launch (a review, an extra pass)."""
+    last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(tasks.c.seq), 0)).where(tasks.c.job_id == job_id))
+    return int(last.scalar_one()) + 1
+
+
 def _insert_review(conn: sa.Connection, project_id: int, draw: Any, stamp: datetime) -> None:
-    seq = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.max(tasks.c.seq), 0)).where(tasks.c.job_id == draw.job_id)
-    ).scalar_one()
     conn.execute(
         tasks.insert().values(
             project_id=project_id,
@@ -489,7 +495,7 @@ def _insert_review(conn: sa.Connection, project_id: int, draw: Any, stamp: datet
             asset_id=draw.asset_id,
             kind="review",
             pass_index=draw.pass_index,
-            seq=int(seq) + 1,
+            seq=next_seq(conn, draw.job_id),
             state="none",
             needs_review=False,
             draw_task_id=draw.id,
@@ -502,8 +508,6 @@ def _insert_review(conn: sa.Connection, project_id: int, draw: Any, stamp: datet
 def _replace_shapes(project: Project, conn: sa.Connection, draw: Any, shapes: list[Shape], stamp: datetime) -> None:
     """The pass's shapes become ``shapes``: the old ones are marked deleted (kept in history), the new ones
     written with the task id, by the current user (a reviewer's fix is the reviewer's work)."""
-    from labnb.store.rows import ROW_COLUMNS  # noqa: PLC0415
-
     asset = project.asset(draw.asset_id)
     rows = [project._checked_row(s, asset, "human", stamp) for s in shapes]
     old = conn.execute(
@@ -542,7 +546,3 @@ def check_task_write(conn: sa.Connection, project: Project, task_id: int, asset_
             f"task {task_id} is '{row.state}', {_whose(row)}; only its drawer (while open) or the reviewer "
             "holding its review can change its shapes"
         )
-
-
-def has_role(role: str | None, minimum: str) -> bool:
-    return role is not None and RANK[role] >= RANK[minimum]

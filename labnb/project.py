@@ -19,25 +19,21 @@ import pandas as pd
 import sqlalchemy as sa
 
 from labnb import assets as _assets
+from labnb.annotations.history import history as annotation_history
+from labnb.annotations.writer import writing
 from labnb.assets import Asset
 from labnb.assist.methods import AssistMethods
-from labnb.errors import AssetError, GeometryError, LabnbError, ProjectError, SchemaError
+from labnb.errors import AssetError, LabnbError, ProjectError
 from labnb.formats.methods import FormatMethods
-from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
+from labnb.geometry import SHAPE_CLASSES, Shape
 from labnb.people import Members, current_user, now, record_event
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
 from labnb.store import database as db
 from labnb.store.rows import (
-    ROW_COLUMNS,
-    SOURCES,
     dumps,
-    geometry_data,
     read_asset_shapes,
-    row_to_shape,
-    shape_row,
 )
 from labnb.store.tables import (
-    annotation_revisions,
     annotation_rows,
     assets,
     blobs,
@@ -341,62 +337,13 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         """
         self.members.require("annotator", "annotate")
         items: list[Shape] = [shapes] if isinstance(shapes, SHAPE_CLASSES) else list(shapes)
-        if source not in SOURCES or source in ("prediction", "consensus"):
+        if source not in ("human", "ground_truth"):
             raise LabnbError(f"source must be 'human' or 'ground_truth' here, got {source!r}")
-        if source == "ground_truth":
-            self.members.require("reviewer", "write ground truth")
         target = self.asset(asset)
-        stamp = now()
-        rows = [self._checked_row(s, target, source, stamp) for s in items]
-        with db.transaction(self._engine) as conn:
+        with writing(self) as w:
             if task_id is not None:
-                check_task_write(conn, self, task_id, target.id)
-            ids = [
-                conn.execute(
-                    annotation_rows.insert()
-                    .values({**dict(zip(ROW_COLUMNS, row, strict=True)), "task_id": task_id})
-                    .returning(annotation_rows.c.id)
-                ).scalar_one()
-                for row in rows
-            ]
-            record_event(
-                conn,
-                self.id,
-                self.user,
-                "annotation.create",
-                asset_id=target.id,
-                task_id=task_id,
-                annotation_id=ids[0] if len(ids) == 1 else None,
-                duration=duration,
-                payload={"annotation_ids": ids, "source": source},
-                time=stamp,
-            )
-        for shape, new_id in zip(items, ids, strict=True):
-            shape.id = new_id
-        self._changed(target.id)
-        return ids
-
-    def _checked_row(self, shape: Shape, target: Asset, source: str, stamp: Any) -> tuple[Any, ...]:
-        if not isinstance(shape, SHAPE_CLASSES):
-            raise GeometryError(f"expected lb.Box, lb.Polygon, lb.Keypoints, lb.Mask or lb.Tag, got {shape!r}")
-        cls = self._shape_class(shape)
-        check_inside(shape, target.width, target.height)
-        if shape.attributes:
-            self.schema.check_attributes(shape.label, shape.attributes, shape._name())
-        return shape_row(
-            shape, project_id=self.id, asset_id=target.id, cls=cls, user=self.user, now=stamp, source=source
-        )
-
-    def _shape_class(self, shape: Shape) -> LabelClass | None:
-        if isinstance(shape, Tag):
-            self.schema.tag_group(shape.value, shape.group)
-            return None
-        if shape.label is None:
-            raise SchemaError(f"{shape._name()}: needs a label, one of {self.schema.names}")
-        cls = self.schema.get(shape.label)
-        if isinstance(shape, Keypoints):
-            geometry_data(shape, cls)  # validates point names against the class
-        return cls
+                check_task_write(w.conn, self, task_id, target.id)
+            return w.create(target, items, source=source, task_id=task_id, duration=duration)
 
     def get_annotations(self, asset: int | str | Asset, *, source: str | None = None) -> list[Shape]:
         """Live shapes of one image (human and ground truth; or one ``source``)."""
@@ -412,101 +359,20 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         Returns the new revision number.
         """
         self.members.require("annotator", "edit annotations")
-        with db.transaction(self._engine) as conn:
-            old = self._live_row(conn, annotation_id, for_update=True)
-            target = self.asset(old.asset_id)
-            row = dict(zip(ROW_COLUMNS, self._checked_row(shape, target, old.source, now()), strict=True))
-            self._keep_revision(conn, old, "update")
-            keep = (
-                "project_id",
-                "asset_id",
-                "source",
-                "model",
-                "model_version",
-                "created_by",
-                "created_at",
-                "deleted",
-            )
-            values = {k: v for k, v in row.items() if k not in keep}
-            values["revision"] = old.revision + 1
-            if shape.kind == old.kind == "mask":
-                values["iscrowd"] = bool(getattr(shape, "iscrowd", False))
-            conn.execute(annotation_rows.update().where(annotation_rows.c.id == annotation_id).values(values))
-            record_event(
-                conn,
-                self.id,
-                self.user,
-                "annotation.update",
-                asset_id=old.asset_id,
-                annotation_id=annotation_id,
-                duration=duration,
-                payload={"revision": old.revision + 1},
-            )
-        self._changed(int(old.asset_id))
-        return int(old.revision) + 1
+        with writing(self) as w:
+            return w.update(annotation_id, shape, duration=duration)
 
     def delete_annotation(self, annotation_id: int, *, duration: float | None = None) -> int:
         """Soft-delete: the row stays (with its history) and can be restored. Returns the new revision."""
-        return self._set_deleted(annotation_id, True, duration)
+        self.members.require("annotator", "delete annotations")
+        with writing(self) as w:
+            return w.set_deleted(annotation_id, True, duration=duration)
 
     def restore_annotation(self, annotation_id: int) -> int:
         """Undo a soft delete. Returns the new revision."""
-        return self._set_deleted(annotation_id, False, None)
-
-    def _set_deleted(self, annotation_id: int, deleted: bool, duration: float | None) -> int:
-        self.members.require("annotator", "delete annotations" if deleted else "restore annotations")
-        with db.transaction(self._engine) as conn:
-            old = self._live_row(conn, annotation_id, for_update=True, deleted=not deleted)
-            self._keep_revision(conn, old, "delete" if deleted else "restore")
-            conn.execute(
-                annotation_rows.update()
-                .where(annotation_rows.c.id == annotation_id)
-                .values(deleted=deleted, revision=old.revision + 1, updated_by=self.user, updated_at=now())
-            )
-            record_event(
-                conn,
-                self.id,
-                self.user,
-                "annotation.delete" if deleted else "annotation.restore",
-                asset_id=old.asset_id,
-                annotation_id=annotation_id,
-                duration=duration,
-            )
-        self._changed(int(old.asset_id))
-        return int(old.revision) + 1
-
-    def _live_row(self, conn: sa.Connection, annotation_id: int, *, for_update: bool, deleted: bool = False) -> Any:
-        q = sa.select(annotation_rows).where(
-            annotation_rows.c.id == annotation_id, annotation_rows.c.project_id == self.id
-        )
-        if for_update and conn.dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = conn.execute(q).first()
-        if row is None:
-            raise LabnbError(f"annotation {annotation_id}: not found in project '{self.name}'")
-        if bool(row.deleted) != deleted:
-            state = "deleted" if row.deleted else "not deleted"
-            raise LabnbError(f"annotation {annotation_id}: is {state}")
-        return row
-
-    def _keep_revision(self, conn: sa.Connection, old: Any, action: str) -> None:
-        conn.execute(
-            annotation_revisions.insert().values(
-                annotation_id=old.id,
-                revision=old.revision,
-                action=action,
-                user=self.user,
-                time=now(),
-                label_id=old.label_id,
-                data=old.data,
-                x=old.x,
-                y=old.y,
-                w=old.w,
-                h=old.h,
-                attributes=old.attributes,
-                deleted=old.deleted,
-            )
-        )
+        self.members.require("annotator", "restore annotations")
+        with writing(self) as w:
+            return w.set_deleted(annotation_id, False)
 
     def mark_ground_truth(self, annotation_ids: int | Iterable[int]) -> list[int]:
         """Copy existing annotations (a trusted annotator's, a job's consensus) into the ground truth that
@@ -514,67 +380,15 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         they are. Reviewers and above; one transaction and one event. Returns the new ground-truth ids."""
         self.members.require("reviewer", "mark ground truth")
         wanted = [annotation_ids] if isinstance(annotation_ids, int) else [int(i) for i in annotation_ids]
-        stamp = now()
-        a = annotation_rows
-        copied = [c.name for c in a.columns if c.name not in ("id", "source", "task_id", "revision", "deleted")]
-        with db.transaction(self._engine) as conn:
-            rows = {
-                r.id: r for r in conn.execute(sa.select(a).where(a.c.id.in_(wanted), a.c.project_id == self.id)).all()
-            }
-            for i in wanted:
-                r = rows.get(i)
-                if r is None or r.deleted:
-                    raise LabnbError(f"annotation {i}: not a live annotation of project '{self.name}'")
-                if r.source == "ground_truth":
-                    raise LabnbError(f"annotation {i} is ground truth already")
-            new_ids = [
-                conn.execute(
-                    a.insert()
-                    .values(
-                        {
-                            **{c: getattr(rows[i], c) for c in copied},
-                            "source": "ground_truth", "revision": 1, "deleted": False, "created_by": self.user,
-                            "created_at": stamp, "updated_by": self.user, "updated_at": stamp,
-                        }
-                    )
-                    .returning(a.c.id)
-                ).scalar_one()
-                for i in wanted
-            ]  # fmt: skip
-            record_event(conn, self.id, self.user, "annotation.mark_ground_truth", time=stamp,
-                         payload={"from": wanted, "ground_truth": new_ids})  # fmt: skip
-        return new_ids
+        with writing(self) as w:
+            return w.copy(wanted, source="ground_truth", kind="annotation.mark_ground_truth", payload={"from": wanted})
 
     def history(self, annotation_id: int) -> pd.DataFrame:
-        """Every earlier state of an annotation: revision, the action that replaced it, who, when, geometry."""
+        """Every state of an annotation, oldest first: revision, the action that made it (create, update,
+        delete, restore), by whom, when (UTC), what replaced it ("current" for the live state), geometry."""
         classes = self._classes_by_id()
         with self._engine.connect() as conn:
-            cur = conn.execute(sa.select(annotation_rows).where(annotation_rows.c.id == annotation_id)).first()
-            if cur is None:
-                raise LabnbError(f"annotation {annotation_id}: not found in project '{self.name}'")
-            revs = conn.execute(
-                sa.select(annotation_revisions)
-                .where(annotation_revisions.c.annotation_id == annotation_id)
-                .order_by(annotation_revisions.c.revision)
-            ).all()
-        out = []
-        for r in revs:
-            view = _RevisionRow(r, cur)
-            out.append((r.revision, r.action, r.user, r.time, bool(r.deleted), row_to_shape(view, classes)))
-        out.append(
-            (
-                cur.revision,
-                "current",
-                cur.updated_by,
-                cur.updated_at,
-                bool(cur.deleted),
-                row_to_shape(cur, classes),
-            )
-        )
-        frame: pd.DataFrame = pd.DataFrame(
-            out, columns=["revision", "replaced_by", "user", "time", "deleted", "geometry"]
-        )
-        return frame
+            return annotation_history(conn, self.id, self.name, annotation_id, classes)
 
     def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[Sequence[Any], Sequence[Any]]:
         """(asset rows, annotation rows) for exporters, in id order, deleted rows left out."""
@@ -603,16 +417,6 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
             ).all()
             arows = conn.execute(sa.select(assets).where(assets.c.project_id == self.id).order_by(assets.c.id)).all()
         return arows, rows
-
-
-class _RevisionRow:
-    """A stored revision shaped like an annotation row, so :func:`row_to_shape` can rebuild it."""
-
-    def __init__(self, rev: Any, cur: Any) -> None:
-        self.id, self.kind, self.iscrowd = cur.id, cur.kind, cur.iscrowd
-        self.score, self.track_id = cur.score, cur.track_id
-        self.label_id, self.data, self.attributes = rev.label_id, rev.data, rev.attributes
-        self.x, self.y, self.w, self.h = rev.x, rev.y, rev.w, rev.h
 
 
 def _insert_classes(conn: sa.Connection, project_id: int, classes: Sequence[LabelClass], *, start: int) -> None:

@@ -39,6 +39,8 @@ ANNOTATION_COLUMNS = [
     "file_name",
     "label",
     "kind",
+    "group",
+    "value",
     "x",
     "y",
     "w",
@@ -48,6 +50,11 @@ ANNOTATION_COLUMNS = [
     "track_id",
     "attributes",
     "source",
+    "model",
+    "model_version",
+    "score",
+    "prediction_id",
+    "task_id",
     "revision",
     "created_by",
     "created_at",
@@ -151,6 +158,8 @@ class AnnotationsView:
                 s.c.file_name,
                 c.c.name,
                 a.c.kind,
+                # a tag's group and value are its geometry; other kinds' (possibly large) geometry stays out
+                sa.case((a.c.kind == "tag", a.c.data), else_=None),
                 a.c.x,
                 a.c.y,
                 a.c.w,
@@ -160,6 +169,11 @@ class AnnotationsView:
                 a.c.track_id,
                 a.c.attributes,
                 a.c.source,
+                a.c.model,
+                a.c.model_version,
+                a.c.score,
+                a.c.prediction_id,
+                a.c.task_id,
                 a.c.revision,
                 a.c.created_by,
                 a.c.created_at,
@@ -174,11 +188,26 @@ class AnnotationsView:
 
     @property
     def df(self) -> pd.DataFrame:
+        """One row per live annotation. Tags have their ``group`` and ``value`` (and no label or box); an
+        accepted model suggestion keeps the ``model``, ``model_version`` and ``score`` of the prediction
+        ``prediction_id`` it came from; ``task_id`` is the job pass it was drawn in. Each attribute of the
+        schema is also a column of its own (named as the attribute, or ``attribute_<name>`` where that name
+        is taken), empty where an object does not set it; ``attributes`` keeps them all as a dict."""
         with self._p._engine.connect() as conn:
             rows = conn.execute(self._query()).all()
-        df: pd.DataFrame = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
+        head = ANNOTATION_COLUMNS[:5]
+        body = ANNOTATION_COLUMNS[7:]
+        df: pd.DataFrame = pd.DataFrame(rows, columns=[*head, "_tag", *body])
+        tags = [orjson.loads(v) if isinstance(v, str) else {} for v in df.pop("_tag")]
+        df.insert(5, "group", [t.get("group") for t in tags])
+        df.insert(6, "value", [t.get("value") for t in tags])
         df["attributes"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["attributes"]]
         df["iscrowd"] = df["iscrowd"].astype(bool)
+        for col in ("prediction_id", "task_id"):
+            df[col] = df[col].astype("Int64")
+        for attr in self._p.schema.attributes:
+            name = attr.name if attr.name not in df.columns else f"attribute_{attr.name}"
+            df[name] = [a.get(attr.name) for a in df["attributes"]]
         return _utc(df, "created_at", "updated_at")
 
     def __len__(self) -> int:

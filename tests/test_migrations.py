@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -69,3 +70,49 @@ def test_newer_project_is_refused_clearly(backend_url: str) -> None:
     engine.dispose()
     with pytest.raises(lb.SchemaVersionError, match=r"newer labnb.*'0099'.*Upgrade labnb"):
         lb.Project.open(backend_url, user="alice")
+
+
+def test_committed_suggestions_of_an_older_project_keep_their_prediction(backend_url: str) -> None:
+    """Before 0006 the prediction a committed suggestion came from was only in its event's payload; the
+    upgrade copies it into the annotation's ``prediction_id``, and revisions get their kind."""
+    p = lb.Project.create(backend_url, labels=["cat"], user="alice")
+    p.add_images([np.zeros((20, 30, 3), np.uint8)], progress=False)
+    p.close()
+    engine = db.make_engine(backend_url)
+    db.upgrade(engine, "head")
+    with engine.begin() as conn:
+        from alembic import command  # noqa: PLC0415
+
+        command.downgrade(db._config(conn), "0005")
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        for aid, source in ((1, "prediction"), (2, "human")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO annotations (id, project_id, asset_id, label_id, kind, x, y, w, h, area, iscrowd, "
+                    "source, model, model_version, score, revision, deleted, created_by, created_at, updated_by, "
+                    "updated_at) VALUES (:id, 1, 1, 1, 'box', 1, 1, 5, 5, 25, false, :s, 'yolox', 'v1', 0.9, 2, "
+                    "false, 'alice', :t, 'alice', :t)"
+                ),
+                {"id": aid, "s": source, "t": now},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO events (project_id, \"user\", kind, annotation_id, time, payload) VALUES "
+                "(1, 'alice', 'annotation.create', 2, :t, :p)"
+            ),
+            {"t": now, "p": '{"annotation_ids": [2], "assist": {"prediction_id": 1, "model": "yolox"}}'},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO annotation_revisions (annotation_id, revision, action, \"user\", time, label_id, x, y, "
+                "w, h, deleted) VALUES (2, 1, 'update', 'alice', :t, 1, 0, 0, 4, 4, false)"
+            ),
+            {"t": now},
+        )
+    engine.dispose()
+    q = lb.Project.open(backend_url, user="alice")
+    df = q.annotations.df
+    assert df.prediction_id.tolist() == [1]
+    assert (df.model.iloc[0], df.score.iloc[0]) == ("yolox", 0.9)
+    assert [type(g).__name__ for g in q.history(2).geometry] == ["Box", "Box"]

@@ -250,7 +250,14 @@ def test_revisions_soft_delete_and_restore(project: lb.Project, tmp_path: Path, 
     hist = project.history(aid)
     assert list(hist.revision) == [1, 2, 3, 4]
     assert list(hist.replaced_by) == ["update", "delete", "restore", "current"]
-    assert list(hist.user) == ["bob", "alice", "alice", "alice"]
+    # each state with the action that made it, by whom and when: creation first, times in order, in UTC
+    assert list(hist.action) == ["create", "update", "delete", "restore"]
+    assert list(hist.user) == ["alice", "bob", "alice", "alice"]
+    assert hist.time.is_monotonic_increasing
+    assert str(hist.time.dt.tz) == "UTC"
+    events = project.events.df.set_index("kind")
+    assert hist.time.iloc[1] == events.loc["annotation.update", "time"]
+    assert hist.time.iloc[0] == events.loc["annotation.create", "time"]
     assert hist.geometry[0].bbox == (1, 1, 10, 10)
     assert hist.geometry[0].label == "duck"
     assert hist.geometry[3].label == "goose"

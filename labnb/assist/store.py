@@ -20,13 +20,13 @@ import pandas as pd
 import sqlalchemy as sa
 from tqdm.auto import tqdm
 
+from labnb.annotations.writer import writing
 from labnb.assist.classes import map_classes
 from labnb.errors import GeometryError, LabnbError, SchemaError
 from labnb.geometry import Keypoints, Shape, Tag, check_inside
-from labnb.people import now, record_event
-from labnb.store import database as db
-from labnb.store.rows import ROW_COLUMNS, read_asset_shapes, shape_row
-from labnb.store.tables import annotation_rows, prediction_runs
+from labnb.people import now
+from labnb.store.rows import read_asset_shapes, shape_row
+from labnb.store.tables import prediction_runs
 
 if TYPE_CHECKING:
     from labnb.assets import Asset
@@ -166,7 +166,8 @@ def _write(
         shapes, probs = _kept(project, asset, preds, cmap)
         prepared.append((asset, shapes, image_uncertainty(shapes, probs)))
     counts: dict[int, int] = {}
-    with db.transaction(project._engine) as conn:
+    with writing(project) as w:
+        conn = w.conn
         done = _done(conn, project.id, model, [a.id for a, _, _ in prepared])
         rows = []
         runs: list[dict[str, Any]] = []
@@ -191,16 +192,14 @@ def _write(
             counts[asset.id] = len(shapes)
         if not runs:
             return counts
-        db.bulk_insert(conn, annotation_rows, ROW_COLUMNS, rows)
         conn.execute(prediction_runs.insert(), runs)
-        record_event(
-            conn,
-            project.id,
-            project.user,
-            "assist.predict",
-            asset_id=runs[0]["asset_id"] if len(runs) == 1 else None,
+        w.bulk_create(
+            rows,
+            kind="assist.predict",
             payload={"model": model.name, "version": model.version, "images": len(runs), "predictions": len(rows)},
-            time=stamp,
+            asset_ids=counts,
+            sources=["prediction"],
+            stamp=stamp,
         )
     return counts
 

@@ -18,14 +18,15 @@ import pandas as pd
 import sqlalchemy as sa
 from tqdm.auto import tqdm
 
+from labnb.annotations.writer import Writes, writing
 from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, SchemaError
 from labnb.geometry import BBox, Mask, Shape, Tag, inside_tolerance
 from labnb.imaging import ImageInfo, probe_file
-from labnb.people import now, record_event
+from labnb.people import now
 from labnb.schema import LabelClass, Schema
-from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids, transaction
-from labnb.store.rows import ROW_COLUMNS, SOURCES, dumps, geometry_data
-from labnb.store.tables import annotation_rows, assets
+from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids
+from labnb.store.rows import SOURCES, dumps, geometry_data
+from labnb.store.tables import assets
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -336,25 +337,26 @@ def _write(
     new_labels: list[LabelClass],
     progress: bool,
 ) -> None:
-    with transaction(project._engine) as conn:
-        try:
-            schema = project._add_labels(new_labels, conn) if new_labels else project.schema
+    try:
+        with writing(project) as w:
+            schema = project._add_labels(new_labels, w.conn) if new_labels else project.schema
             label_ids: dict[str | None, int | None] = {c.name: c.id for c in schema.classes}
-            _write_rows(project, conn, plan, good, sizes, label_ids, progress)
-        except BaseException:
-            project._schema = None  # the classes' new ids were rolled back with the transaction
-            raise
+            _write_rows(project, w, plan, good, sizes, label_ids, progress)
+    except BaseException:
+        project._schema = None  # the classes' new ids were rolled back with the transaction
+        raise
 
 
 def _write_rows(
     project: Project,
-    conn: sa.Connection,
+    w: Writes,
     plan: ImportPlan,
     good: list[Row],
     sizes: dict[Hashable, tuple[int, int]],
     label_ids: dict[str | None, int | None],
     progress: bool,
 ) -> None:
+    conn = w.conn
     user, pid = project.user, project.id
     when = now()
     stamp = dbapi_datetime(conn, when)
@@ -415,14 +417,11 @@ def _write_rows(
         )
         for r in tqdm(good, desc="writing annotations", disable=not progress or len(good) < 100_000)
     ]
-    bulk_insert(conn, annotation_rows, ROW_COLUMNS, rows)
     for fmt, values in plan.format_settings.items():
         project._merge_format_settings(conn, fmt, values)
-    record_event(
-        conn,
-        pid,
-        user,
-        "import",
+    w.bulk_create(
+        rows,
+        kind="import",
         payload={
             "source": plan.source,
             "images": len(sizes),
@@ -430,5 +429,7 @@ def _write_rows(
             "annotations": len(good),
             "skipped": len(plan.problems),
         },
-        time=when,
+        asset_ids=key_to_asset.values(),
+        sources={r.source for r in good},
+        stamp=when,
     )

@@ -122,6 +122,8 @@ annotation_rows = Table(
     Column("track_id", Integer),
     #: The draw task (one pass of a job) whose work this is (migration 0004); None outside jobs.
     Column("task_id", Integer),
+    #: The prediction an accepted model suggestion was committed from (migration 0006); None otherwise.
+    Column("prediction_id", Integer),
     Column("revision", Integer, nullable=False, default=1),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("created_by", String(200), nullable=False),
@@ -165,6 +167,8 @@ annotation_revisions = Table(
     Column("user", String(200), nullable=False),
     Column("time", DateTime(timezone=True), nullable=False),
     Column("label_id", Integer),
+    #: The replaced state's kind (migration 0006): an update may turn a box into a polygon.
+    Column("kind", String(16)),
     Column("data", Text),
     Column("x", Float, nullable=False),
     Column("y", Float, nullable=False),

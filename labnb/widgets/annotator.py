@@ -173,7 +173,6 @@ class Annotator(anywidget.AnyWidget):
         self._job_asset: int | None = None
         self._assist_lock = threading.RLock()
         self._generation = 0
-        self._origins: dict[int, int | None] = {}
         self._ready = False
         self._queue = list(assets) if assets is not None else [int(a) for a in project.assets.df.asset_id]
         if not self._queue:
@@ -404,7 +403,7 @@ class Annotator(anywidget.AnyWidget):
             shapes = task_shapes(self._project, self._task_id)
         else:
             shapes = self._project.get_annotations(self.asset.id, source=self._source)
-        origins = assist_origins(self._project, self.asset.id, self._source, self._origins)
+        origins = assist_origins(self._project, self.asset.id, self._source)
         return [shape_to_dto(s, self._cid(s.id), origins.get(s.id) if s.id is not None else None) for s in shapes]
 
     def _cid(self, annotation_id: int | None) -> str:
@@ -472,13 +471,9 @@ class Annotator(anywidget.AnyWidget):
                 results = apply_edits(self._project, asset_id, edits, source=self._source, task_id=self._task_id)
             finally:
                 self._applying = False
-            for edit, r in zip(edits, results, strict=True):
+            for r in results:
                 if r["ok"]:
                     self._cids[r["id"]] = r["cid"]
-                    if edit.get("op") == "create" and isinstance(edit.get("shape"), dict):
-                        pid = edit["shape"].get("prediction_id")
-                        if isinstance(pid, int):  # a committed suggestion: no need to look it up in the events
-                            self._origins[r["id"]] = pid
             ack: dict[str, Any] = {
                 "type": "ack",
                 "batch": content.get("batch"),

@@ -21,12 +21,12 @@ import pandas as pd
 import sqlalchemy as sa
 from tqdm.auto import tqdm
 
+from labnb.annotations.writer import writing
 from labnb.errors import LabnbError
 from labnb.metrics.agreement import image_agreement
 from labnb.people import now, record_event
 from labnb.schema import check_name
 from labnb.store import database as db
-from labnb.store.rows import ROW_COLUMNS
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import f1, merge, score_against
 from labnb.workflow.guides import render_guide
@@ -259,24 +259,18 @@ class Job:
         p.members.require("reviewer", f"merge the passes of job '{self.name}'")
         merged = self.consensus(min_votes=min_votes, threshold=threshold, progress=progress)
         counts = {a: len(v) for a, v in self._pass_tasks(completed_only=True).items()}
-        stamp = now()
-        with db.transaction(p._engine) as conn:
+        with writing(p) as w:
             for asset_id, shapes in merged.items():
-                asset = p.asset(asset_id)
-                conn.execute(
-                    annotation_rows.update()
-                    .where(
-                        annotation_rows.c.asset_id == asset_id,
-                        annotation_rows.c.source == "consensus",
-                        annotation_rows.c.deleted.is_(False),
-                    )
-                    .values(deleted=True, updated_by=p.user, updated_at=stamp)
+                w.replace(
+                    p.asset(asset_id),
+                    shapes,
+                    where=annotation_rows.c.source == "consensus",
+                    source="consensus",
+                    kind="annotation.merge",
+                    payload={"job": self.id},
                 )
-                for shape in shapes:
-                    row = p._checked_row(shape, asset, "consensus", stamp)
-                    conn.execute(annotation_rows.insert().values(dict(zip(ROW_COLUMNS, row, strict=True))))
             record_event(
-                conn,
+                w.conn,
                 p.id,
                 p.user,
                 "job.merge",

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 import sqlalchemy as sa
 
+from labnb.annotations.writer import Writes, writing
 from labnb.errors import AccessDenied, LabnbError
 from labnb.people import now, record_event
 from labnb.store import database as db
-from labnb.store.rows import READ_COLUMNS, ROW_COLUMNS, row_to_shape
+from labnb.store.rows import READ_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, credentials, jobs, tasks
 
 if TYPE_CHECKING:
@@ -123,7 +124,8 @@ class Task:
         if self.kind != "draw":
             raise TaskStateError(f"task {self.id} is a review task: decide it with task.review(...)")
         stamp = now()
-        with db.transaction(p._engine) as conn:
+        with writing(p) as w:
+            conn = w.conn
             row = _locked(conn, self.id)
             if row.assignee != p.user:
                 raise AccessDenied(f"task {self.id} is {_whose(row)}; only its assignee can submit it")
@@ -132,7 +134,7 @@ class Task:
                     f"task {self.id} is '{row.state}'; only a task in {list(OPEN_DRAW)} can be submitted"
                 )
             if shapes is not None:
-                _replace_shapes(p, conn, row, list(shapes), stamp)
+                _replace_shapes(w, row, list(shapes), row.id)
             job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
             new_state = "annotated" if row.needs_review else "completed"
             _set(conn, row.id, stamp, state=new_state, expires_at=None, comment=row.comment)
@@ -173,7 +175,8 @@ class Task:
         if decision == "reject" and not (comment or "").strip():
             raise LabnbError("a rejection needs a comment that tells the drawer what to fix")
         stamp = now()
-        with db.transaction(p._engine) as conn:
+        with writing(p) as w:
+            conn = w.conn
             row = _locked(conn, self.id)
             if row.assignee != p.user or row.state != "review":
                 raise TaskStateError(
@@ -187,7 +190,7 @@ class Task:
             if draw.assignee == p.user:
                 raise AccessDenied(f"user '{p.user}' drew task {draw.id} and cannot review it")
             if decision == "fix" and shapes is not None:
-                _replace_shapes(p, conn, draw, list(shapes), stamp)
+                _replace_shapes(w, draw, list(shapes), row.id)
             draw_state = "to_fix" if decision == "reject" else "completed"
             _set(conn, row.id, stamp, state="completed", expires_at=None, comment=comment)
             _set(
@@ -505,23 +508,19 @@ def _insert_review(conn: sa.Connection, project_id: int, draw: Any, stamp: datet
     )
 
 
-def _replace_shapes(project: Project, conn: sa.Connection, draw: Any, shapes: list[Shape], stamp: datetime) -> None:
+def _replace_shapes(w: Writes, draw: Any, shapes: list[Shape], working_on: int) -> None:
     """The pass's shapes become ``shapes``: the old ones are marked deleted (kept in history), the new ones
-    written with the task id, by the current user (a reviewer's fix is the reviewer's work)."""
-    asset = project.asset(draw.asset_id)
-    rows = [project._checked_row(s, asset, "human", stamp) for s in shapes]
-    old = conn.execute(
-        sa.select(annotation_rows).where(annotation_rows.c.task_id == draw.id, annotation_rows.c.deleted.is_(False))
-    ).all()
-    for r in old:
-        project._keep_revision(conn, r, "delete")
-    conn.execute(
-        annotation_rows.update()
-        .where(annotation_rows.c.task_id == draw.id, annotation_rows.c.deleted.is_(False))
-        .values(deleted=True, revision=annotation_rows.c.revision + 1, updated_by=project.user, updated_at=stamp)
+    written with the task id, by the current user (a reviewer's fix is the reviewer's work, and its event is
+    of the review task ``working_on``)."""
+    w.replace(
+        w.project.asset(draw.asset_id),
+        shapes,
+        where=annotation_rows.c.task_id == draw.id,
+        source="human",
+        task_id=draw.id,
+        kind="annotation.replace",
+        event_task_id=working_on,
     )
-    for row in rows:
-        conn.execute(annotation_rows.insert().values({**dict(zip(ROW_COLUMNS, row, strict=True)), "task_id": draw.id}))
 
 
 def check_task_write(conn: sa.Connection, project: Project, task_id: int, asset_id: int) -> None:

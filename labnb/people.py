@@ -28,6 +28,11 @@ ROLES = ("annotator", "reviewer", "manager", "owner")
 RANK = {role: i for i, role in enumerate(ROLES)}
 
 
+def with_article(role: str) -> str:
+    """ "an annotator", "a reviewer": roles named in sentences."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -95,8 +100,8 @@ class Members:
             )
         if RANK[role] < RANK[minimum]:
             raise AccessDenied(
-                f"user '{self._p.user}' is a {role} of project '{self._p.name}'; to {action} takes at least "
-                f"the {minimum} role"
+                f"user '{self._p.user}' is {with_article(role)} of project '{self._p.name}'; to {action} takes "
+                f"at least the {minimum} role"
             )
         return role
 

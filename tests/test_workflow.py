@@ -46,7 +46,7 @@ def test_launch_builds_the_task_graph(url: str) -> None:
     assert (t.kind == "draw").all()
     per_image = t.groupby("asset").size()
     assert sorted(per_image) == [1, 1, 2, 2]  # half the images get both passes
-    assert list(t["pass"][:4]) == [0, 0, 0, 0]  # first passes come first
+    assert list(t["pass"][:4]) == [1, 1, 1, 1]  # first passes come first (numbered from 1, as in the widgets)
     assert t.needs_review.sum() == 3  # every second of the six draw tasks
     with pytest.raises(lb.LabnbError, match="already launched"):
         job.launch()
@@ -312,3 +312,46 @@ def test_a_pass_sent_back_shows_the_reviewers_comment_in_the_annotator(url: str)
     assert "<strong>cats</strong>" in html  # the job's guide follows
     assert "<img" not in html  # the comment is text: its markup is shown, never rendered
     assert "&lt;img" in html
+
+
+def test_a_job_is_completed_when_its_tasks_are_and_reopens_for_an_added_pass(url: str) -> None:
+    mona = as_user(url, "mona")
+    images = [a.id for a in mona.assets][:2]
+    job = mona.jobs.create("done", assets=images, review_frequency=1)
+    job.launch()
+    for _ in images:
+        task = as_user(url, "alice").next_task()
+        assert task is not None
+        task.submit([lb.Box(10, 10, 30, 30, label="cat")])
+    first = as_user(url, "carol").next_task("review")
+    assert first is not None
+    first.review("accept")
+    assert job.refresh().state == "launched"  # one pass still awaits its review
+    last = as_user(url, "carol").next_task("review")
+    assert last is not None
+    last.review("accept")
+    assert job.refresh().state == "completed"
+    assert mona.jobs.df.set_index("name").loc["done", "state"] == "completed"
+    extra = job.add_pass(images[0])
+    assert job.refresh().state == "launched"
+    assert extra.pass_number == 2
+    assert job.tasks.set_index("task").loc[extra.id, "pass"] == 2  # the same number everywhere
+    assert "pass 2" in repr(extra)
+    second = as_user(url, "bob").next_task()
+    assert second is not None
+    assert second.id == extra.id
+    second.submit([lb.Box(10, 10, 30, 30, label="cat")])
+    review = as_user(url, "dave").next_task("review")
+    assert review is not None
+    review.review("accept")
+    assert job.refresh().state == "completed"
+    kinds = list(mona.events.df.kind)
+    assert kinds.count("job.complete") == 2
+    assert kinds.count("job.reopen") == 1
+    with pytest.raises(lb.AccessDenied, match="an annotator of project"):
+        as_user(url, "alice").jobs["done"].add_pass(images[0])
+
+
+def test_model_error_is_part_of_the_public_api() -> None:
+    assert issubclass(lb.ModelError, lb.LabnbError)
+    assert "ModelError" in lb.__all__

@@ -187,7 +187,8 @@ jobs = Table(
     Column("id", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(200), nullable=False),
-    #: draft (being set up), launched (tasks exist), finished
+    #: draft (being set up), launched (tasks exist), completed (every task completed; launched again if a
+    #: pass is added)
     Column("state", String(16), nullable=False),
     Column("passes_per_file", Integer, nullable=False),
     Column("review_frequency", Integer, nullable=False),

@@ -30,7 +30,7 @@ from labnb.store import database as db
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import f1, merge, score_against
 from labnb.workflow.guides import render_guide
-from labnb.workflow.tasks import DRAWN, Task, load, next_seq, task_shapes
+from labnb.workflow.tasks import DRAWN, Task, load, next_seq, settle_job_state, task_shapes
 
 if TYPE_CHECKING:
     from labnb.geometry import Shape
@@ -119,10 +119,39 @@ class Job:
             )
         return self.refresh()
 
+    def add_pass(self, asset: Any) -> Task:
+        """Ask for one more independent pass over ``asset`` (an image of this launched job), e.g. a second
+        opinion on a doubtful image. A completed job is launched again until the pass is done. Managers and
+        owners; returns the new draw task."""
+        p = self.project
+        p.members.require("manager", f"add a pass to job '{self.name}'")
+        a = p.asset(asset)
+        stamp = now()
+        with db.transaction(p._engine) as conn:
+            job = conn.execute(sa.select(jobs).where(jobs.c.id == self.id)).one()
+            if job.state not in ("launched", "completed"):
+                raise LabnbError(f"job '{self.name}' is {job.state}; passes are added to a launched job")
+            ja = conn.execute(
+                sa.select(job_assets)
+                .where(job_assets.c.job_id == self.id, job_assets.c.asset_id == a.id)
+                .with_for_update()
+            ).first()
+            if ja is None:
+                raise LabnbError(f"image {a.file_name!r} is not part of job '{self.name}'")
+            _insert_pass(p, conn, job, ja, stamp, extra=False)
+            record_event(conn, p.id, p.user, "job.add_pass", asset_id=a.id,
+                         payload={"job": self.id, "pass": ja.passes + 1})  # fmt: skip
+            settle_job_state(conn, p, self.id)
+            new_id = conn.execute(
+                sa.select(tasks.c.id).where(tasks.c.job_id == self.id).order_by(tasks.c.seq.desc()).limit(1)
+            ).scalar_one()
+        self.refresh()
+        return load(p, int(new_id))
+
     @property
     def tasks(self) -> pd.DataFrame:
-        """The job's tasks: task, asset, file_name, kind, pass, state, assignee, needs_review, draw_task,
-        comment. Reviewers and above see all; an annotator sees only their own."""
+        """The job's tasks: task, asset, file_name, kind, pass (from 1), state, assignee, needs_review,
+        draw_task, comment. Reviewers and above see all; an annotator sees only their own."""
         p = self.project
         role = p.members.require("annotator", "see tasks")
         t, s = tasks, assets
@@ -162,6 +191,7 @@ class Job:
             "updated_at",
         ]
         frame: pd.DataFrame = pd.DataFrame(rows, columns=cols)
+        frame["pass"] = frame["pass"] + 1  # numbered from 1, as the widgets and Task.pass_number say
         frame["draw_task"] = frame["draw_task"].astype("Int64")
         frame["needs_review"] = frame["needs_review"].astype(bool)
         return frame
@@ -361,22 +391,29 @@ def after_pass_drawn(project: Project, conn: sa.Connection, job: Any, asset_id: 
     )
     if job.min_agreement is None or not score < job.min_agreement or ja.extra_passes >= job.max_extra_passes:
         return
-    seq = next_seq(conn, job.id)
-    conn.execute(
-        tasks.insert().values(_draw_values(project.id, job.id, asset_id, ja.passes, seq, job.review_frequency, stamp))
-    )
-    conn.execute(
-        job_assets.update()
-        .where(job_assets.c.job_id == job.id, job_assets.c.asset_id == asset_id)
-        .values(passes=ja.passes + 1, extra_passes=ja.extra_passes + 1)
-    )
+    _insert_pass(project, conn, job, ja, stamp, extra=True)
     record_event(
         conn,
         project.id,
         project.user,
         "job.extra_pass",
         asset_id=asset_id,
-        payload={"job": job.id, "agreement": score, "min_agreement": job.min_agreement, "pass": ja.passes},
+        payload={"job": job.id, "agreement": score, "min_agreement": job.min_agreement, "pass": ja.passes + 1},
+    )
+
+
+def _insert_pass(project: Project, conn: sa.Connection, job: Any, ja: Any, stamp: datetime, *, extra: bool) -> None:
+    """One more draw pass of the image of job-asset row ``ja``, at the end of the job's queue."""
+    seq = next_seq(conn, job.id)
+    conn.execute(
+        tasks.insert().values(
+            _draw_values(project.id, job.id, ja.asset_id, ja.passes, seq, job.review_frequency, stamp)
+        )
+    )
+    conn.execute(
+        job_assets.update()
+        .where(job_assets.c.job_id == job.id, job_assets.c.asset_id == ja.asset_id)
+        .values(passes=ja.passes + 1, extra_passes=ja.extra_passes + int(extra))
     )
 
 

@@ -82,7 +82,13 @@ class Task:
 
     def __repr__(self) -> str:
         who = self.assignee or "unclaimed"
-        return f"<Task {self.id} {self.kind} of asset {self.asset_id} pass {self.pass_index}: {self.state}, {who}>"
+        return f"<Task {self.id} {self.kind} of asset {self.asset_id} pass {self.pass_number}: {self.state}, {who}>"
+
+    @property
+    def pass_number(self) -> int:
+        """The pass as people count it, from 1 (``job.tasks["pass"]``, the widgets, event payloads);
+        ``pass_index`` is the same from 0."""
+        return self.pass_index + 1
 
     def refresh(self) -> Task:
         fresh = load(self.project, self.id)
@@ -146,13 +152,14 @@ class Task:
                 asset_id=row.asset_id,
                 task_id=row.id,
                 duration=duration,
-                payload={"job": row.job_id, "pass": row.pass_index, "from": row.state, "to": new_state},
+                payload={"job": row.job_id, "pass": row.pass_index + 1, "from": row.state, "to": new_state},
             )
             if row.needs_review:
                 _insert_review(conn, p.id, row, stamp)
             from labnb.workflow.jobs import after_pass_drawn  # noqa: PLC0415 - jobs imports this module
 
             after_pass_drawn(p, conn, job, row.asset_id, stamp)
+            settle_job_state(conn, p, row.job_id)
         return self.refresh()
 
     def review(
@@ -211,6 +218,7 @@ class Task:
                 duration=duration,
                 payload={"job": row.job_id, "draw_task": draw.id, "drawer": draw.assignee, "comment": comment},
             )
+            settle_job_state(conn, p, row.job_id)
         return self.refresh()
 
     def release(self) -> Task:
@@ -462,7 +470,7 @@ def _take(conn: sa.Connection, project_id: int, user: str, row: Any, stamp: date
         values["state"] = "review"
         _set(conn, row.draw_task_id, stamp, state="review")
     _set(conn, row.id, stamp, **values)
-    payload = {"job": row.job_id, "kind": row.kind, "pass": row.pass_index}
+    payload = {"job": row.job_id, "kind": row.kind, "pass": row.pass_index + 1}
     record_event(conn, project_id, user, "task.claim", asset_id=row.asset_id, task_id=row.id, payload=payload)
 
 
@@ -482,6 +490,23 @@ def _whose(row: Any) -> str:
 
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def settle_job_state(conn: sa.Connection, project: Project, job_id: int) -> None:
+    """A launched job whose every task is completed becomes ``completed``; a completed one that has work
+    again (a pass added) is ``launched`` once more. Called in the transaction of every task transition."""
+    job = conn.execute(sa.select(jobs.c.state, jobs.c.name).where(jobs.c.id == job_id)).one()
+    if job.state not in ("launched", "completed"):
+        return
+    open_tasks = conn.execute(
+        sa.select(sa.func.count()).where(tasks.c.job_id == job_id, tasks.c.state != "completed")
+    ).scalar_one()
+    state = "launched" if open_tasks else "completed"
+    if state == job.state:
+        return
+    conn.execute(jobs.update().where(jobs.c.id == job_id).values(state=state))
+    kind = "job.complete" if state == "completed" else "job.reopen"
+    record_event(conn, project.id, project.user, kind, payload={"job": job_id, "name": job.name})
 
 
 def next_seq(conn: sa.Connection, job_id: int) -> int:

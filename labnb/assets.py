@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from PIL import Image
 from tqdm.auto import tqdm
 
-from labnb.errors import AssetError
+from labnb.errors import AssetError, ImageProblems, LabnbError
 from labnb.imaging import (
     ImageInfo,
     array_to_image,
@@ -39,6 +39,7 @@ from labnb.store.tables import assets, blobs
 if TYPE_CHECKING:
     from labnb.project import Project
 
+OnError = Literal["raise", "skip"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -121,17 +122,35 @@ def _prepare(item: Any, index: int) -> tuple[str, str, ImageInfo, bytes | None, 
     return name, f"blob:{info.sha256}", info, data, {}
 
 
-def add_images(project: Project, source: Any, *, sequence: str | None = None, progress: bool = True) -> pd.DataFrame:
+def add_images(
+    project: Project,
+    source: Any,
+    *,
+    sequence: str | None = None,
+    on_error: OnError = "raise",
+    progress: bool = True,
+) -> pd.DataFrame:
     """Probe, de-duplicate and add images in one transaction; return a row per item.
 
-    The result has ``asset_id``, ``file_name``, ``status`` (``added`` or ``duplicate``) and
-    ``duplicate_of``. A bad file raises :class:`AssetError` naming it, and nothing is added.
+    The result has ``asset_id``, ``file_name``, ``status`` (``added``, ``duplicate`` or ``skipped``),
+    ``duplicate_of`` and ``problem``. Every item is checked before anything is written: with
+    ``on_error="raise"`` any bad file raises :class:`~labnb.errors.ImageProblems` listing all of them, each by
+    name with its problem, and nothing is added; with ``on_error="skip"`` the good ones are added and the bad
+    ones are the ``skipped`` rows, with the reason in ``problem``.
     """
     project.members.require("manager", "add images")
+    if on_error not in ("raise", "skip"):
+        raise LabnbError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     items = _expand(source)
     prepared = []
+    skipped: list[tuple[str, str]] = []
     for i, item in enumerate(tqdm(items, desc="probing images", disable=not progress or len(items) < 50)):
-        prepared.append(_prepare(item, i))
+        try:
+            prepared.append(_prepare(item, i))
+        except AssetError as exc:
+            skipped.append((_item_name(item, i), _problem(exc, item)))
+    if skipped and on_error == "raise":
+        raise ImageProblems("add_images", skipped)
     report = []
     with transaction(project._engine) as conn:
         known = dict(
@@ -181,13 +200,43 @@ def add_images(project: Project, source: Any, *, sequence: str | None = None, pr
             project.id,
             project.user,
             "assets.add",
-            payload={"added": added, "duplicates": len(report) - added, "sequence": sequence},
+            payload={
+                "added": added,
+                "duplicates": len(report) - added,
+                "skipped": len(skipped),
+                "sequence": sequence,
+            },
         )
+    report += [(None, name, "skipped", None) for name, _ in skipped]
     df: pd.DataFrame = pd.DataFrame(report, columns=["asset_id", "file_name", "status", "duplicate_of"])
+    df["asset_id"] = df["asset_id"].astype("Int64")
+    df["duplicate_of"] = df["duplicate_of"].astype("Int64")
+    df["problem"] = [None] * (len(report) - len(skipped)) + [problem for _, problem in skipped]
     dups = int((df["status"] == "duplicate").sum())
     if dups:
         warnings.warn(f"{dups} image(s) were exact duplicates and were not added again", stacklevel=3)
+    if skipped:
+        warnings.warn(
+            f"{len(skipped)} file(s) could not be used and were skipped (rows with status 'skipped' say why)",
+            stacklevel=3,
+        )
     return df
+
+
+def _item_name(item: Any, index: int) -> str:
+    """How a problem names its item: the path as given, else the item's place in the input."""
+    if isinstance(item, (Path, str)):
+        return str(item)
+    return f"item #{index} ({type(item).__name__})"
+
+
+def _problem(exc: AssetError, item: Any) -> str:
+    """The reason alone: the error's own text names the item first, which the report already does."""
+    text = str(exc)
+    for prefix in (f"{item}: ", f"{getattr(item, 'name', '')}: "):
+        if prefix != ": " and text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
 
 
 def _next_frame(conn: sa.Connection, project_id: int, sequence: str) -> int:

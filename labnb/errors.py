@@ -47,12 +47,19 @@ class ImportProblems(LabnbError, ValueError):
     ``problems`` holds ``(item, problem)`` pairs, all of them, not only the first.
     """
 
+    #: What the message says was not done, and what ``on_error="skip"`` does instead.
+    outcome = "nothing was imported (pass on_error='skip' to import the rest)"
+
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
         self.source = source
         self.problems = list(problems)
         shown = "\n".join(f"  - {item}: {problem}" for item, problem in self.problems[:20])
         more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
-        super().__init__(
-            f"{source}: {len(self.problems)} problem(s); nothing was imported "
-            f"(pass on_error='skip' to import the rest):\n{shown}{more}"
-        )
+        super().__init__(f"{source}: {len(self.problems)} problem(s); {self.outcome}:\n{shown}{more}")
+
+
+class ImageProblems(ImportProblems, AssetError):
+    """``p.add_images`` found files it cannot use and, being all-or-nothing, added none; ``problems`` lists
+    every one of them (not only the first), so one pass over a folder finds them all."""
+
+    outcome = "no image was added (pass on_error='skip' to add the others)"

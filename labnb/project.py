@@ -246,13 +246,23 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         conn.execute(projects.update().where(projects.c.id == self.id).values(settings=dumps(settings)))
 
     # -- assets ----------------------------------------------------------------------------------
-    def add_images(self, source: Any, *, sequence: str | None = None, progress: bool = True) -> pd.DataFrame:
+    def add_images(
+        self,
+        source: Any,
+        *,
+        sequence: str | None = None,
+        on_error: _assets.OnError = "raise",
+        progress: bool = True,
+    ) -> pd.DataFrame:
         """Add images from a glob, a folder, paths, numpy arrays or PIL images.
 
         ``sequence`` names an image sequence (video frames): the images get consecutive frame indices
-        in the order given. Returns a DataFrame with a row per item (added or duplicate).
+        in the order given. Every file is checked first; a bad one (unreadable, truncated, not an image, too
+        large) makes the call raise :class:`lb.ImageProblems` listing all of them and add nothing, or with
+        ``on_error="skip"`` be left out. Returns a DataFrame with a row per item: ``status`` added, duplicate
+        or skipped (with its ``problem``).
         """
-        return _assets.add_images(self, source, sequence=sequence, progress=progress)
+        return _assets.add_images(self, source, sequence=sequence, on_error=on_error, progress=progress)
 
     def asset(self, ref: int | str | Asset | np.integer[Any]) -> Asset:
         """An image by id or file name."""

@@ -169,6 +169,33 @@ def test_bad_image_files_name_the_file_and_add_nothing(project: lb.Project, tmp_
         project.add_images(str(tmp_path / "*.tif"))
 
 
+def test_every_bad_file_of_a_folder_is_named_at_once_or_skipped(project: lb.Project, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    make_png(folder / "a_good.png")
+    make_png(folder / "d_good.png", colour=(0, 0, 200))
+    Image.new("RGB", (300, 200)).save(folder / "b_cut.jpg", quality=95)
+    data = (folder / "b_cut.jpg").read_bytes()
+    (folder / "b_cut.jpg").write_bytes(data[: len(data) // 2])
+    (folder / "c_notes.png").write_text("not an image")
+    with pytest.raises(lb.ImageProblems) as err:
+        project.add_images(folder)
+    assert [Path(item).name for item, _ in err.value.problems] == ["b_cut.jpg", "c_notes.png"]
+    assert "truncated JPEG" in str(err.value)
+    assert "not an image" in str(err.value)
+    assert isinstance(err.value, lb.AssetError)  # what a bad image raised before
+    assert len(project.assets) == 0
+    with pytest.warns(UserWarning, match="2 file"):
+        report = project.add_images(folder, on_error="skip")
+    assert sorted(project.assets.df.file_name) == ["a_good.png", "d_good.png"]
+    skipped = report[report.status == "skipped"]
+    assert [Path(n).name for n in skipped.file_name] == ["b_cut.jpg", "c_notes.png"]
+    assert skipped.problem.str.contains("truncated JPEG").tolist() == [True, False]
+    assert skipped.asset_id.isna().all()
+    assert report[report.status == "added"].problem.isna().all()
+    assert project.events.df.payload.iloc[-1]["skipped"] == 2
+
+
 def test_sequences_get_frame_indices_and_tracks(project: lb.Project, tmp_path: Path) -> None:
     frames = [make_png(tmp_path / f"f{i}.png", colour=(i * 40, 0, 0)) for i in range(3)]
     project.add_images(frames, sequence="clip")

@@ -30,7 +30,7 @@ from labnb.store import database as db
 from labnb.store.rows import ROW_COLUMNS
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import merge
-from labnb.workflow.guides import render_guide
+from labnb.workflow.guides import render_guide, warn_removed_images
 from labnb.workflow.tasks import DRAWN, Task, load, next_seq, task_shapes
 
 if TYPE_CHECKING:
@@ -70,11 +70,11 @@ class Job:
     @property
     def guide_html(self) -> str:
         """The draw guide as sanitised HTML (what the annotator shows)."""
-        return render_guide(self.guide)
+        return render_guide(self.guide, self.project)
 
     @property
     def review_guide_html(self) -> str:
-        return render_guide(self.review_guide)
+        return render_guide(self.review_guide, self.project)
 
     @property
     def assets(self) -> list[int]:
@@ -438,8 +438,10 @@ class Jobs:
             raise LabnbError(f"job '{name}': some images are listed twice")
         if not ids:
             raise LabnbError(f"job '{name}' has no images")
-        for text in (guide, review_guide):
-            render_guide(text)  # a guide that cannot be rendered is refused now, not in a worker's notebook
+        for text, what in ((guide, "guide"), (review_guide, "review guide")):
+            # a guide that cannot be rendered is refused now, not in a worker's notebook; the images it will
+            # show as removed are named to its author now
+            warn_removed_images(text, p, f"job '{name}' {what}")
         chooser = random.Random(name)  # noqa: S311 - a reproducible choice per job, not a secret
         full = set(chooser.sample(ids, round(overlap * len(ids))))
         stamp = now()

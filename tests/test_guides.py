@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import labnb as lb
-from labnb.workflow.guides import MAX_IMAGE_BYTES, render_guide, render_guide_report
+from labnb.workflow.guides import MAX_GUIDE_IMAGE_BYTES, MAX_IMAGE_BYTES, render_guide, render_guide_report
 
 TRACKER = "https://evil.example/pixel.png"
 SVG_WITH_SCRIPT = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>').decode()
@@ -179,6 +179,18 @@ def test_size_and_pixel_caps(project: lb.Project, tmp_path: Path) -> None:
     assert "[image 'wide' removed: it is 5000 x 5000 pixels" in text
     big = base64.b64encode((folder / "big.png").read_bytes()).decode()
     assert "over the 2 MB" in seen_text(render_guide(f"![big](data:image/png;base64,{big})", project))
+    # one of the project's own images, too big to inline, is refused the same way
+    project.add_images([folder / "big.png"], progress=False)
+    assert "[image 'b' removed: it is 2.9 MB" in seen_text(render_guide("![b](big.png)", project))
+    # under the cap one by one, but a whole guide of them is more than every widget should be sent
+    Image.fromarray(noise[:700, :700]).save(folder / "part.png")
+    part = (folder / "part.png").stat().st_size
+    assert 1.2 * 2**20 < part < MAX_IMAGE_BYTES
+    report = render_guide_report(" ".join(f"![p{i}](guide/part.png)" for i in range(7)), project)
+    fits = int(MAX_GUIDE_IMAGE_BYTES // part)
+    assert 1 < fits < 7
+    assert len(images(report.html)) == fits
+    assert [why for _, why in report.removed] == ["the guide's images together are over 8 MB"] * (7 - fits)
 
 
 def test_a_symlink_out_of_the_project_folder_is_refused(project: lb.Project, tmp_path: Path) -> None:

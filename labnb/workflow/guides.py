@@ -15,7 +15,7 @@ shown only when its bytes are inlined as a ``data:`` URI that Python built and c
   ``..`` out of that folder and links out of it are refused.
 
 Bytes that are not such an image, or larger than :data:`MAX_IMAGE_BYTES` (or :data:`MAX_IMAGE_PIXELS`), are
-refused. Remote images (``https://``, ``//host``) are refused unless the project's owner allowed their host
+refused, and so are images past :data:`MAX_GUIDE_IMAGE_BYTES` for the whole guide. Remote images (``https://``, ``//host``) are refused unless the project's owner allowed their host
 (``p.settings.allow_guide_image_hosts([...])``; https only, the browser then fetches them with no
 referrer). A refused image is replaced by visible text saying that it was removed and why.
 """
@@ -102,6 +102,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "wi
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 #: ... and so is one with more pixels than this (a small file can decode to a huge bitmap in the browser).
 MAX_IMAGE_PIXELS = 4096 * 4096
+#: All the inlined images of one guide together: images past this are removed (the guide is resent to
+#: every widget that shows it).
+MAX_GUIDE_IMAGE_BYTES = 4 * MAX_IMAGE_BYTES
 #: What an inlined image may be, by Pillow's format name; SVG is not among them (it can hold scripts).
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 #: The settings key (project settings JSON) of the hosts whose images guides may show.
@@ -218,6 +221,7 @@ class _Sources:
     def __init__(self, project: Project | None) -> None:
         self.project = project
         self._hosts: list[str] | None = None
+        self._inlined = 0
 
     def resolve(self, raw: str) -> tuple[str, list[tuple[str, str]]]:
         """(the src to emit, extra attributes) for an image address; raises :class:`_Refused`."""
@@ -225,14 +229,21 @@ class _Sources:
         if not url:
             raise _Refused("it has no address a guide may use (data:, a project file, or https)")
         if url.lower().startswith("data:"):
-            return _data_uri(_decode_data_uri(url)), []
+            return self._inline(_decode_data_uri(url)), []
         try:
             parts = urlsplit(url)
         except ValueError as exc:
             raise _Refused(f"it is not a valid address ({exc})") from exc
         if parts.scheme or url.startswith("//"):
             return self._remote(parts), [("referrerpolicy", "no-referrer")]
-        return _data_uri(self._project_file(unquote(url))), []
+        return self._inline(self._project_file(unquote(url))), []
+
+    def _inline(self, data: bytes) -> str:
+        uri = _data_uri(data)
+        if self._inlined + len(data) > MAX_GUIDE_IMAGE_BYTES:
+            raise _Refused(f"the guide's images together are over {MAX_GUIDE_IMAGE_BYTES / 2**20:.0f} MB")
+        self._inlined += len(data)
+        return uri
 
     def _remote(self, parts: SplitResult) -> str:
         scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
@@ -267,6 +278,8 @@ class _Sources:
         except LabnbError:
             asset = None
         if asset is not None:
+            if asset.path is not None and asset.path.is_file() and asset.path.stat().st_size > MAX_IMAGE_BYTES:
+                raise _Refused(_too_big(asset.path.stat().st_size))  # not read at all
             try:
                 return _capped(asset.read_bytes())
             except AssetError as exc:

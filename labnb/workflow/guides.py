@@ -15,8 +15,9 @@ shown only when its bytes are inlined as a ``data:`` URI that Python built and c
   ``..`` out of that folder and links out of it are refused.
 
 Bytes that are not such an image, or larger than :data:`MAX_IMAGE_BYTES` (or :data:`MAX_IMAGE_PIXELS`), are
-refused, and so are images past :data:`MAX_GUIDE_IMAGE_BYTES` for the whole guide. Remote images (``https://``, ``//host``) are refused unless the project's owner allowed their host
-(``p.settings.allow_guide_image_hosts([...])``; https only, the browser then fetches them with no
+refused, and so are images past :data:`MAX_GUIDE_IMAGE_BYTES` for the whole guide. Remote images
+(``https://``, ``//host``) are refused unless the project's owner allowed their host
+(``p.settings.allow_guide_image_hosts([...])``; https only, any port, the browser then fetches them with no
 referrer). A refused image is replaced by visible text saying that it was removed and why.
 """
 

@@ -28,6 +28,7 @@ from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Shape
 from labnb.people import Members, current_user, now, record_event
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
+from labnb.settings import ProjectSettings
 from labnb.store import database as db
 from labnb.store.rows import (
     dumps,
@@ -65,6 +66,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         self.annotations = AnnotationsView(self)
         self.predictions = PredictionsView(self)
         self.events = EventsView(self)
+        self.settings = ProjectSettings(self)
         #: Open widgets of this Project object, told when Python writes to an image (see _changed)
         self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
 

@@ -3,12 +3,19 @@ enough to check by hand: each expected number is worked out in the comment or th
 
 from __future__ import annotations
 
+import json
 import math
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import labnb as lb
+from labnb.assist import OnnxDetector
+from labnb.assist.model import Predictions
 from labnb.geometry import Shape
 from labnb.metrics.agreement import (
     DEFAULT_SIGMA,
@@ -78,11 +85,16 @@ def test_pairs_under_the_threshold_do_not_steer_the_matching() -> None:
     assert sorted((p.a, p.b) for p in low) == [(0, 0), (1, 1)]
 
 
-def test_matching_stays_within_a_label_and_a_kind() -> None:
+def test_matching_stays_within_a_label_and_keypoints_match_only_keypoints() -> None:
     cat, dog = box(10, 10, 20, 20), box(10, 10, 20, 20, label="dog")
     poly = lb.Polygon([(10, 10), (30, 10), (30, 30), (10, 30)], label="cat")
+    kp = lb.Keypoints({"nose": (10, 10), "tail": (30, 30)}, label="cat")  # spans the same 20 x 20 box
     assert match_shapes([cat], [dog], H, W) == []
-    assert match_shapes([cat], [poly], H, W) == []  # a box and a polygon are different kinds
+    (pair,) = match_shapes([cat], [poly], H, W)  # a box and a polygon compare by their boxes: the same here
+    assert pair.similarity == pytest.approx(1.0)
+    assert match_shapes([cat], [kp], H, W) == []  # keypoints compare only with keypoints
+    assert match_shapes([poly], [kp], H, W) == []
+    assert similarity_matrix([kp, cat], [cat, kp], H, W).tolist() == [[0.0, 1.0], [1.0, 0.0]]
     assert similarity_matrix([cat, dog], [dog, cat], H, W).tolist() == [[0.0, 1.0], [1.0, 0.0]]
     assert match_shapes([], [cat], H, W) == []
 
@@ -259,3 +271,184 @@ def test_score_against_counts() -> None:
     assert r == 0.0
     assert math.isnan(f)
     assert f1(0, 2, 3) == (0.0, 0.0, 0.0)
+
+
+# -- boxes against polygons and masks (one rule for every comparison) ----------------------------------
+# The airplane of COCO image 000000208901.jpg is one 30-point polygon whose vertices span x 232.67..425.99,
+# y 148.37..284.59 (its COCO bbox [232.67, 148.37, 193.32, 136.22]); its area is only 7094.81 px.
+AIRPLANE = "000000208901.jpg"
+# A crowd of people in 000000204805.jpg is an RLE mask whose pixels fill columns 382..427 and rows 138..186:
+# a 46 x 49 box at (382, 138) (the file's bbox field, 45 x 48, is the last pixel's index minus the first).
+CROWD = "000000204805.jpg"
+
+
+def _coco_subset(shared_data: Path, tmp_path: Path, names: list[str]) -> Path:
+    """instances.json cut down to the images ``names`` (importing all 41 images would only cost time)."""
+    data = json.loads((shared_data / "coco_tiny_ccby" / "instances.json").read_text())
+    keep = {im["id"] for im in data["images"] if im["file_name"] in names}
+    data["images"] = [im for im in data["images"] if im["id"] in keep]
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] in keep]
+    out = tmp_path / "subset.json"
+    out.write_text(json.dumps(data))
+    return out
+
+
+@pytest.fixture
+def coco_truth(shared_data: Path, tmp_path: Path) -> lb.Project:
+    """A project over three real COCO photos with the file's polygons (and a crowd mask) as ground truth,
+    and a team: alice and bob draw."""
+    names = [AIRPLANE, CROWD, "000000415748.jpg"]
+    data = json.loads((shared_data / "coco_tiny_ccby" / "instances.json").read_text())
+    p = lb.Project.create(tmp_path / "gt.labnb", labels=[c["name"] for c in data["categories"]], user="olga")
+    p.add_images([shared_data / "coco_tiny_ccby" / "images" / n for n in names], progress=False)
+    p.import_coco(_coco_subset(shared_data, tmp_path, names), source="ground_truth", progress=False)
+    for user in ("alice", "bob"):
+        p.members.add(user, "annotator")
+    return p
+
+
+def test_a_box_over_a_real_coco_polygon_is_a_true_positive_with_its_box_iou(coco_truth: lb.Project) -> None:
+    a = coco_truth.asset(AIRPLANE)
+    (plane,) = coco_truth.get_annotations(a, source="ground_truth")
+    assert isinstance(plane, lb.Polygon)
+    assert plane.bbox == pytest.approx((232.67, 148.37, 193.32, 136.22))
+    # a box a little inside the plane's: x 240..420, y 150..280, 180 x 130 = 23400 px, all inside the
+    # polygon's box of 193.32 x 136.22 = 26334.05 px: IoU 23400 / 26334.05 = 0.8886
+    drawn = lb.Box(240, 150, 180, 130, label="airplane")
+    assert similarity_matrix([plane], [drawn], a.height, a.width)[0, 0] == pytest.approx(0.8886, abs=1e-4)
+    tp, fp, fn, sim = score_against([plane], [drawn], a.height, a.width)
+    assert (tp, fp, fn) == (1, 0, 0)
+    assert sim == pytest.approx(23400 / (193.32 * 136.22))
+    # the rule is the region's box, not its pixels: the plane covers at most 7094.81 / 23400 = 0.30 of the
+    # box, under the 0.5 threshold, so a pixel IoU would call this good box a miss
+    as_polygon = lb.Polygon([(240, 150), (420, 150), (420, 280), (240, 280)], label="airplane")
+    assert iou_matrix([plane], [as_polygon], a.height, a.width)[0, 0] < 0.31
+    # another class is still no match
+    assert score_against([plane], [lb.Box(240, 150, 180, 130, label="bird")], a.height, a.width)[:3] == (0, 1, 1)
+
+
+def test_a_box_against_a_real_crowd_mask_uses_the_masks_box(coco_truth: lb.Project) -> None:
+    a = coco_truth.asset(CROWD)
+    (crowd,) = [s for s in coco_truth.get_annotations(a, source="ground_truth") if isinstance(s, lb.Mask)]
+    rows, cols = np.nonzero(crowd.to_array())
+    assert (cols.min(), cols.max(), rows.min(), rows.max()) == (382, 427, 138, 186)
+    assert crowd.bbox == (382, 138, 46, 49)
+    # the top half of the mask's box: 46 x 24.5 of 46 x 49 = 0.5
+    top = lb.Box(382, 138, 46, 24.5, label=crowd.label)
+    assert similarity_matrix([top], [crowd], a.height, a.width)[0, 0] == pytest.approx(0.5)
+    assert score_against([crowd], [top], a.height, a.width)[:3] == (1, 0, 0)
+
+
+def test_agreement_of_a_box_pass_and_a_polygon_pass() -> None:
+    # the same two cats, one annotator with boxes, one with polygons (an L shape of box x 10..30, y 10..30,
+    # and a triangle of box x 40..60, y 10..20); a third object only the polygon pass has
+    boxes: list[Shape] = [box(10, 10, 20, 20), box(40, 10, 20, 8)]
+    outlines: list[Shape] = [
+        lb.Polygon([(10, 10), (20, 10), (20, 20), (30, 20), (30, 30), (10, 30)], label="cat"),
+        lb.Polygon([(40, 10), (60, 10), (50, 20)], label="cat"),
+        lb.Polygon([(60, 40), (70, 40), (70, 50)], label="cat"),
+    ]
+    sim = similarity_matrix(boxes, outlines, H, W)
+    # the L's box is the drawn box (1.0); the triangle's box 20 x 10, the drawn one 20 x 8 inside it: 0.8
+    assert sim[0, 0] == pytest.approx(1.0)
+    assert sim[1, 1] == pytest.approx(0.8)
+    assert sim[0, 2] == sim[1, 2] == 0.0
+    # matched 1.0 + 0.8 over the mean count (2 + 3) / 2
+    assert pair_agreement(boxes, outlines, H, W) == pytest.approx(1.8 / 2.5)
+    assert pair_agreement(outlines, boxes, H, W) == pytest.approx(1.8 / 2.5)
+    assert image_agreement([boxes, outlines, boxes], H, W) == pytest.approx((1.8 / 2.5 + 1.8 / 2.5 + 1) / 3)
+
+
+def test_consensus_of_box_and_polygon_passes_takes_the_majority_kind() -> None:
+    square = lb.Polygon([(10, 10), (30, 10), (30, 30), (10, 30)], label="cat")  # box x 10..30, y 10..30
+    diamond = lb.Polygon([(20, 10), (31, 20), (20, 30), (9, 20)], label="cat")  # box x 9..31, y 10..30
+    b1, b2 = box(12, 10, 20, 20), box(10, 12, 20, 20)
+    # all three cluster (box vs polygon by their boxes); two boxes and a polygon make a box, every member's
+    # box voting for the edges: left and top are (12 + 10 + 10) / 3 = 32 / 3, right and bottom
+    # (32 + 30 + 30) / 3 = 92 / 3
+    (merged,) = merge([[b1], [square], [b2]], H, W)
+    assert isinstance(merged, lb.Box)
+    assert merged.bbox == pytest.approx((32 / 3, 32 / 3, 92 / 3 - 32 / 3, 92 / 3 - 32 / 3))
+    # two polygons and a box: the medoid of the polygons (a box says nothing of the outline)
+    for order in ([b1, square, diamond], [square, b1, diamond], [diamond, square, b1]):
+        (merged,) = merge([[s] for s in order], H, W)
+        assert merged in (square, diamond)
+        assert isinstance(merged, lb.Polygon)
+    # one box and one polygon (2 of 2 votes): a tie goes to the polygon
+    (merged,) = merge([[b1], [square]], H, W)
+    assert merged is square
+    # a box and masks: the pixel majority of the masks
+    m1, m2 = lb.Mask(rect(10, 10, 30, 30), label="cat"), lb.Mask(rect(12, 10, 32, 30), label="cat")
+    (merged,) = merge([[m1], [b1], [m2]], H, W)
+    assert isinstance(merged, lb.Mask)
+    assert (merged.to_array() == rect(12, 10, 30, 30)).all()
+    # keypoints never join a box's cluster
+    kp = lb.Keypoints({"nose": (12, 10), "tail": (32, 30)}, label="cat")
+    assert sorted(len(c) for c in cluster([[b1], [kp]], H, W)) == [1, 1]
+
+
+def test_score_annotators_gives_a_box_pass_credit_against_polygon_truth(coco_truth: lb.Project) -> None:
+    p = coco_truth
+    job = p.jobs.create("boxes", passes_per_file=2, review_frequency=0)
+    job.launch()
+    # alice draws each ground-truth object's box (what a box annotator does). bob draws the left three
+    # quarters of the plane's box (IoU 0.75) and leaves out the person of 000000415748.jpg
+    for user in ("alice", "bob"):
+        worker = lb.Project.open(p.location, user=user)
+        while (task := worker.next_task()) is not None:
+            drawn = [lb.Box(*s.bbox, label=s.label) for s in p.get_annotations(task.asset_id, source="ground_truth")]
+            if user == "bob":
+                drawn = [b for b in drawn if b.label != "person" or task.asset.file_name != "000000415748.jpg"]
+                drawn = [
+                    lb.Box(b.x, b.y, b.w * 0.75, b.h, label=b.label) if b.label == "airplane" else b for b in drawn
+                ]
+            task.submit(drawn)
+    n = sum(len(p.get_annotations(a, source="ground_truth")) for a in p.assets)
+    assert n == 1 + 15 + 2  # the plane; 15 objects around the crowd; a person and an elephant
+    scores = job.score_annotators(progress=False).set_index("annotator")
+    assert scores.loc["alice", ["images", "tp", "fp", "fn"]].tolist() == [3, n, 0, 0]
+    assert scores.loc["alice", "f1"] == pytest.approx(1.0)
+    assert scores.loc["alice", "mean_iou"] == pytest.approx(1.0, abs=1e-6)
+    assert scores.loc["bob", ["tp", "fp", "fn"]].tolist() == [n - 1, 0, 1]
+    assert scores.loc["bob", "recall"] == pytest.approx((n - 1) / n)
+    assert scores.loc["bob", "f1"] == pytest.approx(2 * (n - 1) / (2 * n - 1))
+    assert scores.loc["bob", "mean_iou"] == pytest.approx((n - 2 + 0.75) / (n - 1), abs=1e-6)
+
+
+class Outlines:
+    """A "segmentation model" a user could plug in: YOLOX's detections redrawn as the ellipse inscribed in
+    each box (32 vertices, the four extremes among them, so each ellipse's box is the detection's box)."""
+
+    def __init__(self, detector: Any) -> None:
+        self.inner, self.name, self.version, self.classes = detector, "yolox-outlines", "v1", detector.classes
+
+    def _redraw(self, preds: Predictions) -> Predictions:
+        t = np.linspace(0, 2 * np.pi, 32, endpoint=False)
+        shapes: list[Shape] = []
+        for s in preds.shapes:
+            assert isinstance(s, lb.Box)
+            cx, cy, rx, ry = s.x + s.w / 2, s.y + s.h / 2, s.w / 2, s.h / 2
+            ring = np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
+            shapes.append(lb.Polygon(ring, label=s.label, score=s.score))
+        return Predictions(shapes, list(preds.probs))
+
+    def run(self, image: Any) -> Predictions:
+        return self._redraw(self.inner.run(image))
+
+    def run_batch(self, images: Sequence[Any]) -> list[Predictions]:
+        return [self._redraw(p) for p in self.inner.run_batch(images)]
+
+
+def test_compare_models_matches_a_box_model_with_an_outline_model(coco_truth: lb.Project, shared_data: Path) -> None:
+    models = shared_data / "models"
+    boxes = OnnxDetector(models / "yolox_nano.onnx", "yolox", classes=models / "yolox_coco_classes.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # model classes the project lacks are dropped
+        cmp = coco_truth.compare_models(boxes, Outlines(boxes), progress=False)
+    assert (cmp.n_a > 0).all()
+    assert (cmp.n_a == cmp.n_b).all()
+    # every ellipse is matched to its own box, at the IoU of the two boxes (1); by pixels it would be the
+    # ellipse's share of its box, pi / 4 = 0.785
+    assert (cmp.matched == cmp.n_a).all()
+    np.testing.assert_allclose(cmp.mean_iou, 1.0, atol=1e-6)
+    assert (cmp.agreement == 1.0).all()

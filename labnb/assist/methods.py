@@ -116,8 +116,10 @@ class AssistMethods:
         progress: bool = True,
     ) -> pd.DataFrame:
         """Per image, how two models (or two versions of one) agree: predictions of each at or above
-        ``min_score``, matched one-to-one within a class and kind (:func:`labnb.metrics.agreement.match_shapes`:
-        IoU of boxes or of pixel areas, OKS of keypoints; Hungarian, pairs at or above ``iou_threshold``).
+        ``min_score``, matched one-to-one within a class (:func:`labnb.metrics.agreement.match_shapes`, by the
+        rule of :func:`~labnb.metrics.agreement.similarity_matrix`: IoU of boxes, a box against a polygon or
+        mask by the region's box, IoU of pixel areas between outlines, OKS of keypoints; Hungarian, pairs at
+        or above ``iou_threshold``), so a box detector and a segmenter can be compared.
 
         A DataFrame: asset, file_name, n_a, n_b, matched, mean_iou (of the matched pairs), agreement
         (2 x matched / (n_a + n_b); 1 when both found nothing). Predictions not stored yet are made first.

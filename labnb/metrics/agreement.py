@@ -1,14 +1,17 @@
 """How much two sets of labels of one image agree: one-to-one matching of shapes and a score.
 
-Shapes match within a label and a kind. Boxes by box IoU; polygons and masks by the IoU of their pixel
-areas (pycocotools' RLE arithmetic: polygons are rasterised at the image size, so a polygon and a mask of
-the same region compare as equal); keypoints by COCO's object keypoint similarity (OKS); tags by exact
-value per group. Matching is Hungarian (scipy): the one-to-one pairs at or above a threshold with the largest
-total similarity.
+Shapes are compared by one rule, :func:`similarity_matrix` (see its docstring), used by everything that
+compares labels: agreement here, consensus and annotator scoring (:mod:`labnb.workflow.consensus`,
+:mod:`labnb.metrics.scoring`) and ``p.compare_models``. In short, within a label: boxes by box IoU, a box
+and a polygon or mask by the IoU of the box with the region's bounding box, polygons and masks by the IoU
+of their pixel areas (pycocotools' RLE arithmetic), keypoints by COCO's object keypoint similarity (OKS),
+tags by exact value. Matching is Hungarian (scipy): the one-to-one pairs at or above a threshold with the
+largest total similarity.
 
 The agreement of two label sets is the matched similarity over the mean count: ``sum(sim) / ((n_a + n_b) /
 2)``. Identical sets score 1, disjoint ones 0; a missed object and a sloppy outline both cost. An image's
-agreement over several passes is the mean over pairs of passes.
+agreement over several passes is the mean over pairs of passes; tags count per group (see
+:func:`pair_agreement`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ class Pair:
     similarity: float
 
 
+#: The shapes that cover an area of the image, compared with each other by IoU.
+AREA_SHAPES = (Box, Polygon, Mask)
+
+
 def _rle(shape: Shape, height: int, width: int) -> dict[str, object]:
     if isinstance(shape, Mask):
         rle: dict[str, object] = dict(shape.rle)
@@ -47,16 +54,28 @@ def _rle(shape: Shape, height: int, width: int) -> dict[str, object]:
     return merged
 
 
-def iou_matrix(a: Sequence[Shape], b: Sequence[Shape], height: int, width: int) -> NDArray[np.float64]:
-    """Pairwise IoU of two lists of shapes of one kind family: boxes, or polygons/masks (by area)."""
-    if not a or not b:
-        return np.zeros((len(a), len(b)))
-    if all(isinstance(s, Box) for s in itertools.chain(a, b)):
-        return box_iou(np.array([s.bbox for s in a]), np.array([s.bbox for s in b]))
+def _pixel_iou(a: Sequence[Shape], b: Sequence[Shape], height: int, width: int) -> NDArray[np.float64]:
     ra = [_rle(s, height, width) for s in a]
     rb = [_rle(s, height, width) for s in b]
     out: NDArray[np.float64] = np.asarray(mask_utils.iou(ra, rb, [0] * len(rb)), dtype=np.float64)
     return out.reshape(len(a), len(b))
+
+
+def iou_matrix(a: Sequence[Shape], b: Sequence[Shape], height: int, width: int) -> NDArray[np.float64]:
+    """Pairwise IoU of boxes, polygons and masks (labels aside), by the rule of :func:`similarity_matrix`:
+    box IoU when either side is a box (a polygon's or mask's bounding box standing for it), the IoU of the
+    pixel areas between polygons and masks."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)))
+    odd = [s for s in itertools.chain(a, b) if not isinstance(s, AREA_SHAPES)]
+    if odd:
+        raise TypeError(f"iou_matrix compares boxes, polygons and masks, not {odd[0].kind}")
+    out = box_iou(np.array([s.bbox for s in a]), np.array([s.bbox for s in b]))
+    ia = [i for i, s in enumerate(a) if not isinstance(s, Box)]
+    ib = [j for j, s in enumerate(b) if not isinstance(s, Box)]
+    if ia and ib:
+        out[np.ix_(ia, ib)] = _pixel_iou([a[i] for i in ia], [b[j] for j in ib], height, width)
+    return out
 
 
 def oks(a: Keypoints, b: Keypoints, area: float, sigmas: Mapping[str, float] | None = None) -> float:
@@ -76,29 +95,41 @@ def oks(a: Keypoints, b: Keypoints, area: float, sigmas: Mapping[str, float] | N
 def similarity_matrix(
     a: Sequence[Shape], b: Sequence[Shape], height: int, width: int, sigmas: Mapping[str, float] | None = None
 ) -> NDArray[np.float64]:
-    """Similarity of every shape of ``a`` with every shape of ``b``: 0 across labels or kinds."""
+    """Similarity of every shape of ``a`` with every shape of ``b``, in [0, 1]: the one rule every comparison
+    of labnb uses (agreement, consensus, model comparison, scoring against ground truth).
+
+    Shapes of different labels score 0. Within a label:
+
+    - box with box: the IoU of the boxes;
+    - box with polygon or mask: the IoU of the box with the region's bounding box (a box says where an
+      object is, not its outline, so it is held to what it can express; COCO's bbox evaluation does the
+      same, comparing detections with each ground-truth object's box);
+    - polygon or mask with polygon or mask: the IoU of their pixel areas (polygons rasterised at the image
+      size by pycocotools, so a polygon and a mask of one region score 1);
+    - keypoints with keypoints: COCO's object keypoint similarity (:func:`oks`, the object's area taken as
+      the mean of the two boxes around the labelled points); keypoints with any other kind: 0;
+    - tag with tag: 1 when group and value are the same, else 0 (exact); tag with any other kind: 0.
+    """
     sim = np.zeros((len(a), len(b)))
-    families = {"box": "box", "polygon": "area", "mask": "area", "keypoints": "keypoints"}
     groups: dict[tuple[str | None, str], tuple[list[int], list[int]]] = {}
-    for i, s in enumerate(a):
-        if s.kind in families:
-            groups.setdefault((s.label, families[s.kind]), ([], []))[0].append(i)
-    for j, s in enumerate(b):
-        if s.kind in families:
-            groups.setdefault((s.label, families[s.kind]), ([], []))[1].append(j)
+    for side, shapes in enumerate((a, b)):
+        for i, s in enumerate(shapes):
+            family: str = "area" if isinstance(s, AREA_SHAPES) else s.kind
+            groups.setdefault((s.label, family), ([], []))[side].append(i)
     for (_, family), (ia, ib) in groups.items():
         if not ia or not ib:
             continue
-        if family == "keypoints":
-            for i in ia:
-                for j in ib:
-                    ka, kb = a[i], b[j]
-                    assert isinstance(ka, Keypoints)
-                    assert isinstance(kb, Keypoints)
-                    area = (ka.bbox[2] * ka.bbox[3] + kb.bbox[2] * kb.bbox[3]) / 2
-                    sim[i, j] = oks(ka, kb, area, sigmas)
-        else:
+        if family == "area":
             sim[np.ix_(ia, ib)] = iou_matrix([a[i] for i in ia], [b[j] for j in ib], height, width)
+            continue
+        for i in ia:
+            for j in ib:
+                sa, sb = a[i], b[j]
+                if isinstance(sa, Keypoints) and isinstance(sb, Keypoints):
+                    area = (sa.bbox[2] * sa.bbox[3] + sb.bbox[2] * sb.bbox[3]) / 2
+                    sim[i, j] = oks(sa, sb, area, sigmas)
+                elif isinstance(sa, Tag) and isinstance(sb, Tag):
+                    sim[i, j] = float((sa.group, sa.value) == (sb.group, sb.value))
     return sim
 
 
@@ -111,7 +142,8 @@ def match_shapes(
     threshold: float = 0.5,
     sigmas: Mapping[str, float] | None = None,
 ) -> list[Pair]:
-    """One-to-one matching (Hungarian) of same-label, same-kind shapes at or above ``threshold``."""
+    """One-to-one matching (Hungarian) of shapes whose :func:`similarity_matrix` is at or above ``threshold``
+    (same label; a box may match a polygon or mask by their boxes)."""
     sim = similarity_matrix(a, b, height, width, sigmas)
     if sim.size == 0:
         return []

@@ -190,7 +190,7 @@ class Annotator(anywidget.AnyWidget):
         super().__init__(
             schema=schema_payload(project.schema),
             keymap={**DEFAULT_KEYMAP, **(keymap or {})},
-            guide_html=render_guide(guide),
+            guide_html=render_guide(guide, project),
             readonly=readonly,
             assist_on=assist is not None,
             assist_threshold=float(assist_threshold),
@@ -447,7 +447,7 @@ class Annotator(anywidget.AnyWidget):
                     self._queue = [nxt.asset_id]
                     self._load(0)
                     self.readonly = False
-                    self.guide_html = render_guide(nxt.guide())
+                    self.guide_html = render_guide(nxt.guide(), self._project)
                     self.status = f"task {done.id} submitted; next: {nxt.asset.file_name}, pass {nxt.pass_index + 1}"
                 else:
                     self.readonly = True

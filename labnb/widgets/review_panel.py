@@ -191,7 +191,7 @@ class ReviewPanel(anywidget.AnyWidget):
             schema=schema_payload(project.schema),
             keymap={**REVIEW_KEYMAP, **(keymap or {})},
             editor_keymap=dict(EDITOR_KEYMAP),
-            guide_html=render_guide(the_job.review_guide),
+            guide_html=render_guide(the_job.review_guide, project),
             side_by_side=side_by_side,
         )
         self.on_msg(self._on_message)

@@ -1,25 +1,35 @@
-"""Consensus: the passes over one image merged into one label set, and annotators scored against ground
-truth.
+"""Consensus: the passes over one image merged into one label set.
 
-Shapes are clustered across passes by matching (:func:`labnb.metrics.agreement.match_shapes`: same label
-and kind, IoU or OKS at or above a threshold): each pass's shapes are matched one-to-one to the clusters
-built so far, unmatched ones start new clusters, so a cluster holds at most one shape per pass. A cluster
-with at least ``min_votes`` members becomes one shape: boxes by the mean of their edges; masks by pixel
-majority; polygons by the member that overlaps the others most (a polygon has no mean); keypoints by the
-mean of each point over the passes that placed it, visible when most did. Tags by majority per group.
+Shapes are clustered across passes by matching (:func:`labnb.metrics.agreement.match_shapes`: same label,
+similarity at or above a threshold, by the one rule of :func:`labnb.metrics.agreement.similarity_matrix`,
+so a box and a polygon of one object cluster by their boxes): each pass's shapes are matched one-to-one to
+the clusters built so far, unmatched ones start new clusters, so a cluster holds at most one shape per
+pass. A cluster with at least ``min_votes`` members becomes one shape: boxes by the mean of their edges;
+masks by pixel majority; polygons by the member that overlaps the others most (a polygon has no mean);
+keypoints by the mean of each point over the passes that placed it, visible when most did. Tags by
+majority per group.
+
+A cluster of boxes and outlines (polygons, masks) becomes the kind most of its members are: a box when
+boxes are the majority, its edges the mean over every member's bounding box (an outline's box is as good
+a vote for the edges as a drawn box); an outline when outlines are the majority or on a tie (the finer
+shape: its box can be derived from it, not the other way), fused from the outline members alone (a box
+says nothing about the outline).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from labnb.geometry import Box, Keypoints, Mask, Polygon, Shape, Tag
-from labnb.metrics.agreement import iou_matrix, match_shapes
+from labnb.geometry import Box, Keypoints, Mask, Shape, Tag
+from labnb.metrics.agreement import AREA_SHAPES, iou_matrix, match_shapes
+from labnb.metrics.scoring import f1, score_against
+
+#: scoring lives in labnb.metrics.scoring; kept importable from here, where it started
+__all__ = ["cluster", "f1", "fuse", "merge", "score_against"]
 
 
 @dataclass
@@ -54,20 +64,22 @@ def cluster(
 
 
 def fuse(members: Sequence[Shape], height: int, width: int) -> Shape:
-    """One shape standing for a cluster of matched shapes of one label and kind family."""
-    first = members[0]
-    label = first.label
-    if all(isinstance(s, Box) for s in members):
-        xyxy = np.array([[s.x, s.y, s.x + s.w, s.y + s.h] for s in members if isinstance(s, Box)]).mean(axis=0)
-        return Box(float(xyxy[0]), float(xyxy[1]), float(xyxy[2] - xyxy[0]), float(xyxy[3] - xyxy[1]), label=label)
-    if all(isinstance(s, Mask) for s in members):
-        stack = np.stack([s.to_array() for s in members if isinstance(s, Mask)])
-        return Mask(stack.sum(axis=0) * 2 > len(members), label=label)
-    if all(isinstance(s, (Polygon, Mask)) for s in members):
-        if len(members) == 1:
-            return first
-        iou = iou_matrix(members, members, height, width)
-        return members[int(np.argmax(iou.sum(axis=1)))]
+    """One shape standing for a cluster of matched shapes of one label (a mixed cluster of boxes and
+    outlines: see the module docstring)."""
+    label = members[0].label
+    if all(isinstance(s, AREA_SHAPES) for s in members):
+        outlines = [s for s in members if not isinstance(s, Box)]
+        if len(outlines) * 2 < len(members):  # mostly boxes: every member's box votes for the edges
+            edges = np.array([[x, y, x + w, y + h] for x, y, w, h in (s.bbox for s in members)]).mean(axis=0)
+            x0, y0, x1, y1 = (float(v) for v in edges)
+            return Box(x0, y0, x1 - x0, y1 - y0, label=label)
+        if all(isinstance(s, Mask) for s in outlines):
+            stack = np.stack([s.to_array() for s in outlines if isinstance(s, Mask)])
+            return Mask(stack.sum(axis=0) * 2 > len(outlines), label=label)
+        if len(outlines) == 1:
+            return outlines[0]
+        iou = iou_matrix(outlines, outlines, height, width)
+        return outlines[int(np.argmax(iou.sum(axis=1)))]
     if all(isinstance(s, Keypoints) for s in members):
         points: dict[str, tuple[float, float, int]] = {}
         names = dict.fromkeys(n for s in members if isinstance(s, Keypoints) for n in s.points)
@@ -79,7 +91,7 @@ def fuse(members: Sequence[Shape], height: int, width: int) -> Shape:
             visible = sum(1 for p in placed if p[2] == 2) * 2 > len(placed)
             points[n] = (float(xy[0]), float(xy[1]), 2 if visible else 1)
         return Keypoints(points, label=label)
-    return first
+    return members[0]
 
 
 def merge(
@@ -108,36 +120,3 @@ def merge(
             votes[key] += 1
     out.extend(Tag(value, group=group) for (group, value), v in sorted(votes.items(), key=str) if v >= need)
     return out
-
-
-def score_against(
-    truth: Sequence[Shape],
-    labels: Sequence[Shape],
-    height: int,
-    width: int,
-    *,
-    threshold: float = 0.5,
-    sigmas: Mapping[str, float] | None = None,
-) -> tuple[int, int, int, float]:
-    """(true positives, false positives, false negatives, summed similarity of the matches) of ``labels``
-    against ``truth`` on one image; tags count by (group, value)."""
-    t_shapes = [s for s in truth if not isinstance(s, Tag)]
-    l_shapes = [s for s in labels if not isinstance(s, Tag)]
-    pairs = match_shapes(t_shapes, l_shapes, height, width, threshold=threshold, sigmas=sigmas)
-    t_tags = {(s.group, s.value) for s in truth if isinstance(s, Tag)}
-    l_tags = {(s.group, s.value) for s in labels if isinstance(s, Tag)}
-    tp = len(pairs) + len(t_tags & l_tags)
-    fp = len(l_shapes) - len(pairs) + len(l_tags - t_tags)
-    fn = len(t_shapes) - len(pairs) + len(t_tags - l_tags)
-    return tp, fp, fn, sum(p.similarity for p in pairs)
-
-
-def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    precision = tp / (tp + fp) if tp + fp else math.nan
-    recall = tp / (tp + fn) if tp + fn else math.nan
-    f = (
-        2 * precision * recall / (precision + recall)
-        if precision + recall > 0
-        else (math.nan if math.isnan(precision + recall) else 0.0)
-    )
-    return precision, recall, f

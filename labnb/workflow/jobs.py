@@ -24,12 +24,13 @@ from tqdm.auto import tqdm
 from labnb.annotations.writer import writing
 from labnb.errors import LabnbError
 from labnb.metrics.agreement import image_agreement
+from labnb.metrics.scoring import score_table
 from labnb.people import now, record_event
 from labnb.schema import check_name
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
-from labnb.workflow.consensus import f1, merge, score_against
-from labnb.workflow.guides import render_guide
+from labnb.workflow.consensus import merge
+from labnb.workflow.guides import render_guide, warn_removed_images
 from labnb.workflow.tasks import DRAWN, Task, load, next_seq, settle_job_state, task_shapes
 
 if TYPE_CHECKING:
@@ -69,11 +70,11 @@ class Job:
     @property
     def guide_html(self) -> str:
         """The draw guide as sanitised HTML (what the annotator shows)."""
-        return render_guide(self.guide)
+        return render_guide(self.guide, self.project)
 
     @property
     def review_guide_html(self) -> str:
-        return render_guide(self.review_guide)
+        return render_guide(self.review_guide, self.project)
 
     @property
     def assets(self) -> list[int]:
@@ -319,30 +320,24 @@ class Job:
         self, *, truth: str = "ground_truth", threshold: float = 0.5, progress: bool = True
     ) -> pd.DataFrame:
         """Each annotator's drawn passes scored against the ``truth`` labels of the same images (images
-        without any are left out): images, tp, fp, fn, precision, recall, f1, mean_iou (of the matches)."""
+        without any are left out): images, tp, fp, fn, precision, recall, f1, mean_iou (of the matches).
+        Scored by :func:`labnb.metrics.scoring.score_table`, so a box pass over polygon or mask ground
+        truth is compared with each object's bounding box."""
         self.project.members.require("reviewer", "score annotators")
-        totals: dict[str, list[float]] = {}
         drawn = self._pass_tasks(completed_only=False)
+        return score_table(self._scored_passes(drawn, truth, progress), threshold=threshold)
+
+    def _scored_passes(
+        self, drawn: dict[int, list[tuple[int, str]]], truth: str, progress: bool
+    ) -> Iterator[tuple[str, list[Shape], list[Shape], int, int]]:
+        """(drawer, truth shapes, pass shapes, height, width) of every drawn pass of an image with truth."""
         for asset_id, passes in tqdm(drawn.items(), total=len(drawn), desc="scoring", unit="img", disable=not progress):
             gt = self.project.get_annotations(asset_id, source=truth)
             if not gt:
                 continue
             a = self.project.asset(asset_id)
             for task_id, user in passes:
-                tp, fp, fn, sim = score_against(
-                    gt, task_shapes(self.project, task_id), a.height, a.width, threshold=threshold
-                )
-                acc = totals.setdefault(user, [0.0, 0.0, 0.0, 0.0, 0.0])
-                for i, v in enumerate((1, tp, fp, fn, sim)):
-                    acc[i] += v
-        rows = []
-        for user, (images, t_p, f_p, f_n, total) in sorted(totals.items()):
-            precision, recall, f = f1(int(t_p), int(f_p), int(f_n))
-            mean_sim = total / t_p if t_p else math.nan
-            rows.append((user, int(images), int(t_p), int(f_p), int(f_n), precision, recall, f, mean_sim))
-        columns = ["annotator", "images", "tp", "fp", "fn", "precision", "recall", "f1", "mean_iou"]
-        scores: pd.DataFrame = pd.DataFrame(rows, columns=columns)
-        return scores
+                yield user, gt, task_shapes(self.project, task_id), a.height, a.width
 
 
 def _draw_values(
@@ -474,8 +469,10 @@ class Jobs:
             raise LabnbError(f"job '{name}': some images are listed twice")
         if not ids:
             raise LabnbError(f"job '{name}' has no images")
-        for text in (guide, review_guide):
-            render_guide(text)  # a guide that cannot be rendered is refused now, not in a worker's notebook
+        for text, what in ((guide, "guide"), (review_guide, "review guide")):
+            # a guide that cannot be rendered is refused now, not in a worker's notebook; the images it will
+            # show as removed are named to its author now
+            warn_removed_images(text, p, f"job '{name}' {what}")
         chooser = random.Random(name)  # noqa: S311 - a reproducible choice per job, not a secret
         full = set(chooser.sample(ids, round(overlap * len(ids))))
         stamp = now()

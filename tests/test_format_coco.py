@@ -116,6 +116,40 @@ def test_every_shape_kind_survives_coco(tmp_path: Path) -> None:
     assert next(s for s in shapes if isinstance(s, lb.Box)).track_id == 3
 
 
+def test_every_exported_object_rasterises_with_pycocotools(tmp_path: Path) -> None:
+    """Segmentation tools call annToMask on every object: boxes and lone keypoints need a polygon."""
+    Image.new("RGB", (60, 40)).save(tmp_path / "a.png")
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["car", {"name": "person", "keypoints": ["l", "r"]}])
+    p.add_images(tmp_path / "a.png", progress=False)
+    p.annotate(
+        "a.png",
+        [
+            lb.Box(3, 4, 20, 10, label="car"),
+            lb.Box(30.5, 5.25, 9.5, 7.5, label="car"),
+            lb.Keypoints({"l": (10, 20), "r": (30, 25)}, label="person"),
+            lb.Polygon([(40, 20), (55, 20), (50, 35)], label="car"),
+        ],
+    )
+    coco = COCO(str(p.export_coco(tmp_path / "out.json")))
+    boxes = 0
+    for ann in coco.dataset["annotations"]:
+        mask = coco.annToMask(ann)  # raised on the "segmentation": [] of boxes and keypoints
+        assert mask.shape == (40, 60)
+        if "keypoints" not in ann and len(ann["segmentation"][0]) == 8:
+            boxes += 1
+            _, _, w, h = ann["bbox"]
+            assert abs(int(mask.sum()) - w * h) <= w + h + 1  # the rectangle's pixels, to the border
+    assert boxes == 2
+    q = lb.Project.create(tmp_path / "q.labnb", labels=[])
+    q.import_coco(tmp_path / "out.json", images=tmp_path, progress=False)
+    kinds = sorted(s.kind for s in q.get_annotations("a.png"))
+    assert kinds == ["box", "box", "keypoints", "polygon"]  # the rectangles are boxes again, not new shapes
+    assert sorted(s.bbox for s in q.get_annotations("a.png") if s.kind == "box") == [
+        (3, 4, 20, 10),
+        (30.5, 5.25, 9.5, 7.5),
+    ]
+
+
 # -- bad input: a clear error naming the item, and the project exactly as it was -----------------
 
 

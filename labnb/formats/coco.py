@@ -4,6 +4,9 @@ What a COCO user expects to survive a round trip does: category ids and supercat
 and licence/attribution fields, each object's ``bbox`` and ``area`` exactly as the file gave them
 (COCO's area is of the rasterised polygon, not its shoelace area), crowd RLE masks. A COCO object
 with both keypoints and a segmentation becomes two labnb shapes (keypoints carry the object's box).
+Exports give every object a ``segmentation``, so that ``annToMask`` works on each: a box, and an
+object that is only keypoints, is written as its box's rectangle (a 4-corner polygon), which the
+importer reads back as a box (or as nothing beside the keypoints).
 Labnb extras that COCO readers ignore: image ``tags``, annotation ``attributes``, ``track_id``, ``score``.
 """
 
@@ -39,6 +42,27 @@ def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
 
 
 _NUMBER = frozenset((int, float))
+
+
+def box_outline(x: float, y: float, w: float, h: float) -> list[list[float]]:
+    """A box's rectangle as a one-part COCO polygon, corners clockwise from the top left.
+
+    COCO has no box-only objects: pycocotools' ``annToMask`` (and every segmentation tool built on it)
+    needs a ``segmentation``, so exports write a box, and an object that is only keypoints, as its box's
+    rectangle. :func:`is_box_outline` recognises it on import, so the object comes back as it was.
+    """
+    return [[x, y, x + w, y, x + w, y + h, x, y + h]]
+
+
+def is_box_outline(seg: Any, bbox: tuple[float, float, float, float] | None) -> bool:
+    """``seg`` is exactly the rectangle of ``bbox`` (any corner order): the box written as a polygon."""
+    if bbox is None or type(seg) is not list or len(seg) != 1 or type(seg[0]) is not list or len(seg[0]) != 8:
+        return False
+    flat, want = seg[0], box_outline(*bbox)[0]
+    if flat == want:
+        return True
+    corners = set(zip(want[::2], want[1::2], strict=True))
+    return len(corners) == 4 and set(zip(flat[::2], flat[1::2], strict=True)) == corners
 
 
 def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
@@ -180,7 +204,7 @@ def _read_annotation(
     has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
     if not has_kps and bbox is not None and len(common) == 3 and common["track_id"] is None and common["score"] is None:
         # Fast path for the bulk of real files: plain boxes and polygons, stored without building shapes.
-        if not seg and bbox[2] > 0 and bbox[3] > 0:
+        if (not seg or is_box_outline(seg, bbox)) and bbox[2] > 0 and bbox[3] > 0:
             x, y, w, h = bbox
             plan.rows.append(
                 Row(
@@ -208,6 +232,8 @@ def _read_annotation(
             return
     if has_kps:
         plan.add_shape(image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw)
+        if is_box_outline(seg, bbox):
+            return  # the rectangle an export writes for segmentation tools, not a second object
     if isinstance(seg, dict):
         plan.add_shape(
             image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, bbox=bbox, **kw
@@ -215,6 +241,9 @@ def _read_annotation(
     elif isinstance(seg, list) and seg:
         if bbox is None and raw_bbox is not None:
             plan.problem(item, f"bbox must be 4 finite numbers with non-negative size, got {raw_bbox!r}")
+            return
+        if bbox is not None and is_box_outline(seg, bbox):
+            plan.add_shape(image, item, lambda: Box(*bbox, **common), area=area, **kw)
             return
         plan.add_shape(image, item, lambda: Polygon(seg, **common), area=area, bbox=bbox, **kw)
     elif not has_kps:
@@ -308,10 +337,7 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
             "iscrowd": int(bool(r.iscrowd)),
         }
         data: Any = orjson.loads(r.data) if r.data is not None else None
-        if r.kind in {"polygon", "mask"}:
-            ann["segmentation"] = data
-        else:
-            ann["segmentation"] = []
+        ann["segmentation"] = data if r.kind in {"polygon", "mask"} else box_outline(r.x, r.y, r.w, r.h)
         if r.kind == "keypoints":
             ann["keypoints"] = data
             ann["num_keypoints"] = sum(1 for v in data[2::3] if v > 0)

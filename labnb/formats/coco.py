@@ -22,6 +22,7 @@ import orjson
 
 from labnb.errors import ImportProblems
 from labnb.formats.common import LabelRegistry, load_json, stable_ids
+from labnb.formats.export import ExportOptions, split_assets, split_file
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, Row, ingest
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
 from labnb.schema import Schema
@@ -286,17 +287,39 @@ def _carried_settings(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def export_coco(project: Project, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-    """Write COCO JSON that pycocotools loads; returns the path."""
+def export_coco(
+    project: Project, path: str | Path, *, source: str | Sequence[str] | None, options: ExportOptions
+) -> Path | dict[str, Path]:
+    """Write COCO JSON that pycocotools loads; returns its path.
+
+    Images without annotations are listed with none (background images) unless ``skip_empty``. With a
+    ``split``, one file per split beside ``path`` (``out.json`` -> ``out_train.json``, ``out_val.json``), with
+    the same category and image ids in each, and a ``{split: path}`` mapping is returned.
+    """
     path = Path(path)
-    doc = coco_document(project, source=source)
+    sources = [source] if isinstance(source, str) else source
+    asset_rows, rows = project._export_rows(sources)
+    chosen = split_assets(project, [(a.id, a.file_name) for a in asset_rows], {r.asset_id for r in rows}, options)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(doc))
-    return path
+    written: dict[str, Path] = {}
+    for split, ids in chosen.items():
+        doc = _document(project, asset_rows, rows, keep=set(ids))
+        target = path if split is None else split_file(path, split)
+        target.write_bytes(orjson.dumps(doc))
+        written[str(split)] = target
+    return path if options.split is None else written
 
 
 def coco_document(project: Project, *, source: str | Sequence[str] | None = None) -> dict[str, Any]:
-    sources = [source] if isinstance(source, str) else source
+    """The project's images and annotations as one COCO document (a dict, not written anywhere)."""
+    return _document(project, *project._export_rows([source] if isinstance(source, str) else source))
+
+
+def _document(
+    project: Project, asset_rows: Sequence[Any], rows: Sequence[Any], keep: set[int] | None = None
+) -> dict[str, Any]:
+    """The document of the assets in ``keep`` (default all); image ids are numbered over all of them,
+    so that every split's file gives an image the same id."""
     saved = project._format_settings("coco")
     schema = project.schema
     cat_ids = stable_ids([c.name for c in schema.classes], {n: v["id"] for n, v in saved.get("categories", {}).items()})
@@ -311,10 +334,11 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
             entry["skeleton"] = [[a + 1, b + 1] for a, b in c.skeleton]
         categories.append(entry)
     by_class_id = {c.id: c for c in schema.classes}
-
-    asset_rows, rows = project._export_rows(sources)
     metas = {a.id: orjson.loads(a.meta) if a.meta else {} for a in asset_rows}
     image_ids = stable_ids([a.id for a in asset_rows], {aid: m.get("coco_id") for aid, m in metas.items()})
+    if keep is not None:
+        asset_rows = [a for a in asset_rows if a.id in keep]
+        rows = [r for r in rows if r.asset_id in keep]
     images = []
     for a in asset_rows:
         entry = {"id": image_ids[a.id], "file_name": a.file_name, "width": int(a.width), "height": int(a.height)}

@@ -39,7 +39,7 @@ from defusedxml import ElementTree as SafeET
 
 from labnb.errors import GeometryError, ImportProblems
 from labnb.formats.common import LabelRegistry
-from labnb.formats.export import ExportImage, ExportObject, export_images
+from labnb.formats.export import ExportImage, ExportObject, ExportOptions, export_images, split_images
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.formats.rle_codecs import cvat_rle_to_mask, mask_to_cvat_rle
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
@@ -310,23 +310,35 @@ def _is_rotated(rotation: str) -> bool:
 # -- export ----------------------------------------------------------------------------------------
 
 
-def export_cvat(project: Project, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-    """Write a CVAT for images 1.1 XML file: every image, its objects and a ``<meta>`` label list."""
+def export_cvat(
+    project: Project, path: str | Path, *, source: str | Sequence[str] | None, options: ExportOptions
+) -> Path:
+    """Write a CVAT for images 1.1 XML file: the images, their objects and a ``<meta>`` label list.
+
+    An image without annotations is an ``<image>`` with no shapes unless ``skip_empty``. With a split the
+    file is shaped like a CVAT project export: ``<meta><project>`` with one ``<task>`` per split (its
+    ``<subset>``), and each ``<image>`` with ``subset`` and ``task_id``, numbered from 0 within its task.
+    """
     path = Path(path)
     schema, images = export_images(project, source)
+    chosen = split_images(project, images, options)
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
     extra: dict[str, set[str]] = {}  # label -> is_crowd / group attributes the objects need
     tag_values: list[str] = []
     skipped = 0
     body = []
-    for frame, img in enumerate(images):
-        image = ET.Element("image", id=str(frame), name=img.file_name, width=str(img.width), height=str(img.height))
-        group_ids = iter(range(1, 1 << 31))
-        for obj in img.objects:
-            skipped += not _write_object(image, img, obj, schema, extra, tag_values, group_ids)
-        body.append(image)
-    root.append(_meta(project.name, schema, len(images), extra, tag_values))
+    for task_id, (split, imgs) in enumerate(chosen.items(), 1):
+        where = {} if split is None else {"subset": split, "task_id": str(task_id)}
+        for frame, img in enumerate(imgs):
+            size = {"width": str(img.width), "height": str(img.height)}
+            image = ET.Element("image", {"id": str(frame), "name": img.file_name, **where, **size})
+            group_ids = iter(range(1, 1 << 31))
+            for obj in img.objects:
+                skipped += not _write_object(image, img, obj, schema, extra, tag_values, group_ids)
+            body.append(image)
+    sizes = {name: len(imgs) for name, imgs in chosen.items()}
+    root.append(_meta(project.name, schema, sizes, extra, tag_values))
     root.extend(body)
     if skipped:
         warnings.warn(f"{skipped} empty mask(s) were left out: CVAT cannot hold an empty mask", stacklevel=4)
@@ -397,13 +409,27 @@ def _write_object(
     return True
 
 
-def _meta(name: str, schema: Schema, size: int, extra: dict[str, set[str]], tag_values: list[str]) -> ET.Element:
-    """``<meta><task>`` with the label list CVAT and Datumaro read: types, attributes, skeleton parts."""
+def _meta(
+    name: str, schema: Schema, sizes: dict[str | None, int], extra: dict[str, set[str]], tag_values: list[str]
+) -> ET.Element:
+    """``<meta><task>`` (or, with splits, ``<meta><project>`` and a task per split) with the label list CVAT
+    and Datumaro read: types, attributes, skeleton parts."""
     meta = ET.Element("meta")
-    task = ET.SubElement(meta, "task")
-    for key, value in (("name", name), ("size", str(size)), ("mode", "annotation")):
-        ET.SubElement(task, key).text = value
-    labels = ET.SubElement(task, "labels")
+    if list(sizes) == [None]:
+        owner = ET.SubElement(meta, "task")
+        for key, value in (("name", name), ("size", str(sizes[None])), ("mode", "annotation")):
+            ET.SubElement(owner, key).text = value
+    else:
+        owner = ET.SubElement(meta, "project")
+        ET.SubElement(owner, "name").text = name
+        tasks = ET.SubElement(owner, "tasks")
+        for task_id, (split, size) in enumerate(sizes.items(), 1):
+            task = ET.SubElement(tasks, "task")
+            fields = (("id", str(task_id)), ("name", f"{name} {split}"), ("size", str(size)), ("mode", "annotation"))
+            for key, value in (*fields, ("subset", str(split))):
+                ET.SubElement(task, key).text = value
+        ET.SubElement(owner, "subsets").text = "\n".join(str(split) for split in sizes)
+    labels = ET.SubElement(owner, "labels")
     entries: list[tuple[str, str, LabelClass | None]] = [
         (c.name, "skeleton" if c.keypoints else "any", c) for c in schema.classes
     ]

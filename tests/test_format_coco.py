@@ -274,3 +274,53 @@ def test_bad_category_is_a_named_problem_and_skip_still_works(coco_dir: Path, tm
     assert persons > 0
     assert len(p.annotations) == 421 - persons
     assert "bad\x01name" not in p.schema.names
+
+
+# -- files as other tools write them -------------------------------------------------------------
+
+FORMATS_DATA = Path(__file__).parent / "data" / "formats"
+
+
+def test_datumaro_keypoints_without_point_names_import(tmp_path: Path) -> None:
+    """Datumaro writes "keypoints": [] and a 0-based skeleton; pycocotools reads it, so must labnb."""
+    path = FORMATS_DATA / "datumaro_person_keypoints.json"
+    assert len(COCO(str(path)).anns) == 3
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    assert p.import_coco(path, progress=False).empty
+    hand = p.schema.get("hand")
+    assert (hand.keypoints, hand.skeleton) == (["0", "1", "2"], [(0, 1), (1, 2)])
+    (kp,) = p.get_annotations("frame_000001.jpg")[:1]
+    assert isinstance(kp, lb.Keypoints)
+    assert kp.points == {"0": (10.0, 12.0, 2), "1": (16.0, 17.0, 2), "2": (22.0, 22.0, 1)}
+    kinds = sorted(s.kind for s in p.get_annotations("frame_000001.jpg"))
+    assert kinds == ["keypoints", "keypoints", "polygon"]  # the paw is points and an outline
+    assert len(p.annotations) == 4
+
+
+def test_keypoints_take_the_names_of_the_projects_class(tmp_path: Path) -> None:
+    path = FORMATS_DATA / "datumaro_person_keypoints.json"
+    hand = {"name": "hand", "keypoints": ["wrist", "thumb", "tip"], "skeleton": [[0, 1]]}
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[hand, {"name": "paw", "keypoints": ["a", "b", "c"]}])
+    assert p.import_coco(path, progress=False).empty
+    points = [s for s in p.annotations.for_asset("frame_000002.jpg") if isinstance(s, lb.Keypoints)]
+    assert [k.points for k in points] == [{"wrist": (5.0, 30.0, 2), "thumb": (8.0, 33.0, 2)}]  # not dropped
+    assert p.schema.get("hand").skeleton == [(0, 1)]  # the project's class is kept as it is
+    assert sorted(s.kind for s in p.annotations.for_asset("frame_000001.jpg")) == ["keypoints", "keypoints", "polygon"]
+
+
+def test_keypoints_that_no_class_can_hold_are_named_never_dropped(tmp_path: Path) -> None:
+    doc = json.loads((FORMATS_DATA / "datumaro_person_keypoints.json").read_text())
+    doc["annotations"].append({**doc["annotations"][0], "id": 4, "category_id": 0})  # Datumaro: points of no label
+    path = tmp_path / "kp.json"
+    path.write_text(json.dumps(doc))
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["hand", {"name": "paw", "keypoints": ["a", "b"]}])
+    with pytest.raises(lb.ImportProblems) as err:
+        p.import_coco(path, progress=False)
+    problems = dict(err.value.problems)
+    assert problems["annotation 1"] == "has labelled keypoints, but class 'hand' has no keypoints to hold them"
+    assert problems["annotation 3"].startswith("has labelled keypoints")
+    assert "expected 6 numbers for points ['a', 'b'], got 9" in problems["annotation 2"]
+    assert problems["annotation 4"].startswith("unknown category id 0")
+    skipped = p.import_coco(path, on_error="skip", progress=False)
+    assert sorted(skipped["item"]) == ["annotation 1", "annotation 2", "annotation 3", "annotation 4"]
+    assert [s.kind for s in p.get_annotations("frame_000001.jpg")] == ["polygon"]  # the paw's outline

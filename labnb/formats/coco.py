@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,19 +102,24 @@ def read_coco(
             plan.problem(f"category {cat['id']}", "category id listed twice")
             continue
         categories[cat["id"]] = cat
-        item = f"category {cat['id']} ({cat['name']!r})"
+    counts = _points_per_object(anns, {cid for cid, c in categories.items() if not c.get("keypoints")})
+    keypoint_names: dict[Any, list[str]] = {}
+    for cid, cat in categories.items():
+        item = f"category {cid} ({cat['name']!r})"
         try:
-            kps = list(cat.get("keypoints") or [])
-            skel = [(a - 1, b - 1) for a, b in cat.get("skeleton") or []]  # COCO skeletons are 1-based
+            points, skeleton = _point_spec(cat, counts.get(cid, 0))
         except (TypeError, ValueError):
             plan.problem(item, "keypoints must be a list of names and skeleton a list of [a, b] pairs")
-            unusable.add(cat["id"])
+            unusable.add(cid)
             continue
-        if registry.ensure(cat["name"], item, kps, skel) is None:
-            unusable.add(cat["id"])
+        cls = registry.ensure(cat["name"], item, points, skeleton)
+        if cls is None:
+            unusable.add(cid)
+            continue
+        # the file's point names, else the class's: Datumaro writes "keypoints": [] for a project's skeletons
+        keypoint_names[cid] = list(cat.get("keypoints") or []) or list(cls.keypoints)
     names = {cid: c["name"] for cid, c in categories.items()}
     plan.format_settings["coco"] = _carried_settings(doc)
-    keypoint_names = {cid: list(c.get("keypoints") or []) for cid, c in categories.items()}
 
     folder = Path(images) if images is not None else None
     for i, img in enumerate(imgs):
@@ -162,6 +168,35 @@ def read_coco(
     return plan, registry
 
 
+def _points_per_object(anns: list[Any], cids: set[Any]) -> dict[Any, int]:
+    """For categories whose file names no points: how many points their objects have (the most common
+    length of ``keypoints`` / 3), so that the points can be named ``0 .. n-1``."""
+    if not cids:
+        return {}
+    lengths: dict[Any, Counter[int]] = {}
+    for ann in anns:
+        if type(ann) is dict and ann.get("category_id") in cids:
+            kps = ann.get("keypoints")
+            if type(kps) is list and kps and len(kps) % 3 == 0:
+                lengths.setdefault(ann["category_id"], Counter())[len(kps) // 3] += 1
+    return {cid: c.most_common(1)[0][0] for cid, c in lengths.items()}
+
+
+def _point_spec(cat: dict[str, Any], count: int) -> tuple[list[str], list[tuple[int, int]]]:
+    """A category's point names and 0-based skeleton; raises ``TypeError``/``ValueError`` when malformed.
+
+    Without names the points are ``"0" .. "n-1"`` (``count`` from the objects). COCO numbers skeleton
+    points from 1; a skeleton holding a 0 is 0-based, as Datumaro writes one for points without names.
+    A skeleton of a category that has no points at all is left out: it joins nothing.
+    """
+    names = [str(n) for n in cat.get("keypoints") or []] or [str(i) for i in range(count)]
+    pairs = [(int(a), int(b)) for a, b in cat.get("skeleton") or []]
+    if not names:
+        return [], []
+    base = 0 if any(0 in pair for pair in pairs) else 1
+    return names, [(a - base, b - base) for a, b in pairs]
+
+
 _NUMBERS_ONLY = re.compile(r"^\[\[[0-9eE+\-.,\[\]]*\]\]$")
 
 
@@ -202,7 +237,14 @@ def _read_annotation(
         if kept:
             common["attributes"] = kept
     kw: dict[str, Any] = {"source": source}
-    has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
+    kps = ann.get("keypoints")
+    if kps is not None and not isinstance(kps, list):
+        plan.problem(item, f"keypoints must be a flat list [x, y, v, ...], got {type(kps).__name__}")
+        return
+    has_kps = bool(kps) and any(isinstance(v, (int, float)) and v > 0 for v in (kps or [])[2::3])
+    if has_kps and not kp_names:
+        plan.problem(item, f"has labelled keypoints, but class '{label}' has no keypoints to hold them")
+        return
     if not has_kps and bbox is not None and len(common) == 3 and common["track_id"] is None and common["score"] is None:
         # Fast path for the bulk of real files: plain boxes and polygons, stored without building shapes.
         if (not seg or is_box_outline(seg, bbox)) and bbox[2] > 0 and bbox[3] > 0:

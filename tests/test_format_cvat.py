@@ -3,12 +3,15 @@ attributes, CVAT's own mask RLE, and bad input that must leave the project untou
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from defusedxml import ElementTree as SafeET
+from PIL import Image
 from test_format_label_studio import (  # shared round-trip helpers (pytest puts tests/ on sys.path)
     H,
     W,
@@ -236,3 +239,66 @@ def test_malformed_file_names_the_file(seeded: lb.Project, tmp_path: Path, conte
         seeded.import_cvat(write(tmp_path / "broken.xml", content), images=tmp_path / "img", progress=False)
     assert message in str(err.value)
     assert (len(seeded.assets), len(seeded.annotations)) == before
+
+
+# -- a CVAT project export: several tasks, subsets, images under images/<subset>/ ---------------------
+
+PROJECT_XML = Path(__file__).parent / "data" / "formats" / "cvat_project_annotations.xml"
+
+
+def cvat_project_export(root: Path) -> Path:
+    """The unzipped project export: annotations.xml beside images/<subset>/<name>."""
+    doc = SafeET.parse(PROJECT_XML).getroot()
+    for n, image in enumerate(doc.findall("image")):
+        target = root / "images" / str(image.get("subset")) / str(image.get("name"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 48), (n * 40, 0, 0)).save(target)
+    (root / "annotations.xml").write_bytes(PROJECT_XML.read_bytes())
+    return root / "annotations.xml"
+
+
+def test_cvat_project_export_keeps_each_images_task_and_subset(backend_url: str, tmp_path: Path) -> None:
+    xml = cvat_project_export(tmp_path / "zoo")
+    p = lb.Project.create(
+        backend_url, labels=[], attributes=[{"name": "quality", "type": "choice", "options": ["good", "blurry"]}]
+    )
+    assert p.import_cvat(xml, images=tmp_path / "zoo" / "images", progress=False).empty
+    df = p.assets.df.set_index("file_name")
+    assert df[["split", "cvat_task"]].to_dict("index") == {
+        "Train/cat_01.jpg": {"split": "Train", "cvat_task": "batch A"},  # a name both subsets use
+        "cat_02.jpg": {"split": "Train", "cvat_task": "batch A"},
+        "dog_01.jpg": {"split": "Train", "cvat_task": "batch B"},
+        "dog_02.jpg": {"split": "Train", "cvat_task": "batch B"},
+        "Validation/cat_01.jpg": {"split": "Validation", "cvat_task": "holdout"},
+        "bird_01.jpg": {"split": "Validation", "cvat_task": "holdout"},
+    }
+    for name, x, quality, colour in (
+        ("Train/cat_01.jpg", 4.2, "good", 0),
+        ("Validation/cat_01.jpg", 30, "blurry", 160),
+    ):
+        (cat,) = p.get_annotations(name)
+        assert (cat.bbox[0], cat.attributes) == (x, {"quality": quality})
+        assert abs(int(p.asset(name).array()[0, 0, 0]) - colour) <= 2  # the file of its own subset
+    assert [s.kind for s in p.get_annotations("dog_01.jpg")] == ["box", "tag"]
+    assert len(p.annotations) == 6
+
+    out = p.export_coco(tmp_path / "coco.json", split="split")  # the subsets as the export's splits
+    assert sorted(out) == ["Train", "Validation"]
+    assert len(json.loads(out["Validation"].read_text())["images"]) == 2
+    data_yaml = yaml.safe_load(p.export_yolo(tmp_path / "yolo", split="split").read_text())
+    assert (data_yaml["train"], data_yaml["val"]) == ("images/train", "images/val")
+
+
+def test_cvat_project_export_from_its_root_and_back(backend_url: str, tmp_path: Path) -> None:
+    xml = cvat_project_export(tmp_path / "zoo")
+    p = lb.Project.create(backend_url, labels=[])
+    with pytest.warns(UserWarning, match="attributes not in the project schema"):
+        p.import_cvat(xml, images=tmp_path / "zoo", progress=False)  # the export's root works too
+    assert len(p.assets) == 6
+    again = p.export_cvat(tmp_path / "again.xml", split="split")
+    q = other_project(backend_url, "again")
+    q.import_cvat(again, images=tmp_path / "zoo", progress=False)
+    assert dict(zip(q.assets.df.file_name, q.assets.df.split, strict=True)) == dict(
+        zip(p.assets.df.file_name, p.assets.df.split, strict=True)
+    )
+    assert len(q.annotations) == len(p.annotations)

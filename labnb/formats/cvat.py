@@ -6,6 +6,12 @@ attributes where the schema defines them, typed by it (the others are dropped wi
 labels are added; skeleton classes take their points (``<label>`` with that ``<parent>``) and edges
 (the label's ``<svg>``) from ``<meta>``.
 
+A project export (``<meta><project>`` with several tasks) works too: each image keeps its ``subset``
+(as its split, ``p.assets.df.split``) and its task (``p.assets.df.cvat_task``, the task's name); its file
+is looked for under ``images/<subset>/`` (``images=`` may be the export's root or its ``images`` folder).
+CVAT numbers images per subset and keeps names unique only within one, so a name two subsets use
+becomes ``<subset>/<name>``.
+
 Decisions:
 
 - ``<polyline>``, ``<ellipse>``, ``<cuboid>`` have no labnb shape: skipped with a warning, the rest
@@ -89,7 +95,12 @@ def read_cvat(
         raise ImportProblems(path.name, [(str(path), f"expected <annotations> at the top, got {top}")])
     plan = ImportPlan(source=path.name)
     reader = _Reader(plan, LabelRegistry(schema, plan), root.find("meta"), images, source)
-    for index, image in enumerate(root.findall("image")):
+    elements = root.findall("image")
+    subsets: dict[str, set[str | None]] = {}
+    for image in elements:
+        subsets.setdefault(image.get("name") or "", set()).add(image.get("subset"))
+    reader.shared_names = {name for name, found in subsets.items() if len(found) > 1}
+    for index, image in enumerate(elements):
         reader.image(index, image)
     for index, track in enumerate(root.findall("track")):
         plan.problem(f"<track> #{index} ('{track.get('label')}')", "tracks (CVAT for video) are not supported")
@@ -150,6 +161,11 @@ class _Reader:
         self.plan, self.registry, self.source = plan, registry, source
         self.folder = Path(images) if images is not None else None
         self.skeletons = _skeleton_spec(meta)
+        # a project export's tasks: id -> name (a task export's one <task> has no images naming it)
+        tasks = meta.iter("task") if meta is not None else iter(())
+        self.tasks = {t.findtext("id"): t.findtext("name") or "" for t in tasks if t.findtext("id")}
+        #: Names given to images of more than one subset (CVAT keeps names unique within a subset only).
+        self.shared_names: set[str] = set()
         self.skipped: Counter[str] = Counter()
         self.key: Hashable = None  # the <image> being read and its size
         self.size: list[int | None] = [None, None]
@@ -159,14 +175,23 @@ class _Reader:
         if not name:
             self.plan.problem(f"<image> #{index}", "has no name")
             return
-        key = self.key = f"id {el.get('id')}" if el.get("id") is not None else f"#{index}"
+        subset, task = el.get("subset") or None, el.get("task_id") or None
+        key = f"id {el.get('id')}" if el.get("id") is not None else f"#{index}"
+        if task is not None:  # a project export numbers images per subset: ids repeat across them
+            key = f"task {task} {key}"
+        elif subset is not None:
+            key = f"{subset} {key}"
+        self.key = key
         size = self.size = [int(v) if v and v.isdigit() else None for v in (el.get("width"), el.get("height"))]
-        path = None
-        if self.folder is not None:
-            path = self.folder / name
-            if not path.is_file() and (self.folder / Path(name).name).is_file():
-                path = self.folder / Path(name).name  # CVAT names may keep the upload's sub-folders
-        self.plan.images.append(ImageEntry(key, name, path, size[0], size[1], meta={"cvat_id": key}))
+        meta: dict[str, Any] = {"cvat_id": key}
+        if subset is not None:
+            meta["split"] = subset
+        if task is not None:
+            meta["cvat_task_id"] = int(task) if task.isdigit() else task
+            meta["cvat_task"] = self.tasks.get(task) or f"task {task}"
+        file_name = f"{subset}/{name}" if subset is not None and name in self.shared_names else name
+        path = self._find(name, subset) if self.folder is not None else None
+        self.plan.images.append(ImageEntry(key, file_name, path, size[0], size[1], meta=meta))
         seen: Counter[str] = Counter()
         groups: dict[tuple[str, str], tuple[str, list[Any], dict[str, Any]]] = {}
         for child in el:
@@ -200,6 +225,17 @@ class _Reader:
                 self.plan.problem(item, "is not a CVAT for images element labnb knows")
         for (label, _), (item, parts, attrs) in groups.items():
             self._polygon_parts(item, label, parts, attrs)
+
+    def _find(self, name: str, subset: str | None) -> Path:
+        """The image file: a project export keeps it under ``images/<subset>/``, a task export under
+        ``images/``; ``images=`` may be that folder or the export's root. CVAT names may keep the
+        upload's sub-folders, which the saved files sometimes lose. The first place when none has it."""
+        assert self.folder is not None
+        places = []
+        for base in (self.folder, self.folder / "images"):
+            for rel in (Path(name), Path(Path(name).name)):
+                places += ([base / subset / rel] if subset is not None else []) + [base / rel]
+        return next((p for p in places if p.is_file()), places[0])
 
     def _polygon_parts(self, item: str, label: str, parts: list[ET.Element], attrs: Any) -> None:
         build = lambda: Polygon([_pairs(c) for c in parts], label=label, attributes=attrs)  # noqa: E731

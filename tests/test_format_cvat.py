@@ -194,6 +194,12 @@ BAD_ELEMENTS: dict[str, tuple[str, str, str]] = {
     "two-point polygon": ('<polygon label="cat" points="1,1;5,5"></polygon>', "<polygon> #0", "at least 3 points"),
     "bad mask": ('<mask label="cat" rle="1, 2" left="0" top="0" width="4" height="4"/>', "<mask> #0", "sum to 3"),
     "no label": ("<box xtl='1' ytl='1' xbr='3' ybr='3'/>", "<box> #0", "has no label"),
+    "blank label": (box(label="  "), "<box> #0", "has an empty label ('  ')"),
+    "skeleton point without label": (
+        '<skeleton label="hand"><points label="wrist" points="1,1"/><points label="" points="2,2"/></skeleton>',
+        "<skeleton> #0",
+        "its <points> #1 has no label",
+    ),
 }
 
 
@@ -210,6 +216,24 @@ def test_bad_element_names_it_and_writes_nothing(seeded: lb.Project, tmp_path: P
     skipped = seeded.import_cvat(path, images=tmp_path / "img", on_error="skip", progress=False)
     assert list(skipped["item"]) == [f"image 'ok.png' {item}"]
     assert (len(seeded.assets), len(seeded.annotations)) == (before[0] + 1, before[1] + 2)
+
+
+def test_a_bad_skeleton_point_costs_only_its_shape(backend_url: str, tmp_path: Path) -> None:
+    """Its class comes from the good skeletons; on_error="skip" keeps them."""
+    write_png(tmp_path / "img" / "a.png")
+    good = '<skeleton label="hand"><points label="wrist" points="1,1"/><points label="thumb" points="3,3"/></skeleton>'
+    bad = '<skeleton label="hand"><points label="wrist" points="5,5"/><points points="6,6"/></skeleton>'
+    path = write(tmp_path / "a.xml", cvat_xml(image("a.png", bad, good, good)))
+    p = lb.Project.create(backend_url, labels=[])
+    with pytest.raises(lb.ImportProblems) as err:
+        p.import_cvat(path, images=tmp_path / "img", progress=False)
+    assert err.value.problems == [
+        ("image 'a.png' <skeleton> #0", "its <points> #1 has no label (each skeleton point names its part)")
+    ]
+    skipped = p.import_cvat(path, images=tmp_path / "img", on_error="skip", progress=False)
+    assert list(skipped["item"]) == ["image 'a.png' <skeleton> #0"]
+    assert p.schema.get("hand").keypoints == ["wrist", "thumb"]
+    assert len(p.get_annotations("a.png")) == 2
 
 
 def test_missing_image_and_tracks_are_problems(seeded: lb.Project, tmp_path: Path) -> None:

@@ -201,8 +201,8 @@ class _Reader:
             label = child.get("label")
             if tag in UNSUPPORTED:
                 self.skipped[tag] += 1
-            elif not label:
-                self.plan.problem(item, "has no label")
+            elif not label or not label.strip():
+                self.plan.problem(item, "has no label" if not label else f"has an empty label ({label!r})")
             elif tag == "tag":
                 group = _raw_attributes(child).get(GROUP) or None
                 self.plan.add_shape(key, item, lambda v=label, g=group: Tag(v, group=g), source=self.source)
@@ -279,6 +279,10 @@ class _Reader:
 
     def _skeleton(self, item: str, label: str, el: ET.Element) -> None:
         elements = el.findall("points")
+        unnamed = [i for i, p in enumerate(elements) if not (p.get("label") or "").strip()]
+        if unnamed:  # the shape's fault, not its class's: name it, and keep the class for the others
+            self.plan.problem(item, f"its <points> #{unnamed[0]} has no label (each skeleton point names its part)")
+            return
         names = [str(p.get("label")) for p in elements]
         spec_points, spec_edges = self.skeletons.get(label, (names, []))
         cls = self.registry.ensure(label, item, spec_points, spec_edges)

@@ -324,3 +324,39 @@ def test_keypoints_that_no_class_can_hold_are_named_never_dropped(tmp_path: Path
     skipped = p.import_coco(path, on_error="skip", progress=False)
     assert sorted(skipped["item"]) == ["annotation 1", "annotation 2", "annotation 3", "annotation 4"]
     assert [s.kind for s in p.get_annotations("frame_000001.jpg")] == ["polygon"]  # the paw's outline
+
+
+def test_image_level_labels_become_tags(tmp_path: Path) -> None:
+    path = FORMATS_DATA / "datumaro_labels.json"
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["car"], tags=[{"name": "time", "options": ["day", "night"]}])
+    assert p.import_coco(path, progress=False).empty
+    tags = {
+        name: sorted((t.group, t.value) for t in p.get_annotations(name)) for name in ("scene_1.jpg", "scene_2.jpg")
+    }
+    assert tags == {
+        "scene_1.jpg": [("labels", "indoor")],
+        "scene_2.jpg": [("labels", "outdoor"), ("time", "night")],  # a group offering it is used
+    }
+    assert [(g.name, g.options, g.multi) for g in p.schema.tags] == [
+        ("time", ["day", "night"], False),
+        ("labels", ["indoor", "outdoor"], True),
+    ]
+    assert p.schema.names == ["car"]  # image labels are tag options, not classes to draw
+    p.annotate("scene_1.jpg", lb.Tag("outdoor", group="labels"))  # the schema accepts them
+    fresh = lb.Project.create(tmp_path / "q.labnb", labels=[])
+    fresh.import_coco(path, progress=False)
+    assert [(g.name, g.options) for g in fresh.schema.tags] == [("labels", ["indoor", "outdoor", "night"])]
+
+
+def test_coco_panoptic_is_refused_plainly(tmp_path: Path) -> None:
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 8, "height": 6}],
+        "annotations": [{"image_id": 1, "file_name": "a.png", "segments_info": [{"id": 5, "category_id": 1}]}],
+        "categories": [{"id": 1, "name": "sky", "isthing": 0}],
+    }
+    path = tmp_path / "panoptic_val.json"
+    path.write_text(json.dumps(doc))
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    with pytest.raises(lb.ImportProblems, match=r"is a COCO panoptic file .* which labnb does not read"):
+        p.import_coco(path, on_error="skip", progress=False)
+    assert (len(p.assets), p.schema.names) == (0, [])

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from labnb.project import Project
 
 IMAGE_META_KEYS = ("license", "flickr_url", "coco_url", "date_captured")
+#: The tag group of image-level labels (an annotation with a category and no geometry), unless the
+#: project already has a group offering that category.
+LABELS_GROUP = "labels"
 
 
 def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
@@ -90,6 +93,12 @@ def read_coco(
     if not isinstance(doc, dict):
         raise ImportProblems(path.name, [(path.name, f"the top level must be an object, got {type(doc).__name__}")])
     imgs, anns, cats = (_need_list(doc, k, path.name) for k in ("images", "annotations", "categories"))
+    if any(isinstance(a, dict) and "segments_info" in a for a in anns[:100]):
+        message = (
+            "is a COCO panoptic file (segments_info with PNG masks), which labnb does not read; convert it to "
+            "instances first (panopticapi's converters/panoptic2detection_coco_format.py) and import that"
+        )
+        raise ImportProblems(path.name, [(path.name, message)])
 
     registry = LabelRegistry(schema, plan)
     categories: dict[Any, dict[str, Any]] = {}
@@ -122,6 +131,8 @@ def read_coco(
     plan.format_settings["coco"] = _carried_settings(doc)
 
     folder = Path(images) if images is not None else None
+    as_tag: set[Any] = set()
+    as_shape: set[Any] = set()
     for i, img in enumerate(imgs):
         if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
             plan.problem(f"image #{i}", "needs an 'id' and a 'file_name'")
@@ -164,8 +175,23 @@ def read_coco(
         if "image_id" not in ann:
             plan.problem(item, "has no image_id")
             continue
+        if ann.get("bbox") is None and _is_image_label(ann):  # the cheap test first: most objects have a bbox
+            value, image = names[cid], ann["image_id"]
+            group = registry.tag_group(value, LABELS_GROUP)
+            plan.add_shape(image, item, lambda v=value, g=group: Tag(v, group=g), source=source)
+            as_tag.add(cid)
+            continue
+        as_shape.add(cid)
         _read_annotation(plan, registry, ann, item, names[cid], keypoint_names[cid], source)
+    # a category used only as an image label is a tag option, not also a class to draw
+    tag_only = {names[cid] for cid in as_tag - as_shape} - set(schema.names)
+    plan.new_labels = [c for c in plan.new_labels if c.name not in tag_only]
     return plan, registry
+
+
+def _is_image_label(ann: dict[str, Any]) -> bool:
+    """A category and no geometry: an image-level label (Datumaro's COCO "labels" task)."""
+    return not ann.get("segmentation") and not ann.get("keypoints") and ann.get("bbox") is None
 
 
 def _points_per_object(anns: list[Any], cids: set[Any]) -> dict[Any, int]:

@@ -48,6 +48,7 @@ def test_assets_takes_ids_names_assets_and_dataframe_columns(project: lb.Project
     picks: list[Any] = [
         list(df.asset_id[:3]),
         [int(i) for i in df.asset_id[:3]],
+        df.asset_id[:3].astype(float),  # what a merge with missing values makes of ids
         first_three,
         [project.asset(n) for n in first_three],
         df.file_name[:3],

@@ -63,11 +63,12 @@ def is_box_outline(seg: Any, bbox: tuple[float, float, float, float] | None) -> 
     """``seg`` is exactly the rectangle of ``bbox`` (any corner order): the box written as a polygon."""
     if bbox is None or type(seg) is not list or len(seg) != 1 or type(seg[0]) is not list or len(seg[0]) != 8:
         return False
-    flat, want = seg[0], box_outline(*bbox)[0]
-    if flat == want:
-        return True
+    flat, (x, y, w, h) = seg[0], bbox
+    if flat[0] not in (x, x + w) or flat[1] not in (y, y + h):  # a traced outline fails here, cheaply
+        return False
+    want = box_outline(x, y, w, h)[0]
     corners = set(zip(want[::2], want[1::2], strict=True))
-    return len(corners) == 4 and set(zip(flat[::2], flat[1::2], strict=True)) == corners
+    return flat == want or (len(corners) == 4 and set(zip(flat[::2], flat[1::2], strict=True)) == corners)
 
 
 def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
@@ -111,7 +112,8 @@ def read_coco(
             plan.problem(f"category {cat['id']}", "category id listed twice")
             continue
         categories[cat["id"]] = cat
-    counts = _points_per_object(anns, {cid for cid, c in categories.items() if not c.get("keypoints")})
+    # "keypoints": [] (Datumaro): the objects say how many points there are
+    counts = _points_per_object(anns, {cid for cid, c in categories.items() if c.get("keypoints") == []})
     keypoint_names: dict[Any, list[str]] = {}
     for cid, cat in categories.items():
         item = f"category {cid} ({cat['name']!r})"
@@ -132,7 +134,6 @@ def read_coco(
 
     folder = Path(images) if images is not None else None
     as_tag: set[Any] = set()
-    as_shape: set[Any] = set()
     for i, img in enumerate(imgs):
         if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
             plan.problem(f"image #{i}", "needs an 'id' and a 'file_name'")
@@ -181,11 +182,11 @@ def read_coco(
             plan.add_shape(image, item, lambda v=value, g=group: Tag(v, group=g), source=source)
             as_tag.add(cid)
             continue
-        as_shape.add(cid)
         _read_annotation(plan, registry, ann, item, names[cid], keypoint_names[cid], source)
-    # a category used only as an image label is a tag option, not also a class to draw
-    tag_only = {names[cid] for cid in as_tag - as_shape} - set(schema.names)
-    plan.new_labels = [c for c in plan.new_labels if c.name not in tag_only]
+    if as_tag:  # a category used only as an image label is a tag option, not also a class to draw
+        drawn = {a.get("category_id") for a in anns if type(a) is dict and not _is_image_label(a)}
+        tag_only = {names[cid] for cid in as_tag - drawn} - set(schema.names)
+        plan.new_labels = [c for c in plan.new_labels if c.name not in tag_only]
     return plan, registry
 
 
@@ -195,16 +196,15 @@ def _is_image_label(ann: dict[str, Any]) -> bool:
 
 
 def _points_per_object(anns: list[Any], cids: set[Any]) -> dict[Any, int]:
-    """For categories whose file names no points: how many points their objects have (the most common
-    length of ``keypoints`` / 3), so that the points can be named ``0 .. n-1``."""
+    """For categories whose file lists no point names: how many points their objects have (the most
+    common length of ``keypoints`` / 3), so that the points can be named ``0 .. n-1``."""
     if not cids:
         return {}
     lengths: dict[Any, Counter[int]] = {}
     for ann in anns:
-        if type(ann) is dict and ann.get("category_id") in cids:
-            kps = ann.get("keypoints")
-            if type(kps) is list and kps and len(kps) % 3 == 0:
-                lengths.setdefault(ann["category_id"], Counter())[len(kps) // 3] += 1
+        kps = ann.get("keypoints") if type(ann) is dict else None  # None for nearly every instance object
+        if kps and type(kps) is list and len(kps) % 3 == 0 and ann.get("category_id") in cids:
+            lengths.setdefault(ann["category_id"], Counter())[len(kps) // 3] += 1
     return {cid: c.most_common(1)[0][0] for cid, c in lengths.items()}
 
 

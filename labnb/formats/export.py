@@ -169,6 +169,8 @@ def _resolve(given: Any, images: Sequence[tuple[int, str]], what: str) -> list[i
         if isinstance(item, (bool, np.bool_)):
             raise LabnbError(f"{what} got True/False values; select rows first, e.g. df[mask].asset_id")
         key = item.id if isinstance(item, Asset) else item
+        if isinstance(key, (float, np.floating)) and float(key).is_integer():
+            key = int(key)  # ids from a DataFrame column that pandas turned into floats
         if isinstance(key, (int, np.integer)) and int(key) in by_id:
             out.append(int(key))
         elif isinstance(key, str) and key in by_name:

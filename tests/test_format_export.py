@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,30 @@ def test_assets_takes_ids_names_assets_and_dataframe_columns(project: lb.Project
         out = project.export_coco(tmp_path / f"pick{n}.json", assets=pick)
         assert coco_files(out) == first_three, n
     assert coco_files(project.export_coco(tmp_path / "one.json", assets="im05.png")) == ["im05.png"]
+
+
+def written_images(fmt: str, out: Path) -> list[str]:
+    """The image names an export wrote, read back the way each format lists them."""
+    if fmt == "yolo":
+        return sorted(f.name for f in (out.parent / "images" / "train").iterdir())
+    if fmt == "voc":
+        return sorted(str(SafeET.parse(f).getroot().findtext("filename")) for f in out.glob("*.xml"))
+    if fmt == "label_studio":
+        return sorted(t["data"]["image"] for t in json.loads(out.read_text()))
+    return sorted(str(i.get("name")) for i in SafeET.parse(out).getroot().findall("image"))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "target"), [("yolo", "yolo"), ("voc", "voc"), ("label_studio", "ls.json"), ("cvat", "cvat.xml")]
+)
+def test_every_exporter_writes_only_the_chosen_assets(
+    project: lb.Project, tmp_path: Path, fmt: str, target: str
+) -> None:
+    chosen = ["im03.png", "im15.png"]  # a labelled image and an unlabelled one
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # YOLO's note that there is no val split
+        out = getattr(project, f"export_{fmt}")(tmp_path / target, assets=chosen)
+    assert written_images(fmt, out) == chosen
 
 
 def test_bad_assets_are_named(project: lb.Project, tmp_path: Path) -> None:

@@ -371,7 +371,7 @@ def export_coco(
     path.parent.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for split, ids in chosen.items():
-        doc = _document(project, asset_rows, rows, keep=set(ids))
+        doc = _document(project, asset_rows, rows, keep=set(ids) if len(ids) < len(asset_rows) else None)
         target = path if split is None else split_file(path, split)
         target.write_bytes(orjson.dumps(doc))
         written[str(split)] = target

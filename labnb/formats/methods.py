@@ -234,7 +234,7 @@ class FormatMethods:
         an image without annotations is an ``<image>`` with no shapes unless ``skip_empty``. With a split,
         the file is shaped like a CVAT project export: one task per split, each image's ``subset``.
         """
-        from labnb.formats import cvat  # noqa: PLC0415
+        from labnb.formats import cvat_export  # noqa: PLC0415
 
         options = ExportOptions(assets, split, seed, skip_empty)
-        return cvat.export_cvat(self._project(), path, source=source, options=options)
+        return cvat_export.export_cvat(self._project(), path, source=source, options=options)

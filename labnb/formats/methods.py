@@ -40,7 +40,9 @@ class FormatMethods:
         source: str = "human",
         progress: bool = True,
     ) -> pd.DataFrame:
-        """Import a COCO JSON file (boxes, polygons, RLE, keypoints, iscrowd).
+        """Import a COCO JSON file (boxes, polygons, RLE, keypoints, iscrowd; image-level labels as tags).
+
+        Panoptic files are refused (convert them to instances first).
 
         ``images`` is the folder holding the image files; each is checked. Without it, sizes are taken
         from the file. Returns the skipped items (empty unless ``on_error="skip"``).
@@ -210,7 +212,11 @@ class FormatMethods:
         source: str = "human",
         progress: bool = True,
     ) -> pd.DataFrame:
-        """Import a "CVAT for images 1.1" XML file."""
+        """Import a "CVAT for images 1.1" XML file of a task or a project export.
+
+        ``images`` is the export's ``images`` folder (or its root); a project export's images keep their
+        subset (``p.assets.df.split``) and task (``p.assets.df.cvat_task``).
+        """
         from labnb.formats import cvat  # noqa: PLC0415
 
         with gc_paused():

@@ -33,6 +33,10 @@ ASSET_COLUMNS = [
     "frame_index",
     "added_at",
 ]
+#: Facts imports keep in an asset's ``meta`` that users sort and split by, shown as ``p.assets.df`` columns:
+#: the dataset split (YOLO's folder, CVAT's subset; usable as an export's ``split="split"``) and the CVAT
+#: task an image came from in a CVAT project export.
+META_COLUMNS = ["split", "cvat_task"]
 ANNOTATION_COLUMNS = [
     "annotation_id",
     "asset_id",
@@ -127,11 +131,16 @@ class AssetsView:
                     assets.c.sequence,
                     assets.c.frame_index,
                     assets.c.added_at,
+                    assets.c.meta,
                 )
                 .where(assets.c.project_id == self._p.id)
                 .order_by(assets.c.id)
             ).all()
-        return _utc(pd.DataFrame(rows, columns=ASSET_COLUMNS), "added_at")
+        df = pd.DataFrame([r[:-1] for r in rows], columns=ASSET_COLUMNS)
+        metas = [orjson.loads(r.meta) if r.meta else {} for r in rows]
+        for key in META_COLUMNS:
+            df[key] = pd.Series([m.get(key) for m in metas], dtype=object)
+        return _utc(df, "added_at")
 
     def __repr__(self) -> str:
         return f"<{len(self)} assets of '{self._p.name}'>"

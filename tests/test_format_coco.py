@@ -116,6 +116,40 @@ def test_every_shape_kind_survives_coco(tmp_path: Path) -> None:
     assert next(s for s in shapes if isinstance(s, lb.Box)).track_id == 3
 
 
+def test_every_exported_object_rasterises_with_pycocotools(tmp_path: Path) -> None:
+    """Segmentation tools call annToMask on every object: boxes and lone keypoints need a polygon."""
+    Image.new("RGB", (60, 40)).save(tmp_path / "a.png")
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["car", {"name": "person", "keypoints": ["l", "r"]}])
+    p.add_images(tmp_path / "a.png", progress=False)
+    p.annotate(
+        "a.png",
+        [
+            lb.Box(3, 4, 20, 10, label="car"),
+            lb.Box(30.5, 5.25, 9.5, 7.5, label="car"),
+            lb.Keypoints({"l": (10, 20), "r": (30, 25)}, label="person"),
+            lb.Polygon([(40, 20), (55, 20), (50, 35)], label="car"),
+        ],
+    )
+    coco = COCO(str(p.export_coco(tmp_path / "out.json")))
+    boxes = 0
+    for ann in coco.dataset["annotations"]:
+        mask = coco.annToMask(ann)  # raised on the "segmentation": [] of boxes and keypoints
+        assert mask.shape == (40, 60)
+        if "keypoints" not in ann and len(ann["segmentation"][0]) == 8:
+            boxes += 1
+            _, _, w, h = ann["bbox"]
+            assert abs(int(mask.sum()) - w * h) <= w + h + 1  # the rectangle's pixels, to the border
+    assert boxes == 2
+    q = lb.Project.create(tmp_path / "q.labnb", labels=[])
+    q.import_coco(tmp_path / "out.json", images=tmp_path, progress=False)
+    kinds = sorted(s.kind for s in q.get_annotations("a.png"))
+    assert kinds == ["box", "box", "keypoints", "polygon"]  # the rectangles are boxes again, not new shapes
+    assert sorted(s.bbox for s in q.get_annotations("a.png") if s.kind == "box") == [
+        (3, 4, 20, 10),
+        (30.5, 5.25, 9.5, 7.5),
+    ]
+
+
 # -- bad input: a clear error naming the item, and the project exactly as it was -----------------
 
 
@@ -240,3 +274,89 @@ def test_bad_category_is_a_named_problem_and_skip_still_works(coco_dir: Path, tm
     assert persons > 0
     assert len(p.annotations) == 421 - persons
     assert "bad\x01name" not in p.schema.names
+
+
+# -- files as other tools write them -------------------------------------------------------------
+
+FORMATS_DATA = Path(__file__).parent / "data" / "formats"
+
+
+def test_datumaro_keypoints_without_point_names_import(tmp_path: Path) -> None:
+    """Datumaro writes "keypoints": [] and a 0-based skeleton; pycocotools reads it, so must labnb."""
+    path = FORMATS_DATA / "datumaro_person_keypoints.json"
+    assert len(COCO(str(path)).anns) == 3
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    assert p.import_coco(path, progress=False).empty
+    hand = p.schema.get("hand")
+    assert (hand.keypoints, hand.skeleton) == (["0", "1", "2"], [(0, 1), (1, 2)])
+    (kp,) = p.get_annotations("frame_000001.jpg")[:1]
+    assert isinstance(kp, lb.Keypoints)
+    assert kp.points == {"0": (10.0, 12.0, 2), "1": (16.0, 17.0, 2), "2": (22.0, 22.0, 1)}
+    kinds = sorted(s.kind for s in p.get_annotations("frame_000001.jpg"))
+    assert kinds == ["keypoints", "keypoints", "polygon"]  # the paw is points and an outline
+    assert len(p.annotations) == 4
+
+
+def test_keypoints_take_the_names_of_the_projects_class(tmp_path: Path) -> None:
+    path = FORMATS_DATA / "datumaro_person_keypoints.json"
+    hand = {"name": "hand", "keypoints": ["wrist", "thumb", "tip"], "skeleton": [[0, 1]]}
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[hand, {"name": "paw", "keypoints": ["a", "b", "c"]}])
+    assert p.import_coco(path, progress=False).empty
+    points = [s for s in p.annotations.for_asset("frame_000002.jpg") if isinstance(s, lb.Keypoints)]
+    assert [k.points for k in points] == [{"wrist": (5.0, 30.0, 2), "thumb": (8.0, 33.0, 2)}]  # not dropped
+    assert p.schema.get("hand").skeleton == [(0, 1)]  # the project's class is kept as it is
+    assert sorted(s.kind for s in p.annotations.for_asset("frame_000001.jpg")) == ["keypoints", "keypoints", "polygon"]
+
+
+def test_keypoints_that_no_class_can_hold_are_named_never_dropped(tmp_path: Path) -> None:
+    doc = json.loads((FORMATS_DATA / "datumaro_person_keypoints.json").read_text())
+    doc["annotations"].append({**doc["annotations"][0], "id": 4, "category_id": 0})  # Datumaro: points of no label
+    path = tmp_path / "kp.json"
+    path.write_text(json.dumps(doc))
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["hand", {"name": "paw", "keypoints": ["a", "b"]}])
+    with pytest.raises(lb.ImportProblems) as err:
+        p.import_coco(path, progress=False)
+    problems = dict(err.value.problems)
+    assert problems["annotation 1"] == "has labelled keypoints, but class 'hand' has no keypoints to hold them"
+    assert problems["annotation 3"].startswith("has labelled keypoints")
+    assert "expected 6 numbers for points ['a', 'b'], got 9" in problems["annotation 2"]
+    assert problems["annotation 4"].startswith("unknown category id 0")
+    skipped = p.import_coco(path, on_error="skip", progress=False)
+    assert sorted(skipped["item"]) == ["annotation 1", "annotation 2", "annotation 3", "annotation 4"]
+    assert [s.kind for s in p.get_annotations("frame_000001.jpg")] == ["polygon"]  # the paw's outline
+
+
+def test_image_level_labels_become_tags(tmp_path: Path) -> None:
+    path = FORMATS_DATA / "datumaro_labels.json"
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["car"], tags=[{"name": "time", "options": ["day", "night"]}])
+    assert p.import_coco(path, progress=False).empty
+    tags = {
+        name: sorted((t.group, t.value) for t in p.get_annotations(name)) for name in ("scene_1.jpg", "scene_2.jpg")
+    }
+    assert tags == {
+        "scene_1.jpg": [("labels", "indoor")],
+        "scene_2.jpg": [("labels", "outdoor"), ("time", "night")],  # a group offering it is used
+    }
+    assert [(g.name, g.options, g.multi) for g in p.schema.tags] == [
+        ("time", ["day", "night"], False),
+        ("labels", ["indoor", "outdoor"], True),
+    ]
+    assert p.schema.names == ["car"]  # image labels are tag options, not classes to draw
+    p.annotate("scene_1.jpg", lb.Tag("outdoor", group="labels"))  # the schema accepts them
+    fresh = lb.Project.create(tmp_path / "q.labnb", labels=[])
+    fresh.import_coco(path, progress=False)
+    assert [(g.name, g.options) for g in fresh.schema.tags] == [("labels", ["indoor", "outdoor", "night"])]
+
+
+def test_coco_panoptic_is_refused_plainly(tmp_path: Path) -> None:
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 8, "height": 6}],
+        "annotations": [{"image_id": 1, "file_name": "a.png", "segments_info": [{"id": 5, "category_id": 1}]}],
+        "categories": [{"id": 1, "name": "sky", "isthing": 0}],
+    }
+    path = tmp_path / "panoptic_val.json"
+    path.write_text(json.dumps(doc))
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[])
+    with pytest.raises(lb.ImportProblems, match=r"is a COCO panoptic file .* which labnb does not read"):
+        p.import_coco(path, on_error="skip", progress=False)
+    assert (len(p.assets), p.schema.names) == (0, [])

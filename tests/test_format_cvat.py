@@ -3,12 +3,15 @@ attributes, CVAT's own mask RLE, and bad input that must leave the project untou
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from defusedxml import ElementTree as SafeET
+from PIL import Image
 from test_format_label_studio import (  # shared round-trip helpers (pytest puts tests/ on sys.path)
     H,
     W,
@@ -191,6 +194,12 @@ BAD_ELEMENTS: dict[str, tuple[str, str, str]] = {
     "two-point polygon": ('<polygon label="cat" points="1,1;5,5"></polygon>', "<polygon> #0", "at least 3 points"),
     "bad mask": ('<mask label="cat" rle="1, 2" left="0" top="0" width="4" height="4"/>', "<mask> #0", "sum to 3"),
     "no label": ("<box xtl='1' ytl='1' xbr='3' ybr='3'/>", "<box> #0", "has no label"),
+    "blank label": (box(label="  "), "<box> #0", "has an empty label ('  ')"),
+    "skeleton point without label": (
+        '<skeleton label="hand"><points label="wrist" points="1,1"/><points label="" points="2,2"/></skeleton>',
+        "<skeleton> #0",
+        "its <points> #1 has no label",
+    ),
 }
 
 
@@ -207,6 +216,24 @@ def test_bad_element_names_it_and_writes_nothing(seeded: lb.Project, tmp_path: P
     skipped = seeded.import_cvat(path, images=tmp_path / "img", on_error="skip", progress=False)
     assert list(skipped["item"]) == [f"image 'ok.png' {item}"]
     assert (len(seeded.assets), len(seeded.annotations)) == (before[0] + 1, before[1] + 2)
+
+
+def test_a_bad_skeleton_point_costs_only_its_shape(backend_url: str, tmp_path: Path) -> None:
+    """Its class comes from the good skeletons; on_error="skip" keeps them."""
+    write_png(tmp_path / "img" / "a.png")
+    good = '<skeleton label="hand"><points label="wrist" points="1,1"/><points label="thumb" points="3,3"/></skeleton>'
+    bad = '<skeleton label="hand"><points label="wrist" points="5,5"/><points points="6,6"/></skeleton>'
+    path = write(tmp_path / "a.xml", cvat_xml(image("a.png", bad, good, good)))
+    p = lb.Project.create(backend_url, labels=[])
+    with pytest.raises(lb.ImportProblems) as err:
+        p.import_cvat(path, images=tmp_path / "img", progress=False)
+    assert err.value.problems == [
+        ("image 'a.png' <skeleton> #0", "its <points> #1 has no label (each skeleton point names its part)")
+    ]
+    skipped = p.import_cvat(path, images=tmp_path / "img", on_error="skip", progress=False)
+    assert list(skipped["item"]) == ["image 'a.png' <skeleton> #0"]
+    assert p.schema.get("hand").keypoints == ["wrist", "thumb"]
+    assert len(p.get_annotations("a.png")) == 2
 
 
 def test_missing_image_and_tracks_are_problems(seeded: lb.Project, tmp_path: Path) -> None:
@@ -236,3 +263,66 @@ def test_malformed_file_names_the_file(seeded: lb.Project, tmp_path: Path, conte
         seeded.import_cvat(write(tmp_path / "broken.xml", content), images=tmp_path / "img", progress=False)
     assert message in str(err.value)
     assert (len(seeded.assets), len(seeded.annotations)) == before
+
+
+# -- a CVAT project export: several tasks, subsets, images under images/<subset>/ ---------------------
+
+PROJECT_XML = Path(__file__).parent / "data" / "formats" / "cvat_project_annotations.xml"
+
+
+def cvat_project_export(root: Path) -> Path:
+    """The unzipped project export: annotations.xml beside images/<subset>/<name>."""
+    doc = SafeET.parse(PROJECT_XML).getroot()
+    for n, image in enumerate(doc.findall("image")):
+        target = root / "images" / str(image.get("subset")) / str(image.get("name"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 48), (n * 40, 0, 0)).save(target)
+    (root / "annotations.xml").write_bytes(PROJECT_XML.read_bytes())
+    return root / "annotations.xml"
+
+
+def test_cvat_project_export_keeps_each_images_task_and_subset(backend_url: str, tmp_path: Path) -> None:
+    xml = cvat_project_export(tmp_path / "zoo")
+    p = lb.Project.create(
+        backend_url, labels=[], attributes=[{"name": "quality", "type": "choice", "options": ["good", "blurry"]}]
+    )
+    assert p.import_cvat(xml, images=tmp_path / "zoo" / "images", progress=False).empty
+    df = p.assets.df.set_index("file_name")
+    assert df[["split", "cvat_task"]].to_dict("index") == {
+        "Train/cat_01.jpg": {"split": "Train", "cvat_task": "batch A"},  # a name both subsets use
+        "cat_02.jpg": {"split": "Train", "cvat_task": "batch A"},
+        "dog_01.jpg": {"split": "Train", "cvat_task": "batch B"},
+        "dog_02.jpg": {"split": "Train", "cvat_task": "batch B"},
+        "Validation/cat_01.jpg": {"split": "Validation", "cvat_task": "holdout"},
+        "bird_01.jpg": {"split": "Validation", "cvat_task": "holdout"},
+    }
+    for name, x, quality, colour in (
+        ("Train/cat_01.jpg", 4.2, "good", 0),
+        ("Validation/cat_01.jpg", 30, "blurry", 160),
+    ):
+        (cat,) = p.get_annotations(name)
+        assert (cat.bbox[0], cat.attributes) == (x, {"quality": quality})
+        assert abs(int(p.asset(name).array()[0, 0, 0]) - colour) <= 2  # the file of its own subset
+    assert [s.kind for s in p.get_annotations("dog_01.jpg")] == ["box", "tag"]
+    assert len(p.annotations) == 6
+
+    out = p.export_coco(tmp_path / "coco.json", split="split")  # the subsets as the export's splits
+    assert sorted(out) == ["Train", "Validation"]
+    assert len(json.loads(out["Validation"].read_text())["images"]) == 2
+    data_yaml = yaml.safe_load(p.export_yolo(tmp_path / "yolo", split="split").read_text())
+    assert (data_yaml["train"], data_yaml["val"]) == ("images/train", "images/val")
+
+
+def test_cvat_project_export_from_its_root_and_back(backend_url: str, tmp_path: Path) -> None:
+    xml = cvat_project_export(tmp_path / "zoo")
+    p = lb.Project.create(backend_url, labels=[])
+    with pytest.warns(UserWarning, match="attributes not in the project schema"):
+        p.import_cvat(xml, images=tmp_path / "zoo", progress=False)  # the export's root works too
+    assert len(p.assets) == 6
+    again = p.export_cvat(tmp_path / "again.xml", split="split")
+    q = other_project(backend_url, "again")
+    q.import_cvat(again, images=tmp_path / "zoo", progress=False)
+    assert dict(zip(q.assets.df.file_name, q.assets.df.split, strict=True)) == dict(
+        zip(p.assets.df.file_name, p.assets.df.split, strict=True)
+    )
+    assert len(q.annotations) == len(p.annotations)

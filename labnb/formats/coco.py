@@ -4,6 +4,9 @@ What a COCO user expects to survive a round trip does: category ids and supercat
 and licence/attribution fields, each object's ``bbox`` and ``area`` exactly as the file gave them
 (COCO's area is of the rasterised polygon, not its shoelace area), crowd RLE masks. A COCO object
 with both keypoints and a segmentation becomes two labnb shapes (keypoints carry the object's box).
+Exports give every object a ``segmentation``, so that ``annToMask`` works on each: a box, and an
+object that is only keypoints, is written as its box's rectangle (a 4-corner polygon), which the
+importer reads back as a box (or as nothing beside the keypoints).
 Labnb extras that COCO readers ignore: image ``tags``, annotation ``attributes``, ``track_id``, ``score``.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +23,7 @@ import orjson
 
 from labnb.errors import ImportProblems
 from labnb.formats.common import LabelRegistry, load_json, stable_ids
+from labnb.formats.export import ExportOptions, split_assets, split_file
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, Row, ingest
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
 from labnb.schema import Schema
@@ -29,6 +34,9 @@ if TYPE_CHECKING:
     from labnb.project import Project
 
 IMAGE_META_KEYS = ("license", "flickr_url", "coco_url", "date_captured")
+#: The tag group of image-level labels (an annotation with a category and no geometry), unless the
+#: project already has a group offering that category.
+LABELS_GROUP = "labels"
 
 
 def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
@@ -39,6 +47,28 @@ def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
 
 
 _NUMBER = frozenset((int, float))
+
+
+def box_outline(x: float, y: float, w: float, h: float) -> list[list[float]]:
+    """A box's rectangle as a one-part COCO polygon, corners clockwise from the top left.
+
+    COCO has no box-only objects: pycocotools' ``annToMask`` (and every segmentation tool built on it)
+    needs a ``segmentation``, so exports write a box, and an object that is only keypoints, as its box's
+    rectangle. :func:`is_box_outline` recognises it on import, so the object comes back as it was.
+    """
+    return [[x, y, x + w, y, x + w, y + h, x, y + h]]
+
+
+def is_box_outline(seg: Any, bbox: tuple[float, float, float, float] | None) -> bool:
+    """``seg`` is exactly the rectangle of ``bbox`` (any corner order): the box written as a polygon."""
+    if bbox is None or type(seg) is not list or len(seg) != 1 or type(seg[0]) is not list or len(seg[0]) != 8:
+        return False
+    flat, (x, y, w, h) = seg[0], bbox
+    if flat[0] not in (x, x + w) or flat[1] not in (y, y + h):  # a traced outline fails here, cheaply
+        return False
+    want = box_outline(x, y, w, h)[0]
+    corners = set(zip(want[::2], want[1::2], strict=True))
+    return flat == want or (len(corners) == 4 and set(zip(flat[::2], flat[1::2], strict=True)) == corners)
 
 
 def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
@@ -64,6 +94,12 @@ def read_coco(
     if not isinstance(doc, dict):
         raise ImportProblems(path.name, [(path.name, f"the top level must be an object, got {type(doc).__name__}")])
     imgs, anns, cats = (_need_list(doc, k, path.name) for k in ("images", "annotations", "categories"))
+    if any(isinstance(a, dict) and "segments_info" in a for a in anns[:100]):
+        message = (
+            "is a COCO panoptic file (segments_info with PNG masks), which labnb does not read; convert it to "
+            "instances first (panopticapi's converters/panoptic2detection_coco_format.py) and import that"
+        )
+        raise ImportProblems(path.name, [(path.name, message)])
 
     registry = LabelRegistry(schema, plan)
     categories: dict[Any, dict[str, Any]] = {}
@@ -76,21 +112,28 @@ def read_coco(
             plan.problem(f"category {cat['id']}", "category id listed twice")
             continue
         categories[cat["id"]] = cat
-        item = f"category {cat['id']} ({cat['name']!r})"
+    # "keypoints": [] (Datumaro): the objects say how many points there are
+    counts = _points_per_object(anns, {cid for cid, c in categories.items() if c.get("keypoints") == []})
+    keypoint_names: dict[Any, list[str]] = {}
+    for cid, cat in categories.items():
+        item = f"category {cid} ({cat['name']!r})"
         try:
-            kps = list(cat.get("keypoints") or [])
-            skel = [(a - 1, b - 1) for a, b in cat.get("skeleton") or []]  # COCO skeletons are 1-based
+            points, skeleton = _point_spec(cat, counts.get(cid, 0))
         except (TypeError, ValueError):
             plan.problem(item, "keypoints must be a list of names and skeleton a list of [a, b] pairs")
-            unusable.add(cat["id"])
+            unusable.add(cid)
             continue
-        if registry.ensure(cat["name"], item, kps, skel) is None:
-            unusable.add(cat["id"])
+        cls = registry.ensure(cat["name"], item, points, skeleton)
+        if cls is None:
+            unusable.add(cid)
+            continue
+        # the file's point names, else the class's: Datumaro writes "keypoints": [] for a project's skeletons
+        keypoint_names[cid] = list(cat.get("keypoints") or []) or list(cls.keypoints)
     names = {cid: c["name"] for cid, c in categories.items()}
     plan.format_settings["coco"] = _carried_settings(doc)
-    keypoint_names = {cid: list(c.get("keypoints") or []) for cid, c in categories.items()}
 
     folder = Path(images) if images is not None else None
+    as_tag: set[Any] = set()
     for i, img in enumerate(imgs):
         if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
             plan.problem(f"image #{i}", "needs an 'id' and a 'file_name'")
@@ -133,8 +176,51 @@ def read_coco(
         if "image_id" not in ann:
             plan.problem(item, "has no image_id")
             continue
+        if ann.get("bbox") is None and _is_image_label(ann):  # the cheap test first: most objects have a bbox
+            value, image = names[cid], ann["image_id"]
+            group = registry.tag_group(value, LABELS_GROUP)
+            plan.add_shape(image, item, lambda v=value, g=group: Tag(v, group=g), source=source)
+            as_tag.add(cid)
+            continue
         _read_annotation(plan, registry, ann, item, names[cid], keypoint_names[cid], source)
+    if as_tag:  # a category used only as an image label is a tag option, not also a class to draw
+        drawn = {a.get("category_id") for a in anns if type(a) is dict and not _is_image_label(a)}
+        tag_only = {names[cid] for cid in as_tag - drawn} - set(schema.names)
+        plan.new_labels = [c for c in plan.new_labels if c.name not in tag_only]
     return plan, registry
+
+
+def _is_image_label(ann: dict[str, Any]) -> bool:
+    """A category and no geometry: an image-level label (Datumaro's COCO "labels" task)."""
+    return not ann.get("segmentation") and not ann.get("keypoints") and ann.get("bbox") is None
+
+
+def _points_per_object(anns: list[Any], cids: set[Any]) -> dict[Any, int]:
+    """For categories whose file lists no point names: how many points their objects have (the most
+    common length of ``keypoints`` / 3), so that the points can be named ``0 .. n-1``."""
+    if not cids:
+        return {}
+    lengths: dict[Any, Counter[int]] = {}
+    for ann in anns:
+        kps = ann.get("keypoints") if type(ann) is dict else None  # None for nearly every instance object
+        if kps and type(kps) is list and len(kps) % 3 == 0 and ann.get("category_id") in cids:
+            lengths.setdefault(ann["category_id"], Counter())[len(kps) // 3] += 1
+    return {cid: c.most_common(1)[0][0] for cid, c in lengths.items()}
+
+
+def _point_spec(cat: dict[str, Any], count: int) -> tuple[list[str], list[tuple[int, int]]]:
+    """A category's point names and 0-based skeleton; raises ``TypeError``/``ValueError`` when malformed.
+
+    Without names the points are ``"0" .. "n-1"`` (``count`` from the objects). COCO numbers skeleton
+    points from 1; a skeleton holding a 0 is 0-based, as Datumaro writes one for points without names.
+    A skeleton of a category that has no points at all is left out: it joins nothing.
+    """
+    names = [str(n) for n in cat.get("keypoints") or []] or [str(i) for i in range(count)]
+    pairs = [(int(a), int(b)) for a, b in cat.get("skeleton") or []]
+    if not names:
+        return [], []
+    base = 0 if any(0 in pair for pair in pairs) else 1
+    return names, [(a - base, b - base) for a, b in pairs]
 
 
 _NUMBERS_ONLY = re.compile(r"^\[\[[0-9eE+\-.,\[\]]*\]\]$")
@@ -177,10 +263,17 @@ def _read_annotation(
         if kept:
             common["attributes"] = kept
     kw: dict[str, Any] = {"source": source}
-    has_kps = kp_names and any(v > 0 for v in (ann.get("keypoints") or [])[2::3])
+    kps = ann.get("keypoints")
+    if kps is not None and not isinstance(kps, list):
+        plan.problem(item, f"keypoints must be a flat list [x, y, v, ...], got {type(kps).__name__}")
+        return
+    has_kps = bool(kps) and any(isinstance(v, (int, float)) and v > 0 for v in (kps or [])[2::3])
+    if has_kps and not kp_names:
+        plan.problem(item, f"has labelled keypoints, but class '{label}' has no keypoints to hold them")
+        return
     if not has_kps and bbox is not None and len(common) == 3 and common["track_id"] is None and common["score"] is None:
         # Fast path for the bulk of real files: plain boxes and polygons, stored without building shapes.
-        if not seg and bbox[2] > 0 and bbox[3] > 0:
+        if (not seg or is_box_outline(seg, bbox)) and bbox[2] > 0 and bbox[3] > 0:
             x, y, w, h = bbox
             plan.rows.append(
                 Row(
@@ -208,6 +301,8 @@ def _read_annotation(
             return
     if has_kps:
         plan.add_shape(image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw)
+        if is_box_outline(seg, bbox):
+            return  # the rectangle an export writes for segmentation tools, not a second object
     if isinstance(seg, dict):
         plan.add_shape(
             image, item, lambda: Mask(seg, iscrowd=bool(ann.get("iscrowd", 0)), **common), area=area, bbox=bbox, **kw
@@ -215,6 +310,9 @@ def _read_annotation(
     elif isinstance(seg, list) and seg:
         if bbox is None and raw_bbox is not None:
             plan.problem(item, f"bbox must be 4 finite numbers with non-negative size, got {raw_bbox!r}")
+            return
+        if bbox is not None and is_box_outline(seg, bbox):
+            plan.add_shape(image, item, lambda: Box(*bbox, **common), area=area, **kw)
             return
         plan.add_shape(image, item, lambda: Polygon(seg, **common), area=area, bbox=bbox, **kw)
     elif not has_kps:
@@ -257,17 +355,39 @@ def _carried_settings(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def export_coco(project: Project, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-    """Write COCO JSON that pycocotools loads; returns the path."""
+def export_coco(
+    project: Project, path: str | Path, *, source: str | Sequence[str] | None, options: ExportOptions
+) -> Path | dict[str, Path]:
+    """Write COCO JSON that pycocotools loads; returns its path.
+
+    Images without annotations are listed with none (background images) unless ``skip_empty``. With a
+    ``split``, one file per split beside ``path`` (``out.json`` -> ``out_train.json``, ``out_val.json``), with
+    the same category and image ids in each, and a ``{split: path}`` mapping is returned.
+    """
     path = Path(path)
-    doc = coco_document(project, source=source)
+    sources = [source] if isinstance(source, str) else source
+    asset_rows, rows = project._export_rows(sources)
+    chosen = split_assets(project, [(a.id, a.file_name) for a in asset_rows], {r.asset_id for r in rows}, options)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(doc))
-    return path
+    written: dict[str, Path] = {}
+    for split, ids in chosen.items():
+        doc = _document(project, asset_rows, rows, keep=set(ids) if len(ids) < len(asset_rows) else None)
+        target = path if split is None else split_file(path, split)
+        target.write_bytes(orjson.dumps(doc))
+        written[str(split)] = target
+    return path if options.split is None else written
 
 
 def coco_document(project: Project, *, source: str | Sequence[str] | None = None) -> dict[str, Any]:
-    sources = [source] if isinstance(source, str) else source
+    """The project's images and annotations as one COCO document (a dict, not written anywhere)."""
+    return _document(project, *project._export_rows([source] if isinstance(source, str) else source))
+
+
+def _document(
+    project: Project, asset_rows: Sequence[Any], rows: Sequence[Any], keep: set[int] | None = None
+) -> dict[str, Any]:
+    """The document of the assets in ``keep`` (default all); image ids are numbered over all of them,
+    so that every split's file gives an image the same id."""
     saved = project._format_settings("coco")
     schema = project.schema
     cat_ids = stable_ids([c.name for c in schema.classes], {n: v["id"] for n, v in saved.get("categories", {}).items()})
@@ -282,10 +402,11 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
             entry["skeleton"] = [[a + 1, b + 1] for a, b in c.skeleton]
         categories.append(entry)
     by_class_id = {c.id: c for c in schema.classes}
-
-    asset_rows, rows = project._export_rows(sources)
     metas = {a.id: orjson.loads(a.meta) if a.meta else {} for a in asset_rows}
     image_ids = stable_ids([a.id for a in asset_rows], {aid: m.get("coco_id") for aid, m in metas.items()})
+    if keep is not None:
+        asset_rows = [a for a in asset_rows if a.id in keep]
+        rows = [r for r in rows if r.asset_id in keep]
     images = []
     for a in asset_rows:
         entry = {"id": image_ids[a.id], "file_name": a.file_name, "width": int(a.width), "height": int(a.height)}
@@ -308,10 +429,7 @@ def coco_document(project: Project, *, source: str | Sequence[str] | None = None
             "iscrowd": int(bool(r.iscrowd)),
         }
         data: Any = orjson.loads(r.data) if r.data is not None else None
-        if r.kind in {"polygon", "mask"}:
-            ann["segmentation"] = data
-        else:
-            ann["segmentation"] = []
+        ann["segmentation"] = data if r.kind in {"polygon", "mask"} else box_outline(r.x, r.y, r.w, r.h)
         if r.kind == "keypoints":
             ann["keypoints"] = data
             ann["num_keypoints"] = sum(1 for v in data[2::3] if v > 0)

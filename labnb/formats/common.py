@@ -99,6 +99,17 @@ class LabelRegistry:
             self.classes[name] = cls
         return self.classes[name]
 
+    def tag_group(self, value: str, default: str) -> str:
+        """The tag group of an imported tag ``value``: the schema's group that offers it, else ``default``,
+        which the import gives that option (creating the group if needed), as it adds new classes."""
+        for group in self.schema.tags:
+            if value in group.options:
+                return group.name
+        options = self.plan.tag_options.setdefault(default, [])
+        if value not in options:
+            options.append(value)
+        return default
+
     def attributes(self, label: str | None, values: Mapping[str, Any]) -> dict[str, Any]:
         """The attributes the schema defines for ``label``; the others are remembered for a warning."""
         allowed = self.schema.attributes_for(label)

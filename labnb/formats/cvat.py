@@ -1,10 +1,16 @@
-"""CVAT for images 1.1 XML, read and written.
+"""CVAT for images 1.1 XML, read (here) and written (:mod:`labnb.formats.cvat_export`).
 
 ``<box>`` -> Box, ``<polygon>`` -> Polygon, ``<mask>`` -> Mask (CVAT's run-length code over the mask's
 own box), ``<skeleton>`` and ``<points>`` -> Keypoints, ``<tag>`` -> Tag. ``<attribute>`` children become
 attributes where the schema defines them, typed by it (the others are dropped with one warning). New
 labels are added; skeleton classes take their points (``<label>`` with that ``<parent>``) and edges
 (the label's ``<svg>``) from ``<meta>``.
+
+A project export (``<meta><project>`` with several tasks) works too: each image keeps its ``subset``
+(as its split, ``p.assets.df.split``) and its task (``p.assets.df.cvat_task``, the task's name); its file
+is looked for under ``images/<subset>/`` (``images=`` may be the export's root or its ``images`` folder).
+CVAT numbers images per subset and keeps names unique only within one, so a name two subsets use
+becomes ``<subset>/<name>``.
 
 Decisions:
 
@@ -25,25 +31,23 @@ Decisions:
 from __future__ import annotations
 
 import contextlib
-import html
 import math
 import warnings
 from collections import Counter
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree as ET  # writing only; parsing goes through defusedxml
+from xml.etree import ElementTree as ET  # element types only; parsing goes through defusedxml
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from labnb.errors import GeometryError, ImportProblems
 from labnb.formats.common import LabelRegistry
-from labnb.formats.export import ExportImage, ExportObject, export_images
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
-from labnb.formats.rle_codecs import cvat_rle_to_mask, mask_to_cvat_rle
+from labnb.formats.rle_codecs import cvat_rle_to_mask
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
-from labnb.schema import Attribute, LabelClass, Schema
+from labnb.schema import Attribute, Schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,7 +93,12 @@ def read_cvat(
         raise ImportProblems(path.name, [(str(path), f"expected <annotations> at the top, got {top}")])
     plan = ImportPlan(source=path.name)
     reader = _Reader(plan, LabelRegistry(schema, plan), root.find("meta"), images, source)
-    for index, image in enumerate(root.findall("image")):
+    elements = root.findall("image")
+    subsets: dict[str, set[str | None]] = {}
+    for image in elements:
+        subsets.setdefault(image.get("name") or "", set()).add(image.get("subset"))
+    reader.shared_names = {name for name, found in subsets.items() if len(found) > 1}
+    for index, image in enumerate(elements):
         reader.image(index, image)
     for index, track in enumerate(root.findall("track")):
         plan.problem(f"<track> #{index} ('{track.get('label')}')", "tracks (CVAT for video) are not supported")
@@ -150,6 +159,11 @@ class _Reader:
         self.plan, self.registry, self.source = plan, registry, source
         self.folder = Path(images) if images is not None else None
         self.skeletons = _skeleton_spec(meta)
+        # a project export's tasks: id -> name (a task export's one <task> has no images naming it)
+        tasks = meta.iter("task") if meta is not None else iter(())
+        self.tasks = {t.findtext("id"): t.findtext("name") or "" for t in tasks if t.findtext("id")}
+        #: Names given to images of more than one subset (CVAT keeps names unique within a subset only).
+        self.shared_names: set[str] = set()
         self.skipped: Counter[str] = Counter()
         self.key: Hashable = None  # the <image> being read and its size
         self.size: list[int | None] = [None, None]
@@ -159,14 +173,23 @@ class _Reader:
         if not name:
             self.plan.problem(f"<image> #{index}", "has no name")
             return
-        key = self.key = f"id {el.get('id')}" if el.get("id") is not None else f"#{index}"
+        subset, task = el.get("subset") or None, el.get("task_id") or None
+        key = f"id {el.get('id')}" if el.get("id") is not None else f"#{index}"
+        if task is not None:  # a project export numbers images per subset: ids repeat across them
+            key = f"task {task} {key}"
+        elif subset is not None:
+            key = f"{subset} {key}"
+        self.key = key
         size = self.size = [int(v) if v and v.isdigit() else None for v in (el.get("width"), el.get("height"))]
-        path = None
-        if self.folder is not None:
-            path = self.folder / name
-            if not path.is_file() and (self.folder / Path(name).name).is_file():
-                path = self.folder / Path(name).name  # CVAT names may keep the upload's sub-folders
-        self.plan.images.append(ImageEntry(key, name, path, size[0], size[1], meta={"cvat_id": key}))
+        meta: dict[str, Any] = {"cvat_id": key}
+        if subset is not None:
+            meta["split"] = subset
+        if task is not None:
+            meta["cvat_task_id"] = int(task) if task.isdigit() else task
+            meta["cvat_task"] = self.tasks.get(task) or f"task {task}"
+        file_name = f"{subset}/{name}" if subset is not None and name in self.shared_names else name
+        path = self._find(name, subset) if self.folder is not None else None
+        self.plan.images.append(ImageEntry(key, file_name, path, size[0], size[1], meta=meta))
         seen: Counter[str] = Counter()
         groups: dict[tuple[str, str], tuple[str, list[Any], dict[str, Any]]] = {}
         for child in el:
@@ -176,8 +199,8 @@ class _Reader:
             label = child.get("label")
             if tag in UNSUPPORTED:
                 self.skipped[tag] += 1
-            elif not label:
-                self.plan.problem(item, "has no label")
+            elif not label or not label.strip():
+                self.plan.problem(item, "has no label" if not label else f"has an empty label ({label!r})")
             elif tag == "tag":
                 group = _raw_attributes(child).get(GROUP) or None
                 self.plan.add_shape(key, item, lambda v=label, g=group: Tag(v, group=g), source=self.source)
@@ -200,6 +223,17 @@ class _Reader:
                 self.plan.problem(item, "is not a CVAT for images element labnb knows")
         for (label, _), (item, parts, attrs) in groups.items():
             self._polygon_parts(item, label, parts, attrs)
+
+    def _find(self, name: str, subset: str | None) -> Path:
+        """The image file: a project export keeps it under ``images/<subset>/``, a task export under
+        ``images/``; ``images=`` may be that folder or the export's root. CVAT names may keep the
+        upload's sub-folders, which the saved files sometimes lose. The first place when none has it."""
+        assert self.folder is not None
+        places = []
+        for base in (self.folder, self.folder / "images"):
+            for rel in (Path(name), Path(Path(name).name)):
+                places += ([base / subset / rel] if subset is not None else []) + [base / rel]
+        return next((p for p in places if p.is_file()), places[0])
 
     def _polygon_parts(self, item: str, label: str, parts: list[ET.Element], attrs: Any) -> None:
         build = lambda: Polygon([_pairs(c) for c in parts], label=label, attributes=attrs)  # noqa: E731
@@ -243,6 +277,10 @@ class _Reader:
 
     def _skeleton(self, item: str, label: str, el: ET.Element) -> None:
         elements = el.findall("points")
+        unnamed = [i for i, p in enumerate(elements) if not (p.get("label") or "").strip()]
+        if unnamed:  # the shape's fault, not its class's: name it, and keep the class for the others
+            self.plan.problem(item, f"its <points> #{unnamed[0]} has no label (each skeleton point names its part)")
+            return
         names = [str(p.get("label")) for p in elements]
         spec_points, spec_edges = self.skeletons.get(label, (names, []))
         cls = self.registry.ensure(label, item, spec_points, spec_edges)
@@ -305,157 +343,3 @@ def _is_rotated(rotation: str) -> bool:
     except ValueError:
         return True
     return not math.isfinite(angle) or angle % 360 != 0
-
-
-# -- export ----------------------------------------------------------------------------------------
-
-
-def export_cvat(project: Project, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-    """Write a CVAT for images 1.1 XML file: every image, its objects and a ``<meta>`` label list."""
-    path = Path(path)
-    schema, images = export_images(project, source)
-    root = ET.Element("annotations")
-    ET.SubElement(root, "version").text = "1.1"
-    extra: dict[str, set[str]] = {}  # label -> is_crowd / group attributes the objects need
-    tag_values: list[str] = []
-    skipped = 0
-    body = []
-    for frame, img in enumerate(images):
-        image = ET.Element("image", id=str(frame), name=img.file_name, width=str(img.width), height=str(img.height))
-        group_ids = iter(range(1, 1 << 31))
-        for obj in img.objects:
-            skipped += not _write_object(image, img, obj, schema, extra, tag_values, group_ids)
-        body.append(image)
-    root.append(_meta(project.name, schema, len(images), extra, tag_values))
-    root.extend(body)
-    if skipped:
-        warnings.warn(f"{skipped} empty mask(s) were left out: CVAT cannot hold an empty mask", stacklevel=4)
-    ET.indent(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-    return path
-
-
-def _f(value: float) -> str:
-    """Shortest exact text of a coordinate: CVAT's own two decimals would move points by up to 0.005 px."""
-    return repr(float(value))
-
-
-def _write_object(
-    image: ET.Element,
-    img: ExportImage,
-    obj: ExportObject,
-    schema: Schema,
-    extra: dict[str, set[str]],
-    tag_values: list[str],
-    group_ids: Iterator[int],
-) -> bool:
-    """Append the element(s) of one object; ``False`` when CVAT cannot hold it (an empty mask)."""
-    shape = obj.shape
-    attrs = {k: str(v) for k, v in shape.attributes.items()}
-    label = str(getattr(shape, "label", ""))
-    common = {"label": label, "source": "manual", "occluded": "0", "z_order": "0"}
-    elements: list[ET.Element] = []
-    if isinstance(shape, Tag):
-        if shape.value not in tag_values:
-            tag_values.append(shape.value)
-        if shape.group is not None:
-            attrs[GROUP] = shape.group
-            extra.setdefault(shape.value, set()).add(GROUP)
-        elements.append(ET.Element("tag", {"label": shape.value, "source": "manual"}))
-    elif isinstance(shape, Box):
-        corners = {"xtl": shape.x, "ytl": shape.y, "xbr": shape.x + shape.w, "ybr": shape.y + shape.h}
-        elements.append(ET.Element("box", {**common, **{k: _f(v) for k, v in corners.items()}}))
-    elif isinstance(shape, Polygon):
-        group = {"group_id": str(next(group_ids))} if len(shape.parts) > 1 else {}
-        for part in shape.parts:
-            points = ";".join(f"{_f(x)},{_f(y)}" for x, y in part)
-            elements.append(ET.Element("polygon", {**common, "points": points, **group}))
-    elif isinstance(shape, Keypoints):
-        skeleton = ET.Element("skeleton", {"label": label, "source": "manual", "z_order": "0"})
-        for name in schema.get(label).keypoints:
-            x, y, v = shape.points.get(name, (0.0, 0.0, 0))
-            point = {"label": name, "source": "manual", "points": f"{_f(x)},{_f(y)}"}
-            point.update(outside="1" if v == 0 else "0", occluded="1" if v == 1 else "0")
-            ET.SubElement(skeleton, "points", point)
-        elements.append(skeleton)
-    else:
-        encoded = mask_to_cvat_rle(shape.to_array())
-        if encoded is None:
-            return False
-        counts, left, top, width, height = encoded
-        box = {"left": str(left), "top": str(top), "width": str(width), "height": str(height)}
-        rle = ", ".join(map(str, counts))  # CVAT writes ", " between counts and splits on ","
-        elements.append(ET.Element("mask", {**common, "rle": rle, **box}))
-        if obj.iscrowd:
-            attrs[CROWD] = "true"
-            extra.setdefault(label, set()).add(CROWD)
-    for el in elements:
-        for name, value in attrs.items():
-            ET.SubElement(el, "attribute", name=name).text = value
-        image.append(el)
-    return True
-
-
-def _meta(name: str, schema: Schema, size: int, extra: dict[str, set[str]], tag_values: list[str]) -> ET.Element:
-    """``<meta><task>`` with the label list CVAT and Datumaro read: types, attributes, skeleton parts."""
-    meta = ET.Element("meta")
-    task = ET.SubElement(meta, "task")
-    for key, value in (("name", name), ("size", str(size)), ("mode", "annotation")):
-        ET.SubElement(task, key).text = value
-    labels = ET.SubElement(task, "labels")
-    entries: list[tuple[str, str, LabelClass | None]] = [
-        (c.name, "skeleton" if c.keypoints else "any", c) for c in schema.classes
-    ]
-    entries += [(v, "tag", None) for v in tag_values if v not in schema.names]
-    for label, kind, cls in entries:
-        el = ET.SubElement(labels, "label")
-        ET.SubElement(el, "name").text = label
-        if cls is not None and cls.color:
-            ET.SubElement(el, "color").text = cls.color
-        ET.SubElement(el, "type").text = kind
-        attributes = ET.SubElement(el, "attributes")
-        for attr in schema.attributes_for(label).values():
-            _meta_attribute(attributes, attr.name, INPUT_TYPES[attr.type], attr.options, attr.default)
-        for special in sorted(extra.get(label, ())):
-            _meta_attribute(attributes, special, "checkbox" if special == CROWD else "text", [], None)
-        if cls is not None and cls.keypoints:
-            ET.SubElement(el, "svg").text = _skeleton_svg(cls)
-            for point in cls.keypoints:
-                sub = ET.SubElement(labels, "label")
-                ET.SubElement(sub, "name").text = point
-                ET.SubElement(sub, "type").text = "points"
-                ET.SubElement(sub, "attributes")
-                ET.SubElement(sub, "parent").text = cls.name
-    return meta
-
-
-def _meta_attribute(parent: ET.Element, name: str, input_type: str, values: Sequence[str], default: Any) -> None:
-    attr = ET.SubElement(parent, "attribute")
-    fallback = values[0] if values else ("false" if input_type == "checkbox" else "")
-    fields = (
-        ("name", name),
-        ("mutable", "False"),
-        ("input_type", input_type),
-        ("default_value", fallback if default is None else str(default)),
-        ("values", "\n".join(values) if values else fallback),
-    )
-    for key, value in fields:
-        ET.SubElement(attr, key).text = value
-
-
-def _skeleton_svg(cls: LabelClass) -> str:
-    """A minimal CVAT skeleton drawing: points on a circle (CVAT draws them 0-100), edges as lines."""
-    n = len(cls.keypoints)
-    at = [(50 + 40 * math.cos(2 * math.pi * i / n), 50 + 40 * math.sin(2 * math.pi * i / n)) for i in range(n)]
-    lines = [
-        f'<line x1="{at[a][0]:.2f}" y1="{at[a][1]:.2f}" x2="{at[b][0]:.2f}" y2="{at[b][1]:.2f}" '
-        f'data-type="edge" data-node-from="{a + 1}" data-node-to="{b + 1}"></line>'
-        for a, b in cls.skeleton
-    ]
-    circles = [
-        f'<circle r="1.5" cx="{x:.2f}" cy="{y:.2f}" data-type="element node" data-element-id="{i + 1}" '
-        f'data-node-id="{i + 1}" data-label-name="{html.escape(name)}"></circle>'
-        for i, (name, (x, y)) in enumerate(zip(cls.keypoints, at, strict=True))
-    ]
-    return "".join(lines + circles)

@@ -10,7 +10,7 @@ With ``on_error="skip"`` it writes the rest and returns the skipped items as a D
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -23,10 +23,10 @@ from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, 
 from labnb.geometry import BBox, Mask, Shape, Tag, inside_tolerance
 from labnb.imaging import ImageInfo, probe_file
 from labnb.people import now
-from labnb.schema import LabelClass, Schema
+from labnb.schema import LabelClass, Schema, TagGroup
 from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids
 from labnb.store.rows import SOURCES, dumps, geometry_data
-from labnb.store.tables import assets
+from labnb.store.tables import assets, projects
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -100,6 +100,8 @@ class ImportPlan:
     format_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Annotations already in stored form, from readers with a fast path (see :class:`Row`).
     rows: list[Row] = field(default_factory=list)
+    #: Tag options the schema must gain, by tag group (COCO image-level labels); added like new classes.
+    tag_options: dict[str, list[str]] = field(default_factory=dict)
 
     def problem(self, item: str, message: str) -> None:
         self.problems.append((item, message))
@@ -342,9 +344,26 @@ def _write(
             schema = project._add_labels(new_labels, w.conn) if new_labels else project.schema
             label_ids: dict[str | None, int | None] = {c.name: c.id for c in schema.classes}
             _write_rows(project, w, plan, good, sizes, label_ids, progress)
+            if plan.tag_options:
+                _add_tag_options(project, w.conn, plan.tag_options)
     except BaseException:
         project._schema = None  # the classes' new ids were rolled back with the transaction
         raise
+
+
+def _add_tag_options(project: Project, conn: sa.Connection, options: dict[str, list[str]]) -> None:
+    """Give the schema the tag groups and options the imported tags use (a new group takes any number of
+    its options per image), in the import's transaction; the cached schema is read again afterwards."""
+    settings = project._settings(conn)
+    groups: list[dict[str, Any]] = settings.setdefault("tags", [])
+    for name, values in options.items():
+        group = next((g for g in groups if g["name"] == name), None)
+        if group is None:
+            groups.append(asdict(TagGroup(name, list(values), multi=True)))
+        else:
+            group["options"] += [v for v in values if v not in group["options"]]
+    conn.execute(projects.update().where(projects.c.id == project.id).values(settings=dumps(settings)))
+    project._schema = None
 
 
 def _write_rows(

@@ -37,7 +37,7 @@ import orjson
 
 from labnb.errors import GeometryError, ImportProblems
 from labnb.formats.common import LabelRegistry, load_json, stable_ids
-from labnb.formats.export import ExportImage, ExportObject, export_images
+from labnb.formats.export import ExportImage, ExportObject, ExportOptions, export_images, split_images
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.formats.rle_codecs import decode_brush_rle, encode_brush_rle
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
@@ -57,6 +57,8 @@ ATTRIBUTE_TYPES = {"choices": "choices", "textarea": "text", "number": "number",
 FROM_NAMES = dict(zip(REGION_TYPES, ("label", "polygon", "keypoint", "brush"), strict=True))
 TO_NAME = "image"
 DEFAULT_TAG_GROUP = "tags"
+#: The task ``data`` key holding an image's split (Label Studio shows data keys as Data Manager columns).
+SPLIT = "split"
 REMOTE_SCHEMES = ("http", "https", "s3", "gs", "azure-blob")
 #: Label Studio's upload store prefixes names with 8 hex digits: ``/data/upload/3/1a2b3c4d-cat.jpg``.
 _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-(.+)$")
@@ -149,7 +151,7 @@ class _Reader:
             return
         name = key = f"task {task['id']}" if isinstance(task.get("id"), (int, str)) else f"task #{index}"
         data: dict[str, Any] = task["data"] if isinstance(task.get("data"), dict) else {}
-        strings = [v for v in data.values() if isinstance(v, str)]
+        strings = [v for k, v in data.items() if isinstance(v, str) and k != SPLIT]
         ref = data["image"] if isinstance(data.get("image"), str) else (strings[0] if len(strings) == 1 else None)
         if ref is None:
             self.plan.problem(name, "has no image reference (expected a string in data.image)")
@@ -167,6 +169,8 @@ class _Reader:
         uri = ref if urlparse(ref).scheme in REMOTE_SCHEMES else None
         width, height = size or (None, None)
         meta = {"label_studio_id": task.get("id"), "label_studio_image": ref}
+        if isinstance(data.get(SPLIT), str) and data[SPLIT].strip():
+            meta[SPLIT] = data[SPLIT]
         self.plan.images.append(ImageEntry(key, file_name, path, width, height, uri=uri, meta=meta, info=info))
         self._read_results(key, name, results, size)
 
@@ -338,13 +342,21 @@ def _attribute_value(r: dict[str, Any]) -> Any:
 # -- export ----------------------------------------------------------------------------------------
 
 
-def export_label_studio(project: Project, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
+def export_label_studio(
+    project: Project, path: str | Path, *, source: str | Sequence[str] | None, options: ExportOptions
+) -> Path:
     """Write a Label Studio JSON task list: one task per image, one annotation holding every object.
 
-    Images without objects get no annotation, so Label Studio shows them as not yet labelled.
+    Images without objects get no annotation, so Label Studio shows them as not yet labelled (unless
+    ``skip_empty`` leaves them out). Label Studio has no splits: a split is written as each task's
+    ``data.split``, a column of its Data Manager to filter by, and read back into the image's split.
     """
     path = Path(path)
-    schema, images = export_images(project, source)
+    schema, all_images = export_images(project, source)
+    chosen = split_images(project, all_images, options)
+    split_of = {img.asset_id: name for name, imgs in chosen.items() for img in imgs}
+    images = [img for imgs in chosen.values() for img in imgs]
+    images.sort(key=lambda img: img.asset_id)
     classes = {c.name: c for c in schema.classes}
     attr_types: dict[str, str] = {a.name: a.type for a in schema.attributes}
     ids = stable_ids([i.asset_id for i in images], {i.asset_id: i.meta.get("label_studio_id") for i in images})
@@ -364,6 +376,8 @@ def export_label_studio(project: Project, path: str | Path, *, source: str | Seq
         tid = ids[img.asset_id]
         annotation = {"id": tid, "result": results, "was_cancelled": False, "ground_truth": False}
         data = {"image": _image_ref(img)}
+        if split_of[img.asset_id] is not None:
+            data[SPLIT] = str(split_of[img.asset_id])
         tasks.append({"id": tid, "data": data, "annotations": [annotation] if results else [], "predictions": []})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(tasks))

@@ -6,18 +6,23 @@ which is imported on first use (most sessions touch one format, if any).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import pandas as pd
 
 from labnb.formats import coco
 from labnb.formats.common import gc_paused
+from labnb.formats.export import ExportOptions
 from labnb.formats.ingest import OnError
 
 if TYPE_CHECKING:
     from labnb.project import Project
+
+#: What ``split=`` takes: a ``p.assets.df`` column, ``{image: split}``, a fraction or ``{split: fraction}``.
+Split = str | float | Mapping[Any, Any]
+Sources = str | Sequence[str] | None
 
 
 class FormatMethods:
@@ -35,7 +40,9 @@ class FormatMethods:
         source: str = "human",
         progress: bool = True,
     ) -> pd.DataFrame:
-        """Import a COCO JSON file (boxes, polygons, RLE, keypoints, iscrowd).
+        """Import a COCO JSON file (boxes, polygons, RLE, keypoints, iscrowd; image-level labels as tags).
+
+        Panoptic files are refused (convert them to instances first).
 
         ``images`` is the folder holding the image files; each is checked. Without it, sizes are taken
         from the file. Returns the skipped items (empty unless ``on_error="skip"``).
@@ -45,9 +52,47 @@ class FormatMethods:
                 self._project(), path, images=images, on_error=on_error, source=source, progress=progress
             )
 
-    def export_coco(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write the project's annotations as COCO JSON; returns the path."""
-        return coco.export_coco(self._project(), path, source=source)
+    @overload
+    def export_coco(
+        self,
+        path: str | Path,
+        *,
+        source: Sources = ...,
+        assets: Any = ...,
+        split: None = ...,
+        seed: int | None = ...,
+        skip_empty: bool = ...,
+    ) -> Path: ...
+    @overload
+    def export_coco(
+        self,
+        path: str | Path,
+        *,
+        source: Sources = ...,
+        assets: Any = ...,
+        split: Split,
+        seed: int | None = ...,
+        skip_empty: bool = ...,
+    ) -> dict[str, Path]: ...
+    def export_coco(
+        self,
+        path: str | Path,
+        *,
+        source: Sources = None,
+        assets: Any = None,
+        split: Split | None = None,
+        seed: int | None = 0,
+        skip_empty: bool = False,
+    ) -> Path | dict[str, Path]:
+        """Write the project's annotations as COCO JSON; returns the path.
+
+        A box, or an object that is only keypoints, is written with its box's rectangle as the segmentation.
+        ``assets``, ``split``, ``seed``, ``skip_empty`` choose the images (:class:`~labnb.formats.export.ExportOptions`;
+        images without annotations are exported, as background images, unless ``skip_empty``). With a split,
+        one file per split: ``out.json`` -> ``out_train.json``, ``out_val.json``, returned as ``{split: path}``.
+        """
+        options = ExportOptions(assets, split, seed, skip_empty)
+        return coco.export_coco(self._project(), path, source=source, options=options)
 
     def import_yolo(
         self, path: str | Path, *, on_error: OnError = "raise", source: str = "human", progress: bool = True
@@ -59,12 +104,28 @@ class FormatMethods:
             return yolo.import_yolo(self._project(), path, on_error=on_error, source=source, progress=progress)
 
     def export_yolo(
-        self, path: str | Path, *, task: str | None = None, source: str | Sequence[str] | None = None
+        self,
+        path: str | Path,
+        *,
+        task: str | None = None,
+        source: Sources = None,
+        assets: Any = None,
+        split: Split | None = None,
+        seed: int | None = 0,
+        skip_empty: bool = False,
     ) -> Path:
-        """Write a YOLO dataset folder with ``data.yaml``; ``task`` is detect, segment or pose."""
+        """Write a YOLO dataset folder with ``data.yaml``; ``task`` is detect, segment or pose.
+
+        ``assets``, ``split``, ``seed``, ``skip_empty``: which images (:class:`~labnb.formats.export.ExportOptions`);
+        an image without annotations gets an empty label file (a background image) unless ``skip_empty``.
+        Splits are ``images/<split>/`` and ``labels/<split>/``, listed in data.yaml; their names must be train,
+        val or test (Train, Validation, valid, ... are read as those). Without ``split``, each image's own
+        (``p.assets.df.split``, else train).
+        """
         from labnb.formats import yolo_export  # noqa: PLC0415
 
-        return yolo_export.export_yolo(self._project(), path, task=task, source=source)
+        options = ExportOptions(assets, split, seed, skip_empty)
+        return yolo_export.export_yolo(self._project(), path, task=task, source=source, options=options)
 
     def import_voc(
         self,
@@ -83,11 +144,26 @@ class FormatMethods:
                 self._project(), path, images=images, on_error=on_error, source=source, progress=progress
             )
 
-    def export_voc(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write one Pascal VOC XML file per image into the folder ``path``."""
+    def export_voc(
+        self,
+        path: str | Path,
+        *,
+        source: Sources = None,
+        assets: Any = None,
+        split: Split | None = None,
+        seed: int | None = 0,
+        skip_empty: bool = False,
+    ) -> Path:
+        """Write one Pascal VOC XML file per image into the folder ``path``.
+
+        ``assets``, ``split``, ``seed``, ``skip_empty``: which images (:class:`~labnb.formats.export.ExportOptions`);
+        an image without annotations gets a file with no ``<object>`` unless ``skip_empty``. With a split,
+        the VOC devkit layout: ``Annotations/*.xml`` and ``ImageSets/Main/<split>.txt``.
+        """
         from labnb.formats import voc  # noqa: PLC0415
 
-        return voc.export_voc(self._project(), path, source=source)
+        options = ExportOptions(assets, split, seed, skip_empty)
+        return voc.export_voc(self._project(), path, source=source, options=options)
 
     def import_label_studio(
         self,
@@ -106,11 +182,26 @@ class FormatMethods:
                 self._project(), path, images=images, on_error=on_error, source=source, progress=progress
             )
 
-    def export_label_studio(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write Label Studio JSON tasks with their annotations."""
+    def export_label_studio(
+        self,
+        path: str | Path,
+        *,
+        source: Sources = None,
+        assets: Any = None,
+        split: Split | None = None,
+        seed: int | None = 0,
+        skip_empty: bool = False,
+    ) -> Path:
+        """Write Label Studio JSON tasks with their annotations.
+
+        ``assets``, ``split``, ``seed``, ``skip_empty``: which images (:class:`~labnb.formats.export.ExportOptions`);
+        an image without annotations is a task without one (Label Studio shows it unlabelled) unless
+        ``skip_empty``. A split is each task's ``data.split`` (a Data Manager column to filter by).
+        """
         from labnb.formats import label_studio  # noqa: PLC0415
 
-        return label_studio.export_label_studio(self._project(), path, source=source)
+        options = ExportOptions(assets, split, seed, skip_empty)
+        return label_studio.export_label_studio(self._project(), path, source=source, options=options)
 
     def import_cvat(
         self,
@@ -121,7 +212,11 @@ class FormatMethods:
         source: str = "human",
         progress: bool = True,
     ) -> pd.DataFrame:
-        """Import a "CVAT for images 1.1" XML file."""
+        """Import a "CVAT for images 1.1" XML file of a task or a project export.
+
+        ``images`` is the export's ``images`` folder (or its root); a project export's images keep their
+        subset (``p.assets.df.split``) and task (``p.assets.df.cvat_task``).
+        """
         from labnb.formats import cvat  # noqa: PLC0415
 
         with gc_paused():
@@ -129,8 +224,23 @@ class FormatMethods:
                 self._project(), path, images=images, on_error=on_error, source=source, progress=progress
             )
 
-    def export_cvat(self, path: str | Path, *, source: str | Sequence[str] | None = None) -> Path:
-        """Write a "CVAT for images 1.1" XML file."""
-        from labnb.formats import cvat  # noqa: PLC0415
+    def export_cvat(
+        self,
+        path: str | Path,
+        *,
+        source: Sources = None,
+        assets: Any = None,
+        split: Split | None = None,
+        seed: int | None = 0,
+        skip_empty: bool = False,
+    ) -> Path:
+        """Write a "CVAT for images 1.1" XML file.
 
-        return cvat.export_cvat(self._project(), path, source=source)
+        ``assets``, ``split``, ``seed``, ``skip_empty``: which images (:class:`~labnb.formats.export.ExportOptions`);
+        an image without annotations is an ``<image>`` with no shapes unless ``skip_empty``. With a split,
+        the file is shaped like a CVAT project export: one task per split, each image's ``subset``.
+        """
+        from labnb.formats import cvat_export  # noqa: PLC0415
+
+        options = ExportOptions(assets, split, seed, skip_empty)
+        return cvat_export.export_cvat(self._project(), path, source=source, options=options)

@@ -36,7 +36,15 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from labnb.errors import ImportProblems, LabnbError
-from labnb.formats.export import ExportImage, distinct_objects, export_images, output_folder, unique_name
+from labnb.formats.export import (
+    ExportImage,
+    ExportOptions,
+    distinct_objects,
+    export_images,
+    output_folder,
+    split_images,
+    unique_name,
+)
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.geometry import Box, Tag
 from labnb.schema import Attribute, LabelClass, Schema
@@ -207,19 +215,35 @@ def _flags(obj: StdET.Element, allowed: dict[str, Attribute]) -> dict[str, Any]:
 # -- writing ---------------------------------------------------------------------------------------
 
 
-def export_voc(project: Project, path: str | Path, *, source: str | Sequence[str] | None) -> Path:
-    """Write one XML per image (annotated or not) into the folder ``path``; returns the folder."""
+def export_voc(
+    project: Project, path: str | Path, *, source: str | Sequence[str] | None, options: ExportOptions
+) -> Path:
+    """Write one XML per image into the folder ``path``; returns the folder.
+
+    An image without annotations gets a file with no ``<object>`` (a background image) unless
+    ``skip_empty``. With a split, the devkit layout: ``Annotations/<name>.xml`` and one
+    ``ImageSets/Main/<split>.txt`` per split, listing its images' names without ``.xml``.
+    """
     out = Path(path)
     _, images = export_images(project, source)
+    chosen = split_images(project, images, options)
     output_folder(out)
     skipped: Counter[str] = Counter()
     used: set[str] = set()
-    for img in images:
-        target = out / unique_name(img, "", used).with_suffix(".xml")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tree = StdET.ElementTree(_document(img, skipped))
-        StdET.indent(tree)
-        tree.write(target, encoding="utf-8", xml_declaration=True)
+    folder = out if options.split is None else out / "Annotations"
+    for split, imgs in chosen.items():
+        names = []
+        for img in imgs:
+            name = unique_name(img, "", used).with_suffix("")
+            names.append(name.as_posix())
+            target = folder / f"{name}.xml"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tree = StdET.ElementTree(_document(img, skipped))
+            StdET.indent(tree)
+            tree.write(target, encoding="utf-8", xml_declaration=True)
+        if split is not None:
+            (out / "ImageSets" / "Main").mkdir(parents=True, exist_ok=True)
+            (out / "ImageSets" / "Main" / f"{split}.txt").write_text("".join(f"{n}\n" for n in names), "utf-8")
     if skipped:
         notes = "; ".join(f"{n} {why}" for why, n in skipped.items())
         warnings.warn(f"VOC export to {out}: {notes}", stacklevel=3)

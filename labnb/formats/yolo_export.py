@@ -16,7 +16,16 @@ import yaml
 from numpy.typing import NDArray
 
 from labnb.errors import LabnbError
-from labnb.formats.export import ExportImage, ExportObject, distinct_objects, export_images, output_folder, unique_name
+from labnb.formats.export import (
+    ExportImage,
+    ExportObject,
+    ExportOptions,
+    distinct_objects,
+    export_images,
+    output_folder,
+    split_images,
+    unique_name,
+)
 from labnb.formats.yolo import SPLITS, TASKS
 from labnb.geometry import Keypoints, Mask, Polygon, Tag
 from labnb.schema import Schema
@@ -25,11 +34,23 @@ if TYPE_CHECKING:
     from labnb.project import Project
 
 
-def export_yolo(project: Project, path: str | Path, *, task: str | None, source: str | Sequence[str] | None) -> Path:
-    """Write a dataset folder (images linked or copied, labels, data.yaml); returns the data.yaml path."""
+#: Split names read as Ultralytics' train/val/test (CVAT subsets, Roboflow folders), case aside.
+SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val"}
+SPLIT_NAMES |= {"test": "test", "testing": "test"}
+
+
+def export_yolo(
+    project: Project, path: str | Path, *, task: str | None, source: str | Sequence[str] | None, options: ExportOptions
+) -> Path:
+    """Write a dataset folder (images linked or copied, labels, data.yaml); returns the data.yaml path.
+
+    An image with no annotations gets an empty label file, which Ultralytics reads as a background image.
+    """
     out = Path(path)
-    schema, images = export_images(project, source)
-    task = task or _auto_task(schema, images)
+    schema, all_images = export_images(project, source)
+    chosen = split_images(project, all_images, options)
+    images = [(_yolo_split(name, img), img) for name, imgs in chosen.items() for img in imgs]
+    task = task or _auto_task(schema, [img for _, img in images])
     if task not in TASKS:
         raise LabnbError(f"task must be one of {TASKS}, got {task!r}")
     ids = {c.name: i for i, c in enumerate(schema.classes)}
@@ -39,8 +60,7 @@ def export_yolo(project: Project, path: str | Path, *, task: str | None, source:
     no_pixels: list[str] = []
     used: set[str] = set()
     splits: set[str] = set()
-    for img in images:
-        split = str(img.meta["split"]) if img.meta.get("split") in SPLITS else "train"
+    for split, img in images:
         splits.add(split)
         rel = unique_name(img, split, used)
         if not _place_image(project, img, out / "images" / split / rel):
@@ -52,6 +72,8 @@ def export_yolo(project: Project, path: str | Path, *, task: str | None, source:
     yaml_path = out / "data.yaml"
     yaml_path.write_text(_data_yaml(project, out, schema, task, k, splits), encoding="utf-8")
     notes = [f"{n} {why}" for why, n in skipped.items()]
+    if images and "val" not in splits:
+        notes.append("no 'val' images: data.yaml's val is the training images (split=0.2 holds a fifth out)")
     if no_pixels:
         notes.append(
             f"{len(no_pixels)} image(s) have no local file or stored pixels (first: {no_pixels[0]}); "
@@ -60,6 +82,16 @@ def export_yolo(project: Project, path: str | Path, *, task: str | None, source:
     if notes:
         warnings.warn(f"YOLO {task} export to {out}: " + "; ".join(notes), stacklevel=3)
     return yaml_path
+
+
+def _yolo_split(asked: str | None, img: ExportImage) -> str:
+    """The YOLO split of ``img``: the one asked for, else its own (``meta["split"]``), else train."""
+    if asked is None:
+        own = img.meta.get("split")
+        return SPLIT_NAMES.get(own.lower(), "train") if isinstance(own, str) else "train"
+    if asked.lower() not in SPLIT_NAMES:
+        raise LabnbError(f"YOLO splits are train, val and test; got split {asked!r} (rename it in the split mapping)")
+    return SPLIT_NAMES[asked.lower()]
 
 
 def _auto_task(schema: Schema, images: list[ExportImage]) -> str:

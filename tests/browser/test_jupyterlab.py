@@ -1,6 +1,6 @@
 """Smoke test in the user's own setting: the quickstart notebook in a real JupyterLab, Run All, the annotator shows.
 
-Recipe from ../../../shared/TESTING.md: temporary config, runtime and settings folders (with the notification
+Recipe from docs/TESTING.md: temporary config, runtime and settings folders (with the notification
 settings that keep the news pop-up away), a free port, a token, ``--allow-root``; stopped with POST
 ``/api/shutdown``. The notebook runs from a copy in a temporary folder (it writes ``demo.labnb`` and
 ``export/`` beside itself). A screenshot is saved to ``tests/artifacts/jupyterlab-annotator.png``.

@@ -122,3 +122,34 @@ def test_every_test_image_is_attributed(repo_data: Path) -> None:
         assert licences[image["license"]] in row, image["file_name"]
         assert image["flickr_url"] in row, image["file_name"]
     assert (repo_data / "coco_eval_oracle" / "LICENSE").read_text().strip().startswith("The MIT License")
+
+
+# -- the repository stands on its own -----------------------------------------------------------------------
+OUTSIDE = re.compile(r"\.\./shared|shared/data|\"shared\"\s*/\s*\"data\"|shared/(DESIGN|TESTING|STYLE)\.md")
+SCANNED = ("labnb", "tests", "scripts", "benchmarks", "js/src", "notebooks", "docs")
+SCANNED_FILES = ("README.md", "pyproject.toml", "js/README.md", ".ci/run")
+TEXT = {".py", ".md", ".ts", ".sh", ".ipynb", ".toml", ".json", ".txt"}
+
+
+def repository_text() -> list[Path]:
+    """The repository's own text files (not tests/data, whose files came from elsewhere; not this file)."""
+    files = [REPO / f for f in SCANNED_FILES]
+    for folder in SCANNED:
+        files += [p for p in (REPO / folder).rglob("*") if p.is_file() and p.suffix in TEXT]
+    return [p for p in files if REPO / "tests" / "data" not in p.parents and p != Path(__file__).resolve()]
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """A clone has no ../shared: no test, script, document or setting may need it."""
+    files = repository_text()
+    hits = [f"{p.relative_to(REPO)}: {m.group()}" for p in files for m in OUTSIDE.finditer(p.read_text())]
+    assert len(files) > 100
+    assert not hits
+
+
+def test_the_readme_links_resolve_and_say_what_user_means() -> None:
+    readme = (REPO / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#:]+)\)", readme)
+    assert {"docs/ARCHITECTURE.md", "docs/TESTING.md"} <= set(links)
+    assert not [link for link in links if not (REPO / link).exists()]
+    assert "`user=` is a name, not a login" in readme

@@ -1,7 +1,7 @@
 """Model-assist benchmark: what labnb adds around a detector's ``session.run``.
 
-YOLOX-Nano (``../shared/data/models/yolox_nano.onnx``, 416x416) on the COCO photos of
-``../shared/data/coco_tiny_ccby``, decoded to RGB arrays up front (JPEG decoding is not counted).
+YOLOX-Nano (``labnb/sample/models/yolox_nano.onnx``, 416x416) on the 41 COCO photos of
+``tests/data/coco_tiny_ccby``, decoded to RGB arrays up front (JPEG decoding is not counted).
 
 Measures, on this machine:
 - ``preprocess_ms``, ``session_run_ms``, ``decode_ms``: median per image over all images and a few
@@ -36,11 +36,11 @@ import onnxruntime as ort
 from PIL import Image
 
 from labnb.assist import OnnxDetector
+from labnb.sample import MODELS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MODEL = DATA / "models" / "yolox_nano.onnx"
-NAMES = DATA / "models" / "yolox_coco_classes.txt"
-IMAGES = DATA / "coco_tiny_ccby" / "images"
+MODEL = MODELS / "yolox_nano.onnx"
+NAMES = MODELS / "yolox_coco_classes.txt"
+IMAGES = Path(__file__).resolve().parents[1] / "tests" / "data" / "coco_tiny_ccby" / "images"
 
 
 def log(msg: str) -> None:

@@ -3,8 +3,10 @@
 #
 #   bash scripts/demo.sh [labnb demo options, e.g. --port 8899 --no-browser]
 #
-# Installs labnb with JupyterLab (same set-up as scripts/test.sh), then runs `labnb demo`, which opens
-# notebooks/quickstart.ipynb on a project built from the bundled sample images. Works offline.
+# Installs labnb with JupyterLab (same set-up as scripts/test.sh, quiet unless LABNB_VERBOSE=1), then runs
+# `labnb demo`, which copies notebooks/quickstart.ipynb into a working folder of its own (~/labnb-demo, or
+# --dir DIR; an existing copy is kept) and opens it there, on a project built from the bundled sample images.
+# Nothing is written into the checkout. Works offline.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/setup.sh

@@ -4,7 +4,27 @@
 #   EXTRAS  the pyproject extras to install, e.g. "test" or "lab"
 # Works on a fresh Debian 12 as root (or with sudo); quick on a second run: apt runs only when a
 # package is missing, pip only when pyproject.toml or the interpreter changed (LABNB_REINSTALL=1 forces).
+# apt and pip work quietly: one line says what runs, and their output is shown only when they fail
+# (LABNB_VERBOSE=1 shows it all).
 export DEBIAN_FRONTEND=noninteractive
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# quietly COMMAND...: run it with its output kept in a log, shown (the last 80 lines) only if it fails.
+quietly() {
+    if [ "${LABNB_VERBOSE:-0}" = 1 ]; then
+        "$@"
+        return
+    fi
+    local log status=0
+    log="$(mktemp "${TMPDIR:-/tmp}/labnb-setup.XXXXXX")"
+    "$@" >"$log" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "labnb set-up: failed ($status): $*" >&2
+        tail -n 80 "$log" >&2
+    fi
+    rm -f "$log"
+    return "$status"
+}
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -44,9 +64,9 @@ elif system_python_is_managed; then
 fi
 
 if [ "${#apt_missing[@]}" -gt 0 ]; then
-    echo "labnb set-up: installing ${apt_missing[*]}"
-    as_root apt-get update
-    as_root apt-get install -y "${apt_missing[@]}"
+    echo "labnb set-up: installing ${apt_missing[*]} with apt-get"
+    quietly as_root apt-get update
+    quietly as_root apt-get install -y "${apt_missing[@]}"
 fi
 
 if [ "$use_venv" -eq 1 ]; then
@@ -75,7 +95,8 @@ if [ "${LABNB_REINSTALL:-0}" != 1 ] && [ -n "$stamp" ] && [ "$(cat "$stamp" 2>/d
     && installed_here; then
     echo "labnb[$extras] already installed (LABNB_REINSTALL=1 to force)"
 else
-    python3 -m pip install -e ".[$extras]"
+    echo "labnb set-up: installing labnb[$extras] with pip (minutes the first time; LABNB_VERBOSE=1 shows pip)"
+    quietly python3 -m pip install -e ".[$extras]"
     if [ -n "$stamp" ]; then printf '%s\n' "$want" >"$stamp"; fi
 fi
 }

@@ -3,6 +3,9 @@
 #
 #   bash scripts/test.sh [extra pytest arguments]
 #
+# Without pytest arguments (as CI runs it) it ends with scripts/wheel.sh: the wheel, installed without extras
+# into an empty venv, runs a project round trip. apt, pip and npm are quiet unless they fail or
+# LABNB_VERBOSE=1 is set.
 # Works on a fresh Debian 12 as root (or with sudo). Idempotent and quick on a second run: apt runs only
 # when a package is missing, pip only when pyproject.toml or the interpreter changed
 # (LABNB_REINSTALL=1 forces it).
@@ -21,7 +24,7 @@ labnb_setup test "${apt_missing[@]}"
 # --- checks ----------------------------------------------------------------------------------------------
 # The committed front-end bundle must be what the sources build (pip installs use it without node).
 if command -v npm >/dev/null 2>&1; then
-    npm ci --no-audit --no-fund --loglevel=error
+    quietly npm ci --no-audit --no-fund --loglevel=error
     npm run --silent check
     git diff --exit-code --stat -- labnb/static || {
         echo "labnb/static is stale: run 'npm run build' and commit the bundle" >&2
@@ -32,6 +35,10 @@ else
     echo "scripts/test.sh: npm not found; the front-end bundle was not rebuilt" >&2
     [ -z "${CI:-}" ] || exit 1
 fi
-python3 -m ruff check labnb tests benchmarks
+python3 -m ruff check labnb tests benchmarks scripts
 python3 -m mypy labnb
 python3 -m pytest -n 2 -q "$@"
+# A subset of the tests (arguments given) is a developer's quick run: the wheel check is for the full one.
+if [ "$#" -eq 0 ]; then
+    bash scripts/wheel.sh
+fi

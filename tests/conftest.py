@@ -1,4 +1,4 @@
-"""Shared fixtures: real storage back ends and the shared sample data.
+"""Shared fixtures: real storage back ends and the test data kept in the repository (``tests/data``).
 
 labnb stores projects either in a SQLite file (solo mode) or in PostgreSQL (team mode). Tests must run
 against both for real, not against mocks, so this module starts a throwaway PostgreSQL cluster on a free
@@ -28,7 +28,14 @@ import pytest
 PG_USER = "postgres"
 PG_SCHEME = "postgresql+psycopg://"
 PG_SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REPO_DATA = Path(__file__).resolve().parent / "data"
+#: What ``repo_data`` promises; each is checked so a partial checkout fails loudly, never skips.
+REPO_DATA_FILES = (
+    "coco_tiny_ccby/instances.json",
+    "coco_tiny_ccby/images",
+    "coco_eval_oracle/gts/sampled_gts_bbox_area.json",
+    "coco_eval_oracle/cocoapi_results.json",
+)
 
 
 def _in_ci() -> bool:
@@ -213,8 +220,14 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """``<repo>/../shared/data``: real sample data (COCO images, evaluation oracle, an ONNX model)."""
-    if not SHARED_DATA.is_dir():
-        _unavailable(f"shared data directory not found: {SHARED_DATA}")
-    return SHARED_DATA
+def repo_data() -> Path:
+    """``tests/data``: real data kept in the repository (41 COCO photos with their annotations, a COCO
+    evaluation oracle; sources and licences in ``tests/data/README.md``).
+
+    Missing data is an error, locally as in CI: a test that needs it must never pass by skipping. The ONNX
+    detector is not here: tests use the one the package ships, ``labnb.sample.MODELS``.
+    """
+    missing = [name for name in REPO_DATA_FILES if not (REPO_DATA / name).exists()]
+    if missing:
+        pytest.fail(f"test data missing from {REPO_DATA}: {missing} (it is part of the repository)", pytrace=False)
+    return REPO_DATA

@@ -282,9 +282,9 @@ AIRPLANE = "000000208901.jpg"
 CROWD = "000000204805.jpg"
 
 
-def _coco_subset(shared_data: Path, tmp_path: Path, names: list[str]) -> Path:
+def _coco_subset(repo_data: Path, tmp_path: Path, names: list[str]) -> Path:
     """instances.json cut down to the images ``names`` (importing all 41 images would only cost time)."""
-    data = json.loads((shared_data / "coco_tiny_ccby" / "instances.json").read_text())
+    data = json.loads((repo_data / "coco_tiny_ccby" / "instances.json").read_text())
     keep = {im["id"] for im in data["images"] if im["file_name"] in names}
     data["images"] = [im for im in data["images"] if im["id"] in keep]
     data["annotations"] = [a for a in data["annotations"] if a["image_id"] in keep]
@@ -294,14 +294,14 @@ def _coco_subset(shared_data: Path, tmp_path: Path, names: list[str]) -> Path:
 
 
 @pytest.fixture
-def coco_truth(shared_data: Path, tmp_path: Path) -> lb.Project:
+def coco_truth(repo_data: Path, tmp_path: Path) -> lb.Project:
     """A project over three real COCO photos with the file's polygons (and a crowd mask) as ground truth,
     and a team: alice and bob draw."""
     names = [AIRPLANE, CROWD, "000000415748.jpg"]
-    data = json.loads((shared_data / "coco_tiny_ccby" / "instances.json").read_text())
+    data = json.loads((repo_data / "coco_tiny_ccby" / "instances.json").read_text())
     p = lb.Project.create(tmp_path / "gt.labnb", labels=[c["name"] for c in data["categories"]], user="olga")
-    p.add_images([shared_data / "coco_tiny_ccby" / "images" / n for n in names], progress=False)
-    p.import_coco(_coco_subset(shared_data, tmp_path, names), source="ground_truth", progress=False)
+    p.add_images([repo_data / "coco_tiny_ccby" / "images" / n for n in names], progress=False)
+    p.import_coco(_coco_subset(repo_data, tmp_path, names), source="ground_truth", progress=False)
     for user in ("alice", "bob"):
         p.members.add(user, "annotator")
     return p
@@ -439,8 +439,8 @@ class Outlines:
         return [self._redraw(p) for p in self.inner.run_batch(images)]
 
 
-def test_compare_models_matches_a_box_model_with_an_outline_model(coco_truth: lb.Project, shared_data: Path) -> None:
-    models = shared_data / "models"
+def test_compare_models_matches_a_box_model_with_an_outline_model(coco_truth: lb.Project) -> None:
+    models = lb.sample.MODELS
     boxes = OnnxDetector(models / "yolox_nano.onnx", "yolox", classes=models / "yolox_coco_classes.txt")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # model classes the project lacks are dropped

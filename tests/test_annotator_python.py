@@ -21,6 +21,7 @@ import labnb as lb
 from labnb.assist import OnnxDetector
 from labnb.assist import store as assist_store
 from labnb.imaging import MAX_DISPLAY_SIDE, display_image
+from labnb.sample import MODELS
 from labnb.store.tables import annotation_rows, prediction_runs
 from labnb.widgets.serializers import dto_to_shape, safe_text, shape_to_dto
 from labnb.workflow.guides import render_guide
@@ -362,15 +363,14 @@ class CountingDetector(OnnxDetector):
         return super().run(image)
 
 
-def yolox(shared_data: Path, **kw: Any) -> CountingDetector:
-    models = shared_data / "models"
-    return CountingDetector(models / "yolox_nano.onnx", "yolox", classes=models / "yolox_coco_classes.txt", **kw)
+def yolox(**kw: Any) -> CountingDetector:
+    return CountingDetector(MODELS / "yolox_nano.onnx", "yolox", classes=MODELS / "yolox_coco_classes.txt", **kw)
 
 
 @pytest.fixture
-def photos(tmp_path: Path, shared_data: Path) -> lb.Project:
+def photos(tmp_path: Path, repo_data: Path) -> lb.Project:
     p = lb.Project.create(tmp_path / "photos.labnb", labels=["person", "bicycle", "horse"], user="alice")
-    p.add_images([shared_data / "coco_tiny_ccby" / "images" / n for n in PHOTOS], progress=False)
+    p.add_images([repo_data / "coco_tiny_ccby" / "images" / n for n in PHOTOS], progress=False)
     return p
 
 
@@ -395,8 +395,8 @@ def commit_edit(cid: str, ghost: dict[str, Any], **extra: Any) -> dict[str, Any]
 
 
 @pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
-def test_suggestions_are_predicted_once_per_image_and_model_version(photos: lb.Project, shared_data: Path) -> None:
-    model = yolox(shared_data)
+def test_suggestions_are_predicted_once_per_image_and_model_version(photos: lb.Project) -> None:
+    model = yolox()
     a = photos.annotator(assist=model)
     assert a.assist_model == {"name": "yolox_nano", "version": model.version}
     assert a.assist_on is True
@@ -429,10 +429,8 @@ def test_suggestions_are_predicted_once_per_image_and_model_version(photos: lb.P
 
 
 @pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
-def test_a_committed_suggestion_is_a_human_annotation_with_the_rows_model_and_score(
-    photos: lb.Project, shared_data: Path
-) -> None:
-    a = photos.annotator(assist=yolox(shared_data))
+def test_a_committed_suggestion_is_a_human_annotation_with_the_rows_model_and_score(photos: lb.Project) -> None:
+    a = photos.annotator(assist=yolox())
     settled(a)
     ghost = a.suggestions[1]
     row = prediction_row(photos, ghost["prediction_id"])
@@ -464,7 +462,7 @@ def test_a_committed_suggestion_is_a_human_annotation_with_the_rows_model_and_sc
     assert prediction_row(photos, row.id).deleted is False  # the prediction itself stays
     # a widget opened later knows which prediction each committed annotation came from
     send(a, [{"op": "restore", "id": human.id, "cid": "c1", "duration_ms": 5}])
-    later = photos.annotator(assist=yolox(shared_data))
+    later = photos.annotator(assist=yolox())
     [shown] = later.shapes
     assert (shown["prediction_id"], shown["score"]) == (row.id, row.score)
 
@@ -475,10 +473,10 @@ def photos_bbox(p: lb.Project, annotation_id: int) -> tuple[float, float, float,
 
 
 @pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
-def test_forged_prediction_ids_are_refused(photos: lb.Project, shared_data: Path) -> None:
+def test_forged_prediction_ids_are_refused(photos: lb.Project) -> None:
     ids = [int(i) for i in photos.assets.df.asset_id]
-    assist_store.pre_annotate(photos, yolox(shared_data), progress=False)
-    a = photos.annotator(assist=yolox(shared_data))
+    assist_store.pre_annotate(photos, yolox(), progress=False)
+    a = photos.annotator(assist=yolox())
     ghost = a.suggestions[0]
     with photos._engine.connect() as conn:
         other = (
@@ -520,11 +518,9 @@ def test_no_model_no_assist_and_thresholds_are_checked(project: lb.Project) -> N
 
 
 @pytest.mark.filterwarnings("ignore:model 'yolox_nano'")
-def test_the_model_runs_in_the_background_and_late_results_for_another_image_are_dropped(
-    photos: lb.Project, shared_data: Path
-) -> None:
+def test_the_model_runs_in_the_background_and_late_results_for_another_image_are_dropped(photos: lb.Project) -> None:
     ids = [int(i) for i in photos.assets.df.asset_id]
-    model = yolox(shared_data, delay=1.5)
+    model = yolox(delay=1.5)
     t0 = time.monotonic()
     a = photos.annotator(assist=model)
     assert time.monotonic() - t0 < 1.0, "the widget waited for the model"
@@ -559,8 +555,8 @@ def _predictions_of(p: lb.Project, asset_id: int) -> list[int]:
         )
 
 
-def test_model_errors_are_shown_not_raised(photos: lb.Project, shared_data: Path) -> None:
-    a = photos.annotator(assist=yolox(shared_data, fail="the GPU caught fire"))
+def test_model_errors_are_shown_not_raised(photos: lb.Project) -> None:
+    a = photos.annotator(assist=yolox(fail="the GPU caught fire"))
     assert settled(a) == "RuntimeError: the GPU caught fire"
     assert a.suggestions == []
     a.position = 1

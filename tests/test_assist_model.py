@@ -1,6 +1,6 @@
 """The model half of model-assisted labelling, on a real detector and real photos.
 
-YOLOX-Nano (../shared/data/models) runs through onnxruntime on the COCO photos of ../shared/data; the other
+YOLOX-Nano (the one ``labnb.sample`` ships) runs through onnxruntime on the COCO photos of tests/data; the other
 decoders run on small real ONNX graphs built here with ``onnx.helper`` whose outputs hold known boxes, so
 each layout's arithmetic (letterbox undone, NMS, masks) is checked against numbers worked out by hand.
 """
@@ -25,23 +25,24 @@ from labnb.assist import Letterbox, OnnxDetector, OnnxModel, Predictions, map_cl
 from labnb.assist.image import to_rgb
 from labnb.errors import AssetError, ModelError, SchemaError
 from labnb.geometry import box_iou
+from labnb.sample import MODELS
 
 # ----------------------------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
-def model_path(shared_data: Path) -> Path:
-    return shared_data / "models" / "yolox_nano.onnx"
+def model_path() -> Path:
+    return MODELS / "yolox_nano.onnx"
 
 
 @pytest.fixture(scope="module")
-def names_file(shared_data: Path) -> Path:
-    return shared_data / "models" / "yolox_coco_classes.txt"
+def names_file() -> Path:
+    return MODELS / "yolox_coco_classes.txt"
 
 
 @pytest.fixture(scope="module")
-def coco_dir(shared_data: Path) -> Path:
-    return shared_data / "coco_tiny_ccby"
+def coco_dir(repo_data: Path) -> Path:
+    return repo_data / "coco_tiny_ccby"
 
 
 @pytest.fixture(scope="module")

@@ -23,39 +23,39 @@ from pycocotools.cocoeval import COCOeval
 import labnb as lb
 from labnb.assist import OnnxDetector
 from labnb.assist.store import detection_uncertainty
+from labnb.sample import MODELS
 
 ALIASES = {"motorbike": "motorcycle", "aeroplane": "airplane", "sofa": "couch", "tvmonitor": "tv"}
 
 
-def detector(shared_data: Path, **kw: Any) -> OnnxDetector:
-    models = shared_data / "models"
-    return OnnxDetector(models / "yolox_nano.onnx", "yolox", classes=models / "yolox_coco_classes.txt", **kw)
+def detector(**kw: Any) -> OnnxDetector:
+    return OnnxDetector(MODELS / "yolox_nano.onnx", "yolox", classes=MODELS / "yolox_coco_classes.txt", **kw)
 
 
 @pytest.fixture(scope="module")
-def coco(shared_data: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((shared_data / "coco_tiny_ccby" / "instances.json").read_text())
+def coco(repo_data: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((repo_data / "coco_tiny_ccby" / "instances.json").read_text())
     return data
 
 
 @pytest.fixture
-def project(backend_url: str, shared_data: Path, coco: dict[str, Any]) -> lb.Project:
+def project(backend_url: str, repo_data: Path, coco: dict[str, Any]) -> lb.Project:
     p = lb.Project.create(backend_url, labels=[c["name"] for c in coco["categories"]], overwrite=True)
-    files = sorted((shared_data / "coco_tiny_ccby" / "images").glob("*.jpg"))[:12]
+    files = sorted((repo_data / "coco_tiny_ccby" / "images").glob("*.jpg"))[:12]
     p.add_images(files, progress=False)
     return p
 
 
 def test_pre_annotate_stores_predictions_that_score_like_yolox_nano(
-    tmp_path: Path, shared_data: Path, coco: dict[str, Any]
+    tmp_path: Path, repo_data: Path, coco: dict[str, Any]
 ) -> None:
     """Every image of coco_tiny pre-annotated through the project, the stored predictions exported as COCO
     results and scored by pycocotools against the file's ground truth: YOLOX-Nano's published accuracy
     (the data README's reference decoding gave AP 0.31 on 80 COCO images). A wrong letterbox, channel order
     or stride, or boxes stored in the wrong frame, would fall far below."""
     p = lb.Project.create(tmp_path / "all.labnb", labels=[c["name"] for c in coco["categories"]])
-    p.add_images(shared_data / "coco_tiny_ccby" / "images", progress=False)
-    model = detector(shared_data, score_threshold=0.001, max_detections=100)
+    p.add_images(repo_data / "coco_tiny_ccby" / "images", progress=False)
+    model = detector(score_threshold=0.001, max_detections=100)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # 20 COCO classes are not in this file's 60
         summary = p.pre_annotate(model, batch_size=4, progress=False)
@@ -71,7 +71,7 @@ def test_pre_annotate_stores_predictions_that_score_like_yolox_nano(
         {"image_id": ids[r.file_name], "category_id": cats[r.label], "bbox": [r.x, r.y, r.w, r.h], "score": r.score}
         for r in preds.itertuples()
     ]
-    gt = COCO(str(shared_data / "coco_tiny_ccby" / "instances.json"))
+    gt = COCO(str(repo_data / "coco_tiny_ccby" / "instances.json"))
     ev = COCOeval(gt, gt.loadRes(results), "bbox")
     ev.evaluate()
     ev.accumulate()
@@ -81,8 +81,8 @@ def test_pre_annotate_stores_predictions_that_score_like_yolox_nano(
     assert ap50 >= 0.35, ap50
 
 
-def test_pre_annotate_resumes_and_skips_what_it_has_seen(project: lb.Project, shared_data: Path) -> None:
-    model = detector(shared_data)
+def test_pre_annotate_resumes_and_skips_what_it_has_seen(project: lb.Project) -> None:
+    model = detector()
     first = list(project.assets)[:5]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -102,21 +102,21 @@ def test_pre_annotate_resumes_and_skips_what_it_has_seen(project: lb.Project, sh
     assert project.annotations.df.empty
 
 
-def test_unmapped_classes_warn_and_mapping_keeps_them(tmp_path: Path, shared_data: Path, coco: dict[str, Any]) -> None:
+def test_unmapped_classes_warn_and_mapping_keeps_them(tmp_path: Path, repo_data: Path, coco: dict[str, Any]) -> None:
     """A project with its own names: "people" is not a model class, so persons are dropped with a warning
     naming them until a mapping says where they go; a mapping onto a class the project lacks is refused."""
     photo = next(im for im in coco["images"] if _count(coco, im["id"], "person") >= 2)
     p = lb.Project.create(tmp_path / "m.labnb", labels=["people", "dog", "cat"])
-    p.add_images(shared_data / "coco_tiny_ccby" / "images" / photo["file_name"], progress=False)
-    model = detector(shared_data, version="a")
+    p.add_images(repo_data / "coco_tiny_ccby" / "images" / photo["file_name"], progress=False)
+    model = detector(version="a")
     with pytest.warns(UserWarning, match=r"dropped: person, bicycle"):
         p.pre_annotate(model, progress=False)
     assert "people" not in set(p.predictions.df.label)
     with pytest.raises(lb.SchemaError, match="giraffe"):
-        p.pre_annotate(detector(shared_data, version="b"), mapping={"person": "giraffe"}, progress=False)
+        p.pre_annotate(detector(version="b"), mapping={"person": "giraffe"}, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the other 79 classes
-        p.pre_annotate(detector(shared_data, version="c"), mapping={"person": "people"}, progress=False)
+        p.pre_annotate(detector(version="c"), mapping={"person": "people"}, progress=False)
     df = p.predictions.df
     assert (df[df.version == "c"].label == "people").sum() >= 2
 
@@ -126,8 +126,8 @@ def _count(coco: dict[str, Any], image_id: int, name: str) -> int:
     return sum(1 for a in coco["annotations"] if a["image_id"] == image_id and a["category_id"] == cat)
 
 
-def test_corrupt_image_is_named_and_the_rest_are_predicted(tmp_path: Path, shared_data: Path) -> None:
-    src = sorted((shared_data / "coco_tiny_ccby" / "images").glob("*.jpg"))[:3]
+def test_corrupt_image_is_named_and_the_rest_are_predicted(tmp_path: Path, repo_data: Path) -> None:
+    src = sorted((repo_data / "coco_tiny_ccby" / "images").glob("*.jpg"))[:3]
     for f in src:
         shutil.copy(f, tmp_path / f.name)
     p = lb.Project.create(tmp_path / "c.labnb", labels=["person", "dog", "cat", "car"])
@@ -136,7 +136,7 @@ def test_corrupt_image_is_named_and_the_rest_are_predicted(tmp_path: Path, share
     (tmp_path / broken).write_bytes((tmp_path / broken).read_bytes()[:2000])  # truncated after adding
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = p.pre_annotate(detector(shared_data), progress=False)
+        out = p.pre_annotate(detector(), progress=False)
     row = out.set_index("file_name").loc[broken]
     assert row.status.startswith("not predicted")
     assert broken in row.status
@@ -156,8 +156,8 @@ def test_uncertainty_of_a_detection() -> None:
     assert torn[2] == pytest.approx(1.0)  # entropy of a fair coin
 
 
-def test_next_to_label_ranks_uncertain_unlabelled_images(project: lb.Project, shared_data: Path) -> None:
-    model = detector(shared_data)
+def test_next_to_label_ranks_uncertain_unlabelled_images(project: lb.Project) -> None:
+    model = detector()
     labelled = next(iter(project.assets))
     project.annotate(labelled, lb.Box(1, 1, 10, 10, label="person"))
     with warnings.catch_warnings():
@@ -181,12 +181,12 @@ def test_next_to_label_ranks_uncertain_unlabelled_images(project: lb.Project, sh
         project.next_to_label(model, strategy="random", progress=False)  # type: ignore[arg-type]
 
 
-def test_compare_models_per_image(project: lb.Project, shared_data: Path) -> None:
-    a = detector(shared_data, score_threshold=0.3, name="yolox_nano", version="v1")
-    b = detector(shared_data, score_threshold=0.6, name="yolox_nano", version="v2")
+def test_compare_models_per_image(project: lb.Project) -> None:
+    a = detector(score_threshold=0.3, name="yolox_nano", version="v1")
+    b = detector(score_threshold=0.6, name="yolox_nano", version="v2")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        same = project.compare_models(a, detector(shared_data, score_threshold=0.3, version="v1-copy"), progress=False)
+        same = project.compare_models(a, detector(score_threshold=0.3, version="v1-copy"), progress=False)
         cmp = project.compare_models(a, b, progress=False)
     assert isinstance(cmp, pd.DataFrame)
     assert list(cmp.columns) == ["asset", "file_name", "n_a", "n_b", "matched", "mean_iou", "agreement"]

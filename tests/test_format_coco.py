@@ -18,8 +18,8 @@ import labnb as lb
 
 
 @pytest.fixture
-def coco_dir(shared_data: Path) -> Path:
-    return shared_data / "coco_tiny_ccby"
+def coco_dir(repo_data: Path) -> Path:
+    return repo_data / "coco_tiny_ccby"
 
 
 def by_file_name(coco: COCO) -> dict[str, list[dict[str, Any]]]:

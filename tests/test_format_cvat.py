@@ -52,12 +52,12 @@ def write(path: Path, text: str) -> Path:
 # -- round trips ---------------------------------------------------------------------------------
 
 
-def test_coco_sample_round_trips_through_cvat(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
-    coco_round_trip(backend_url, shared_data, tmp_path, "export_cvat", "import_cvat", "cvat.xml")
+def test_coco_sample_round_trips_through_cvat(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
+    coco_round_trip(backend_url, repo_data, tmp_path, "export_cvat", "import_cvat", "cvat.xml")
 
 
-def test_export_is_cvat_shaped(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
-    folder = shared_data / COCO_DIR
+def test_export_is_cvat_shaped(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
+    folder = repo_data / COCO_DIR
     p = lb.Project.create(backend_url, labels=[])
     p.import_coco(folder / "instances.json", images=folder / "images", progress=False)
     root = SafeET.parse(p.export_cvat(tmp_path / "cvat.xml")).getroot()

@@ -90,10 +90,10 @@ def assert_same_objects(original: Path, round_trip: Path) -> None:
 
 
 def coco_round_trip(
-    backend_url: str, shared_data: Path, tmp_path: Path, export: str, reimport: str, file_name: str
+    backend_url: str, repo_data: Path, tmp_path: Path, export: str, reimport: str, file_name: str
 ) -> None:
     """COCO sample -> export in a format -> fresh project -> COCO, compared object by object."""
-    folder = shared_data / COCO_DIR
+    folder = repo_data / COCO_DIR
     p = lb.Project.create(backend_url, labels=[])
     p.import_coco(folder / "instances.json", images=folder / "images", progress=False)
     out = getattr(p, export)(tmp_path / file_name)
@@ -175,12 +175,12 @@ def assert_keypoint_project_equal(p: lb.Project, q: lb.Project) -> None:
 # -- round trips ---------------------------------------------------------------------------------
 
 
-def test_coco_sample_round_trips_through_label_studio(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
-    coco_round_trip(backend_url, shared_data, tmp_path, "export_label_studio", "import_label_studio", "ls.json")
+def test_coco_sample_round_trips_through_label_studio(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
+    coco_round_trip(backend_url, repo_data, tmp_path, "export_label_studio", "import_label_studio", "ls.json")
 
 
-def test_export_writes_label_studio_tasks(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
-    folder = shared_data / COCO_DIR
+def test_export_writes_label_studio_tasks(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
+    folder = repo_data / COCO_DIR
     p = lb.Project.create(backend_url, labels=[])
     p.import_coco(folder / "instances.json", images=folder / "images", progress=False)
     tasks = json.loads(p.export_label_studio(tmp_path / "ls.json").read_text())

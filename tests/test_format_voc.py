@@ -43,14 +43,14 @@ def boxes(p: lb.Project) -> dict[str, list[tuple[str, float, float, float, float
     return {k: sorted(v) for k, v in out.items()}
 
 
-def test_coco_to_voc_and_back_keeps_every_box(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
+def test_coco_to_voc_and_back_keeps_every_box(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
     p = lb.Project.create(backend_url, labels=[])
-    p.import_coco(shared_data / COCO_DIR / "instances.json", images=shared_data / COCO_DIR / "images", progress=False)
+    p.import_coco(repo_data / COCO_DIR / "instances.json", images=repo_data / COCO_DIR / "images", progress=False)
     folder = p.export_voc(tmp_path / "voc")
     assert len(list(folder.glob("*.xml"))) == 41
 
     q = other_project(backend_url, "from_voc")
-    assert q.import_voc(folder, images=shared_data / COCO_DIR / "images", progress=False).empty
+    assert q.import_voc(folder, images=repo_data / COCO_DIR / "images", progress=False).empty
     assert (len(q.assets), len(q.annotations)) == (41, 421)
     assert set(q.annotations.df["kind"]) == {"box"}  # polygons and masks travel as their boxes
     before, after = boxes(p), boxes(q)

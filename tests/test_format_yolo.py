@@ -24,9 +24,9 @@ def other_project(backend_url: str, name: str, labels: list[object] | None = Non
     return lb.Project.create(str(Path(backend_url).with_name(f"{name}.labnb")), labels=labels or [])
 
 
-def coco_project(backend_url: str, shared_data: Path) -> lb.Project:
+def coco_project(backend_url: str, repo_data: Path) -> lb.Project:
     p = lb.Project.create(backend_url, labels=[])
-    p.import_coco(shared_data / COCO_DIR / "instances.json", images=shared_data / COCO_DIR / "images", progress=False)
+    p.import_coco(repo_data / COCO_DIR / "instances.json", images=repo_data / COCO_DIR / "images", progress=False)
     return p
 
 
@@ -76,8 +76,8 @@ def write_dataset(root: Path, labels: dict[str, str], data_yaml: str | None = No
     return root
 
 
-def test_coco_to_yolo_detect_and_back_keeps_every_box(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
-    p = coco_project(backend_url, shared_data)
+def test_coco_to_yolo_detect_and_back_keeps_every_box(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
+    p = coco_project(backend_url, repo_data)
     data_yaml = p.export_yolo(tmp_path / "yolo", task="detect")
     doc = yaml.safe_load(data_yaml.read_text())
     assert doc["names"] == dict(enumerate(p.schema.names))
@@ -91,12 +91,12 @@ def test_coco_to_yolo_detect_and_back_keeps_every_box(backend_url: str, shared_d
     assert {a.meta.get("split") for a in q.assets} == {"train"}
 
     q.export_coco(tmp_path / "back.json")
-    original = load_coco(shared_data / COCO_DIR / "instances.json")
+    original = load_coco(repo_data / COCO_DIR / "instances.json")
     assert count_matches(original, load_coco(tmp_path / "back.json"), tolerance=1.0) == 421
 
 
-def test_segment_round_trip_keeps_outlines(backend_url: str, shared_data: Path, tmp_path: Path) -> None:
-    p = coco_project(backend_url, shared_data)
+def test_segment_round_trip_keeps_outlines(backend_url: str, repo_data: Path, tmp_path: Path) -> None:
+    p = coco_project(backend_url, repo_data)
     with pytest.warns(UserWarning, match="6 mask"):  # the crowd RLE masks are not traced
         p.export_yolo(tmp_path / "seg")  # polygons present: task defaults to segment
     q = other_project(backend_url, "seg")

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 WIDTH, HEIGHT = 4000, 3000
-PHOTO = Path(__file__).resolve().parents[3] / "shared" / "data" / "coco_tiny_ccby" / "images" / "000000005001.jpg"
+PHOTO = Path(__file__).resolve().parents[2] / "tests" / "data" / "coco_tiny_ccby" / "images" / "000000005001.jpg"
 MARKER_RGB = (255, 0, 255)
 CLASSES = ["person", "car", "dog", "bicycle", "sign"]
 
@@ -47,7 +47,7 @@ def make_image(path: Path, seed: int = 0) -> int:
     if PHOTO.is_file():
         base = Image.open(PHOTO).convert("RGB").resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS)
         arr = np.asarray(base, dtype=np.float32)
-    else:  # synthetic texture when the shared photo is missing
+    else:  # synthetic texture when the photo is missing
         yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
         arr = np.stack([128 + 90 * np.sin(xx / 37 + k) * np.cos(yy / 53 - k) for k in range(3)], axis=2)
     arr += rng.normal(0, 7, arr.shape).astype(np.float32)

@@ -1,4 +1,4 @@
-"""A throwaway JupyterLab server and the system Chromium, as in ../shared/TESTING.md.
+"""A throwaway JupyterLab server and the system Chromium, as in docs/TESTING.md.
 
 Everything lives in one temporary folder (config, runtime, settings, workspaces, the notebook); the server
 is a child process in its own process group, stopped with ``POST /api/shutdown`` and, failing that,
@@ -124,5 +124,5 @@ def _stop(lab: Lab) -> None:
 def chromium_path() -> str:
     exe = os.environ.get("LABNB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(exe).exists():
-        raise SystemExit("no system Chromium: apt-get install -y chromium (see ../shared/TESTING.md)")
+        raise SystemExit("no system Chromium: apt-get install -y chromium (see docs/TESTING.md)")
     return exe

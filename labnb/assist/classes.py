@@ -8,14 +8,30 @@ silently dropped. Match order for each model class:
 2. the exact name;
 3. the normalised name: case, spaces, ``_`` and ``-`` ignored (``"diningtable" == "Dining_Table"``);
 4. :data:`ALIASES`: well-known alternative spellings, compared after normalising, in either direction.
+
+What matches nothing is dropped with one warning per project and model version (:func:`warn_unmapped`),
+however many calls use the model: a COCO detector on a project of 18 classes drops 62, and saying so on
+every image or every call buries the one line worth reading.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping, Sequence
+import sys
+import threading
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 from labnb.errors import SchemaError
+
+#: How many dropped class names a warning spells out before "and N more".
+SHOWN_NAMES = 8
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+_warned: set[tuple[Hashable, ...]] = set()
+_warned_lock = threading.Lock()
 
 #: Alternative spellings -> the COCO spelling (both normalised). Pascal VOC, Open Images and common usage;
 #: only names that mean the same thing (no "bike", which may be either bicycle or motorcycle).
@@ -92,3 +108,45 @@ def map_classes(
         else:
             matched[name] = hit
     return matched, unmapped
+
+
+@lru_cache(maxsize=512)
+def _inside_labnb(filename: str) -> bool:
+    return os.path.realpath(filename).startswith(_PACKAGE_DIR)
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a ``warnings.warn`` in the *calling* function point at the first frame
+    outside labnb: the user's own line (a notebook cell, a script), however deep inside labnb the warning
+    is raised. (Python 3.12's ``skip_file_prefixes`` does this; labnb supports 3.10.)"""
+    level = 1
+    frame = sys._getframe(1)  # the function that will call warnings.warn, which is stacklevel 1
+    while frame.f_back is not None and _inside_labnb(frame.f_code.co_filename):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn_unmapped(model: str, version: str, unmapped: Sequence[str], scope: Hashable = None) -> bool:
+    """Warn that ``unmapped`` classes of ``model`` (at ``version``) are dropped: the first
+    :data:`SHOWN_NAMES` names and how many more, pointing at the user's call.
+
+    Said once per ``scope`` (the project), model name, version and set of dropped names, in this process:
+    later calls with the same model stay quiet, a new version or a changed schema speaks again. Returns
+    whether it warned.
+    """
+    key = (scope, model, version, tuple(unmapped))
+    with _warned_lock:
+        if not unmapped or key in _warned:
+            return False
+        _warned.add(key)
+    names = ", ".join(unmapped[:SHOWN_NAMES])
+    more = f" and {len(unmapped) - SHOWN_NAMES} more" if len(unmapped) > SHOWN_NAMES else ""
+    warnings.warn(
+        f"model '{model}' (version {version}): {len(unmapped)} of its classes have no project class and are "
+        f"dropped: {names}{more}. Pass mapping={{'model name': 'project name'}} to keep one; this is said once "
+        "per model version.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from labnb.annotations.writer import writing
-from labnb.assist.classes import map_classes
+from labnb.assist.classes import map_classes, warn_unmapped
 from labnb.errors import GeometryError, LabnbError, SchemaError
 from labnb.geometry import Keypoints, Shape, Tag, check_inside
 from labnb.people import now
@@ -90,6 +90,9 @@ class ClassMap:
     mapping: Mapping[str, str | None] | None = None
     known: dict[str, str | None] = field(default_factory=dict)
     model_name: str = "the model"
+    model_version: str = ""
+    #: what "once" is counted in (the project): see :func:`labnb.assist.classes.warn_unmapped`
+    scope: Hashable = None
 
     def add(self, names: Sequence[str]) -> None:
         new = [n for n in dict.fromkeys(names) if n not in self.known]
@@ -98,13 +101,7 @@ class ClassMap:
         mapped, unmapped = map_classes(new, self.project_classes, self.mapping)
         for n in new:
             self.known[n] = mapped.get(n)
-        if unmapped:
-            warnings.warn(
-                f"{self.model_name}: {len(unmapped)} model class(es) have no project class and are dropped: "
-                f"{', '.join(unmapped[:12])}{' ...' if len(unmapped) > 12 else ''} "
-                "(pass mapping={'model name': 'project name'} to keep them)",
-                stacklevel=4,
-            )
+        warn_unmapped(self.model_name, self.model_version, unmapped, self.scope)
 
     def __call__(self, name: str | None) -> str | None:
         if name is None:
@@ -120,7 +117,8 @@ def class_map(project: Project, model: AssistModel, mapping: Mapping[str, str | 
         bad = {v for v in mapping.values() if v is not None and v not in names}
         if bad:
             raise SchemaError(f"mapping targets {sorted(bad)} are not classes of the project; it has {names}")
-    cmap = ClassMap(list(names), mapping, model_name=f"model '{model.name}'")
+    scope = (str(project._engine.url), project.id)
+    cmap = ClassMap(list(names), mapping, model_name=str(model.name), model_version=str(model.version), scope=scope)
     if model.classes:
         cmap.add(model.classes)
     return cmap

@@ -167,6 +167,10 @@ class Annotator(anywidget.AnyWidget):
         self._auto_next = auto_next
         self._assist = assist
         self._mapping = dict(mapping) if mapping else None
+        if assist is not None:  # unmapped model classes are reported now, at the user's call, not by the worker
+            from labnb.assist import store  # noqa: PLC0415 - only widgets with a model need it
+
+            store.class_map(project, assist, self._mapping)
         # One worker runs the model; the lock orders its results against the kernel's own trait changes.
         self._executor: ThreadPoolExecutor | None = None
         self._job: Future[list[dict[str, Any]]] | None = None

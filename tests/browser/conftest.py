@@ -1,6 +1,6 @@
 """Real-browser fixtures: the Annotator shown by solara in the system Chromium, projects to label.
 
-How it runs (see ../../../shared/TESTING.md):
+How it runs (see docs/TESTING.md):
 
 - ``pytest-ipywidgets`` (solara's pytest plugin) serves widgets from the pytest process itself; the page is
   driven by ``pytest-playwright`` in the system Chromium (never ``playwright install``: offline here). A

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 import labnb as lb
 from labnb.assist import OnnxDetector
 from labnb.project import Project
+from labnb.sample import MODELS
 from labnb.store.tables import annotation_rows
 
 Show = Callable[..., AnnotatorView]
@@ -31,15 +32,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:model 'yolox_nano'")  # the 77 C
 
 
 @pytest.fixture(scope="module")
-def model(shared_data: Path) -> OnnxDetector:
-    models = shared_data / "models"
-    return OnnxDetector(models / "yolox_nano.onnx", "yolox", classes=models / "yolox_coco_classes.txt")
+def model() -> OnnxDetector:
+    return OnnxDetector(MODELS / "yolox_nano.onnx", "yolox", classes=MODELS / "yolox_coco_classes.txt")
 
 
 @pytest.fixture
-def photo(tmp_path: Path, shared_data: Path) -> Project:
+def photo(tmp_path: Path, repo_data: Path) -> Project:
     p = Project.create(tmp_path / "assist.labnb", labels=["person", "bicycle", "horse"], name="assist")
-    p.add_images([shared_data / "coco_tiny_ccby" / "images" / PHOTO], progress=False)
+    p.add_images([repo_data / "coco_tiny_ccby" / "images" / PHOTO], progress=False)
     return p
 
 

@@ -1,6 +1,6 @@
 """Smoke test in the user's own setting: the quickstart notebook in a real JupyterLab, Run All, the annotator shows.
 
-Recipe from ../../../shared/TESTING.md: temporary config, runtime and settings folders (with the notification
+Recipe from docs/TESTING.md: temporary config, runtime and settings folders (with the notification
 settings that keep the news pop-up away), a free port, a token, ``--allow-root``; stopped with POST
 ``/api/shutdown``. The notebook runs from a copy in a temporary folder (it writes ``demo.labnb`` and
 ``export/`` beside itself). A screenshot is saved to ``tests/artifacts/jupyterlab-annotator.png``.
@@ -121,6 +121,32 @@ def _command(page: Page, command: str) -> None:
     page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
 
 
+def run_all(page: Page) -> None:
+    """Wait for the open notebook's kernel, Run All, and wait until every code cell has run."""
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    # The indicator reads idle before a kernel is attached: wait for the kernel's name too.
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")).to_contain_text("Python", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=60_000,
+    )
+    _command(page, "runmenu:run-all")
+    page.wait_for_function(
+        """() => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            const cells = nb.content.model.cells;
+            let done = true;
+            for (let i = 0; i < cells.length; i++) {
+                const c = cells.get(i);
+                const waiting = c.executionCount === null || c.executionState === 'running';
+                if (c.type === 'code' && waiting) done = false;
+            }
+            return done && nb.sessionContext.session.kernel.status === 'idle';
+        }""",
+        timeout=120_000,
+    )
+
+
 def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifacts: Path) -> None:
     notebook = _notebook_copy(lab.root)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -129,30 +155,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
         page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
-        page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
-        # The indicator reads idle before a kernel is attached: wait for the kernel's name too.
-        expect(page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")).to_contain_text(
-            "Python", timeout=60_000
-        )
-        page.wait_for_function(
-            "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=60_000,
-        )
-        _command(page, "runmenu:run-all")
-        page.wait_for_function(
-            """() => {
-                const nb = window.jupyterapp.shell.currentWidget;
-                const cells = nb.content.model.cells;
-                let done = true;
-                for (let i = 0; i < cells.length; i++) {
-                    const c = cells.get(i);
-                    const waiting = c.executionCount === null || c.executionState === 'running';
-                    if (c.type === 'code' && waiting) done = false;
-                }
-                return done && nb.sessionContext.session.kernel.status === 'idle';
-            }""",
-            timeout=120_000,
-        )
+        run_all(page)
         # JupyterLab 4 renders only the cells near the viewport: bring the annotator's cell there.
         page.evaluate(
             """async (call) => {

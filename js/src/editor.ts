@@ -19,6 +19,7 @@ import { paintOverlay } from "./overlay";
 import { ShapePainter, UNKNOWN_COLOR } from "./render";
 import { Store } from "./store";
 import { Sync } from "./sync";
+import { forgetPaintedMask } from "./tools/mask";
 import { makeTool, toolsFor } from "./tools/registry";
 import { SelectTool } from "./tools/select";
 import type { EditorApi, Pointer, PreviewItem, Tool, ToolName } from "./tools/tool";
@@ -460,6 +461,7 @@ export class Editor implements EditorApi {
     }
     if (next === this.tool) return true;
     this.tool.deactivate();
+    if (name !== "mask" && name !== "eraser") forgetPaintedMask(this);
     this.tool = next;
     if (name === "keypoints" && !this.classOf(this.label)?.keypoints.length) {
       const kp = this.schema.classes.find((c) => c.keypoints.length);

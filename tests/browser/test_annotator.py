@@ -533,6 +533,25 @@ def test_help_overlay_lists_every_action(show: Show, project: Project) -> None:
     expect(helper).to_be_hidden()
 
 
+def test_help_lists_only_the_tools_the_schema_allows(show: Show, tmp_path: Path, image_files: dict[str, Path]) -> None:
+    """Without a keypoint class there is no keypoints tool: the help lists neither it nor its keys."""
+    p = make_project(tmp_path / "boxes.labnb", image_files, {"name": "cat"}, {"name": "dog"})
+    w = p.annotator(assets=["scene.png"])
+    assert "keypoints" in w.schema["tools"]  # the schema allows it, but no class has keypoints
+    v = show(w)
+    assert v.tool_button("keypoints").count() == 0
+    v.focus()
+    v.action("help")
+    helper = v.hook('[data-testid="help"]')
+    expect(helper).to_be_visible()
+    for action in ("tool_keypoints", "toggle_keypoint_visibility"):
+        assert helper.locator(f'[data-action="{action}"]').count() == 0, f"{action} listed without a keypoint class"
+    text = helper.inner_text()
+    assert "Keypoints" not in text, text
+    for action in ("tool_box", "tool_polygon", "tool_mask", "close_polygon"):
+        assert helper.locator(f'[data-action="{action}"]').count() == 1, action
+
+
 def test_remapped_key(show: Show, project: Project) -> None:
     w = project.annotator(assets=["scene.png"], keymap={"tool_box": "r"})
     v = show(w)

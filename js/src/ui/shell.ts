@@ -119,7 +119,7 @@ export class Shell {
     this.tags = enabled.has("tags") ? new TagsPanel(c.schema.tags, { toggle: (g, v) => hd.toggleTag(g, v) }, c.readonly) : null;
     this.attrs = c.schema.attributes.length ? new AttributesPanel(c.schema.attributes, { set: (n, v) => hd.setAttribute(n, v) }, c.readonly) : null;
     this.side.replaceChildren(this.classes.el, ...(this.tags ? [this.tags.el] : []), ...(this.attrs ? [this.attrs.el] : []));
-    this.help = new HelpOverlay(c.keys, c.schema.classes, c.assist, () => this.setHelp(false));
+    this.help = new HelpOverlay(c.keys, c.schema.classes, c.tools, c.assist, () => this.setHelp(false));
     this.help.setOpen(this.helpOpen);
     this.helpSlot.replaceChildren(this.help.el);
     this.guide.setHtml(c.guideHtml);

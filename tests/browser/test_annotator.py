@@ -575,6 +575,44 @@ def _differs_from(shot: np.ndarray[Any, Any], sx: float, sy: float, background: 
     return any(not near(c, background, 30) for c in patch)
 
 
+#: person skeletons on deep16.png, black left half and white right half: (name, x, y, visibility)
+_SKELETONS = {
+    "black": [("head", 80, 240, 2), ("left_hand", 170, 150, 1), ("right_hand", 170, 330, 2)],
+    "white": [("head", 560, 240, 1), ("left_hand", 470, 150, 2), ("right_hand", 470, 330, 2)],
+}
+
+
+def test_keypoint_visibility_reads_the_same_on_white_and_black(show: Show, project: Project) -> None:
+    """Visible points are filled with the class colour, occluded ones hollow (the image shows in their middle),
+    and both have an outline that shows on white and on black (a dark ring and a light one)."""
+    for points in _SKELETONS.values():
+        project.annotate("deep16.png", lb.Keypoints({n: (x, y, vis) for n, x, y, vis in points}, label="person"))
+    v = show(project.annotator(assets=["deep16.png"]))
+    v.page.mouse.move(2, 2)  # no hover emphasis
+    v.idle()
+    shot = v.screenshot()
+    green = (0, 158, 115)  # person's #009E73
+    for background, points in _SKELETONS.items():
+        bg = (0, 0, 0) if background == "black" else (255, 255, 255)
+        for name, x, y, vis in points:
+            sx, sy = v.to_screen(x, y)
+            centre = tuple(int(c) for c in shot[round(sy), round(sx)])
+            what = f"{'visible' if vis == 2 else 'occluded'} {name} on {background}"
+            if vis == 2:
+                assert near(centre, green, 45), f"{what}: middle {centre}, not filled with the class colour"
+            else:
+                assert near(centre, bg, 30), f"{what}: middle {centre}, not hollow"
+            ring = [
+                tuple(int(c) for c in shot[round(sy + r * math.sin(a)), round(sx + r * math.cos(a))])
+                for r in (5.5, 6.0, 6.5, 7.0, 7.5)
+                for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)
+            ]
+            if background == "white":
+                assert any(max(c) < 90 for c in ring), f"{what}: no dark outline on white: {sorted(set(ring))}"
+            else:
+                assert any(min(c) > 170 for c in ring), f"{what}: no light outline on black: {sorted(set(ring))}"
+
+
 def test_hide_and_show_by_class(show: Show, project: Project) -> None:
     project.annotate("scene.png", [lb.Box(60, 100, 200, 150, label="cat"), lb.Box(450, 300, 200, 150, label="dog")])
     v = show(project.annotator(assets=["scene.png"]))

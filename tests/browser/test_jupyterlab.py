@@ -1,9 +1,11 @@
-"""Smoke test in the user's own setting: the quickstart notebook in a real JupyterLab, Run All, the annotator shows.
+"""The widgets in the user's own setting, a real JupyterLab: the quickstart notebook (Run All, the annotator
+shows, its keys and the notebook's) and the review panel at a common screen width (1280 px).
 
 Recipe from ../../../shared/TESTING.md: temporary config, runtime and settings folders (with the notification
 settings that keep the news pop-up away), a free port, a token, ``--allow-root``; stopped with POST
-``/api/shutdown``. The notebook runs from a copy in a temporary folder (it writes ``demo.labnb`` and
-``export/`` beside itself). A screenshot is saved to ``tests/artifacts/jupyterlab-annotator.png``.
+``/api/shutdown``. One server for the module (starting JupyterLab costs seconds), one notebook per test, run
+from a temporary folder (the quickstart writes ``demo.labnb`` and ``export/`` beside itself). Screenshots go
+to ``tests/artifacts/jupyterlab-annotator.png`` and ``jupyterlab-review-1280.png``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from annotator_page import png_pixels
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
@@ -55,9 +57,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    """A JupyterLab server on a free loopback port serving ``tmp_path/notebooks``; shut down afterwards."""
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A JupyterLab server on a free loopback port serving a temporary ``notebooks`` folder, shared by this
+    module's tests; shut down afterwards."""
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     root = tmp_path / "notebooks"
     root.mkdir()
     home = tmp_path / "jupyter"
@@ -121,6 +125,50 @@ def _command(page: Page, command: str) -> None:
     page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
 
 
+CELLS = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
+
+
+def _run_all(page: Page, lab: Lab, notebook: Path) -> None:
+    """Open ``notebook`` in JupyterLab, wait for its kernel, Run All and wait until every cell has run."""
+    page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    # The indicator reads idle before a kernel is attached: wait for the kernel's name too.
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")).to_contain_text("Python", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=60_000,
+    )
+    _command(page, "runmenu:run-all")
+    page.wait_for_function(
+        """() => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            const cells = nb.content.model.cells;
+            let done = true;
+            for (let i = 0; i < cells.length; i++) {
+                const c = cells.get(i);
+                const waiting = c.executionCount === null || c.executionState === 'running';
+                if (c.type === 'code' && waiting) done = false;
+            }
+            return done && nb.sessionContext.session.kernel.status === 'idle';
+        }""",
+        timeout=120_000,
+    )
+
+
+def _gives_the_keyboard_back(page: Page, widget: Locator) -> None:
+    """A click on the widget's own cell prompt (the In [ ] area) leaves the widget: the notebook is in command
+    mode and B inserts a cell below, as after a click on any other cell's prompt. (Left of the output is
+    JupyterLab's collapse-output button.)"""
+    n_cells = page.evaluate(CELLS)
+    focused_inside = "(el) => el.contains(document.activeElement)"
+    assert widget.evaluate(focused_inside), "the widget should have the keyboard before the click"
+    cell = page.locator(".jp-Cell").filter(has=widget)
+    cell.locator(".jp-InputPrompt").first.click()
+    assert not widget.evaluate(focused_inside), "focus stayed in the widget after a click on its cell's prompt"
+    page.keyboard.press("b")
+    page.wait_for_function(f"(n) => ({CELLS})() === n + 1", arg=n_cells, timeout=10_000)
+
+
 def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifacts: Path) -> None:
     notebook = _notebook_copy(lab.root)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -128,31 +176,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
-        page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
-        page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
-        # The indicator reads idle before a kernel is attached: wait for the kernel's name too.
-        expect(page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")).to_contain_text(
-            "Python", timeout=60_000
-        )
-        page.wait_for_function(
-            "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=60_000,
-        )
-        _command(page, "runmenu:run-all")
-        page.wait_for_function(
-            """() => {
-                const nb = window.jupyterapp.shell.currentWidget;
-                const cells = nb.content.model.cells;
-                let done = true;
-                for (let i = 0; i < cells.length; i++) {
-                    const c = cells.get(i);
-                    const waiting = c.executionCount === null || c.executionState === 'running';
-                    if (c.type === 'code' && waiting) done = false;
-                }
-                return done && nb.sessionContext.session.kernel.status === 'idle';
-            }""",
-            timeout=120_000,
-        )
+        _run_all(page, lab, notebook)
         # JupyterLab 4 renders only the cells near the viewport: bring the annotator's cell there.
         page.evaluate(
             """async (call) => {
@@ -185,7 +209,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
 
         # The keyboard while the annotator has focus: its own keys stay with it ("b" picks the box tool and
         # does not insert a cell below), JupyterLab's combinations still work (Ctrl+S saves the notebook).
-        cells = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
+        cells = CELLS
         n_cells = page.evaluate(cells)
         annotator.locator('[data-testid="stage"]').click(position={"x": 5, "y": 5})
         page.keyboard.press("b")
@@ -207,6 +231,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
         assert page.evaluate(runs) == before_runs
         assert page.evaluate(cells) == n_cells
         assert page.evaluate(scroll) == before_scroll
+        _gives_the_keyboard_back(page, annotator)
     finally:
         context.close()
     nb = nbformat.read(notebook, as_version=4)

@@ -77,6 +77,8 @@ export class Editor implements EditorApi {
    * with them); null draws nothing. The review panel draws the other passes of the image here.
    */
   underlay: ((ctx: CanvasRenderingContext2D, view: Viewport, dpr: number) => void) | null = null;
+  /** Drawn on the shapes layer above the editor's shapes, in the same view; the review panel's class labels. */
+  aboveShapes: ((ctx: CanvasRenderingContext2D, view: Viewport, dpr: number) => void) | null = null;
   /** Client ids are unique per view and widget life: several views may create shapes at once. */
   private readonly token = `c${Math.random().toString(36).slice(2, 8)}`;
   private disposed = false;
@@ -300,6 +302,11 @@ export class Editor implements EditorApi {
     this.queueUi();
   }
 
+  /** The shapes the shapes layer draws: visible, and not being edited (the overlay draws those). */
+  shownShapes(): ShapeDTO[] {
+    return this.store.all().filter((s) => this.isVisible(s) && !this.previewCids.has(s.cid));
+  }
+
   isVisible(s: ShapeDTO): boolean {
     return s.geometry.kind !== "tag" && !(s.label !== null && this.hidden.has(s.label));
   }
@@ -493,6 +500,7 @@ export class Editor implements EditorApi {
       }
       this.underlay?.(ctx, view, this.dpr);
       this.painter.draw(ctx, view, this.dpr);
+      this.aboveShapes?.(ctx, view, this.dpr);
     } else if (layer === "ghosts") {
       drawGhosts(ctx, view, this.dpr, this.visibleGhosts(), this.painter, (l) => this.classOf(l));
     } else {
@@ -544,6 +552,7 @@ export class Editor implements EditorApi {
       tools: names,
       assist: this.assist.active,
       task: !this.readonly && m.get("task")?.can_submit === true,
+      colorOf: (l) => this.colorOf(l),
     });
     this.countsVersion = -1;
     this.shapesStale = true;

@@ -372,21 +372,33 @@ export function drawHandles(
   }
 }
 
-/** A small label (class name, keypoint name) in a pill at a screen position. */
-export function drawLabel(ctx: CanvasRenderingContext2D, dpr: number, text: string, color: string, sx: number, sy: number): void {
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.font = "600 11px system-ui, -apple-system, Segoe UI, sans-serif";
-  const w = ctx.measureText(text).width + 10;
-  const h = 17;
-  const x = Math.max(2, Math.min(sx, ctx.canvas.width / dpr - w - 2));
-  const y = Math.max(2, sy - h - 3);
+export const PILL_FONT = "600 11px system-ui, -apple-system, Segoe UI, sans-serif";
+export const PILL_HEIGHT = 17;
+
+/** Width of a pill holding `text` (the context's font must be PILL_FONT). */
+export function pillWidth(ctx: CanvasRenderingContext2D, text: string): number {
+  return ctx.measureText(text).width + 10;
+}
+
+/** A pill of `color` with `text` in black or white, whichever reads, its top-left at (x, y) CSS px. */
+export function drawPill(ctx: CanvasRenderingContext2D, text: string, color: string, x: number, y: number, w: number): void {
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.roundRect(x, y, w, h, 4);
+  ctx.roundRect(x, y, w, PILL_HEIGHT, 4);
   ctx.fill();
   ctx.fillStyle = readableOn(color);
   ctx.textBaseline = "middle";
-  ctx.fillText(text, x + 5, y + h / 2 + 0.5);
+  ctx.fillText(text, x + 5, y + PILL_HEIGHT / 2 + 0.5);
+}
+
+/** A small label (class name, keypoint name) in a pill at a screen position. */
+export function drawLabel(ctx: CanvasRenderingContext2D, dpr: number, text: string, color: string, sx: number, sy: number): void {
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.font = PILL_FONT;
+  const w = pillWidth(ctx, text);
+  const x = Math.max(2, Math.min(sx, ctx.canvas.width / dpr - w - 2));
+  const y = Math.max(2, sy - PILL_HEIGHT - 3);
+  drawPill(ctx, text, color, x, y, w);
 }
 
 /** Black or white text, whichever reads better on `hex`. */

@@ -249,3 +249,90 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
     ]  # fmt: skip
     assert views, "the annotator cell has no widget output"
     assert not dialogs, dialogs
+
+
+def _review_notebook(folder: Path, project: Path) -> Path:
+    """A notebook that shows carol's review panel on ``project``'s job."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(f"import labnb as lb\np = lb.Project.open({str(project)!r}, user='carol')"),
+        nbformat.v4.new_code_cell("p.review_panel('review')"),
+    ]
+    target = folder / "review.ipynb"
+    nbformat.write(nb, target)
+    return target
+
+
+def _width(locator: Locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not shown"
+    return float(box["width"])
+
+
+def test_review_panel_in_jupyterlab_at_1280(lab: Lab, browser: Browser, team: Path, artifacts: Path) -> None:
+    """At 1280 px with the file browser open the image takes most of the panel and class names are whole;
+    full width, the queue and side by side share it sensibly; Shift+Enter is a new line in the comment
+    (JupyterLab cancels line breaks inside cells); a click on the cell's prompt gives the keyboard back."""
+    notebook = _review_notebook(lab.root, team)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.add_init_script("window.localStorage.clear()")  # the default layout, whatever ran before
+        _run_all(page, lab, notebook)
+        panel = page.locator('.jp-OutputArea [data-testid="review-panel"]')
+        expect(panel).to_be_visible(timeout=30_000)
+        page.wait_for_function(
+            "() => window.__labnb?.annotators?.[0]?.state().zoom > 0 && window.__labnb.reviews?.length > 0",
+            timeout=30_000,
+        )
+        page.evaluate("() => window.__labnb.reviews[0].idle()")
+        panel.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "jupyterlab-review-1280.png"))
+        stage = panel.locator('[data-testid="stage"]')
+        share = _width(stage) / _width(panel)
+        assert share >= 0.6, f"the image gets {share:.0%} of the panel's width"
+        names = panel.locator(".lnb-class-name")
+        assert names.count() == 3
+        for i in range(names.count()):
+            name = names.nth(i)
+            whole = name.evaluate("(el) => el.scrollWidth <= el.clientWidth && el.clientWidth > 0")
+            assert whole, f"class name {name.inner_text()!r} is cut to {_width(name):.0f} px"
+        assert [names.nth(i).inner_text() for i in range(3)] == ["cat", "dog", "person"]
+
+        page.locator('.jp-OutputArea [data-testid="stage"]').click(position={"x": 5, "y": 5})
+        page.keyboard.press("z")  # full width: the image across the panel
+        page.evaluate("() => window.__labnb.reviews[0].idle()")
+        assert _width(stage) / _width(panel) >= 0.9
+        page.keyboard.press("z")
+        page.keyboard.press("q")  # the queue, unfolded on demand
+        queue = panel.locator('[data-testid="review-queue"]')
+        expect(queue).to_be_visible()
+        assert _width(queue) >= 200
+        page.keyboard.press("q")
+        expect(queue).to_be_hidden()
+        page.keyboard.press("s")  # side by side: both passes get a fair part, not 15 %
+        pane = panel.locator('[data-testid="pane"] canvas')
+        expect(pane).to_be_visible()
+        page.evaluate("() => window.__labnb.reviews[0].idle()")
+        assert _width(pane) / _width(panel) >= 0.3
+        assert _width(stage) / _width(panel) >= 0.3
+        page.screenshot(path=str(artifacts / "jupyterlab-review-1280-side-by-side.png"))
+        page.keyboard.press("s")
+
+        runs = "() => window.jupyterapp.shell.currentWidget.content.widgets.map((c) => c.model.executionCount)"
+        before = page.evaluate(runs)
+        page.keyboard.press("r")
+        comment = panel.locator('[data-testid="review-comment"]')
+        expect(comment).to_be_focused()
+        page.keyboard.type("the tail")
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.type("is cut off")
+        expect(comment).to_have_value("the tail\nis cut off")
+        assert page.evaluate(runs) == before, "Shift+Enter ran a cell"
+        page.keyboard.press("Escape")
+        expect(comment).to_be_hidden()
+        page.locator('.jp-OutputArea [data-testid="stage"]').click(position={"x": 5, "y": 5})
+        _gives_the_keyboard_back(page, panel)
+    finally:
+        context.close()

@@ -7,15 +7,23 @@
 // it, so the panel knows when a request is done and whether it was refused (the reason is the `error`
 // trait). Navigation is coalesced: arrows pressed while an item opens move the target, and the panel opens
 // the last one asked for. A decision on a fixed pass first waits until the editor's edits are saved.
+// Every `poll_seconds` while on screen the panel asks Python whether the queue changed (no reply unless it
+// did), so passes handed in meanwhile show up, and open when nothing was open. Class names are drawn on
+// every shape (labels.ts; L toggles them): in the drawer's colour, the name is what tells the classes apart.
 import { ActivityClock } from "../activity";
 import { isTextInput } from "../actions";
 import { registerDebug } from "../debug";
 import { Disposer } from "../disposer";
 import { Editor } from "../editor";
+import { releaseFocusOutside } from "../focus";
+import { boundsOf } from "../hittest";
 import { formatKey, matches, parseCombo, type Combo } from "../keys";
+import { LabelLayer, type DrawnLabel } from "../labels";
 import type { ImageInfo } from "../types";
 import { h, safeColor, setDisabled, setHidden, setPressed, setText } from "../ui/dom";
+import type { Viewport } from "../view";
 import { editorModel } from "./editormodel";
+import { PanelLayout } from "./layout";
 import type { PanelChange, PanelModel } from "./model";
 import { OtherPasses, Panes } from "./passes";
 import { formatAgreement, QueuePanel } from "./queue";
@@ -29,6 +37,11 @@ const LABELS: Record<ReviewAction, string> = {
   prev_item: "Previous item",
   side_by_side: "Side by side",
   guide: "Guide",
+  refresh: "Read the queue again",
+  labels: "Class names on the shapes",
+  queue: "Show or fold the queue",
+  classes: "Show or fold the class list",
+  full_width: "Full width: the image across the panel",
 };
 /** Keys that also move through the queue when the keymap leaves them free. */
 const ALIASES: [string, ReviewAction][] = [
@@ -38,6 +51,8 @@ const ALIASES: [string, ReviewAction][] = [
 /** How long a decision on a fixed pass waits for the editor's edits to be saved. */
 const DRAIN_MS = 5000;
 const NOTE_MS = 4000;
+/** The shortest poll interval honoured (a typo of 0.01 s must not flood the kernel). */
+const MIN_POLL_S = 0.5;
 const SUPPRESS = "data-lm-suppress-shortcuts";
 
 function isReply(content: unknown): content is ReplyMessage {
@@ -51,6 +66,9 @@ export class ReviewView {
   readonly editor: Editor;
   readonly others = new OtherPasses();
   readonly panes: Panes;
+  readonly layout: PanelLayout;
+  /** Class names on the editor's view (the pass under review first, then the others). */
+  readonly labels = new LabelLayer();
   private readonly disposer = new Disposer();
   private readonly clock = new ActivityClock();
   private readonly queue: QueuePanel;
@@ -85,13 +103,14 @@ export class ReviewView {
   private uiQueued = false;
   private passesQueued = false;
   private shownItem: number | null = null;
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
   private disposed = false;
 
   constructor(
     readonly model: PanelModel,
     el: HTMLElement,
   ) {
-    this.queue = new QueuePanel({ open: (id) => this.go(id), filter: (f) => void this.filter(f) });
+    this.queue = new QueuePanel({ open: (id) => this.go(id), filter: (f) => void this.filter(f) }, this.action("queue", "«", "lrv-fold"));
     this.comment = h("textarea", {
       class: "lrv-comment-input",
       rows: 2,
@@ -128,8 +147,10 @@ export class ReviewView {
         this.action("prev_item", "↑"),
         this.action("next_item", "↓"),
         this.action("side_by_side", "Side by side"),
+        this.action("labels", "Labels"),
+        this.action("full_width", "Full width"),
         this.action("guide", "Guide"),
-        this.button("refresh", "Refresh", "Read the queue again", () => void this.request({ type: "refresh" })),
+        this.action("refresh", "Refresh"),
       ),
     );
     this.root = h(
@@ -153,10 +174,10 @@ export class ReviewView {
           h("div", { class: "lrv-item" }, this.itemFile, this.itemWho, this.itemAgreement, this.legend),
           this.itemComment,
           this.commentBox,
+          this.guide,
           this.view,
           this.empty,
         ),
-        this.guide,
       ),
       h("div", { class: "lrv-statusbar" }, this.status, this.noteEl, this.errorEl, this.keysHint),
     );
@@ -166,6 +187,9 @@ export class ReviewView {
       if (this.sideBySide) this.panes.follow(this.editor.view);
       else this.others.drawOverlaid(ctx, view, dpr);
     };
+    this.editor.aboveShapes = (ctx, view, dpr) => this.drawLabels(ctx, view, dpr);
+    this.layout = new PanelLayout(this.root, this.editor.shell, () => this.layoutChanged(), this.disposer);
+    this.panes.labels = this.layout.labels;
     const unregister = registerDebug(this.editor);
     this.disposer.add(() => {
       unregister();
@@ -175,7 +199,48 @@ export class ReviewView {
     this.pullKeys();
     this.pullPasses();
     this.pullGuide();
+    this.pullPoll();
     this.updateUi();
+  }
+
+  /** The pass under review's class names first (they get the corners), then the other shown passes'. */
+  private drawLabels(ctx: CanvasRenderingContext2D, view: Viewport, dpr: number): void {
+    const layer = this.labels;
+    layer.begin();
+    if (!this.layout.labels) return;
+    const ed = this.editor;
+    for (const s of ed.shownShapes()) {
+      const b = s.label === null ? null : boundsOf(s);
+      if (b && s.label !== null) layer.add(ctx, view, dpr, s.label, ed.colorOf(s.label), b);
+    }
+    if (!this.sideBySide) this.others.label(layer, ctx, view, dpr);
+  }
+
+  private layoutChanged(): void {
+    this.panes.labels = this.layout.labels;
+    this.panes.schedule();
+    this.editor.layers.invalidate("shapes");
+    this.queueUi();
+  }
+
+  /** (Re)start asking Python whether the queue changed, every `poll_seconds` (0: never). */
+  private pullPoll(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    const s = Number(this.model.get("poll_seconds"));
+    if (!Number.isFinite(s) || s <= 0) return;
+    this.pollTimer = setInterval(() => this.poll(), Math.max(MIN_POLL_S, s) * 1000);
+  }
+
+  private poll(): void {
+    // Only while someone can see it, and never across a request: the reply would race the poll's changes.
+    if (this.disposed || !this.root.isConnected || document.visibilityState === "hidden") return;
+    if (this.waiting.size > 0 || this.navigating || this.deciding) return;
+    try {
+      this.model.send({ type: "poll" });
+    } catch {
+      // the kernel is gone: the next request says so
+    }
   }
 
   // ---- DOM helpers ---------------------------------------------------------------------------------
@@ -224,6 +289,7 @@ export class ReviewView {
       this.queueUi();
     });
     on(["change:side_by_side"], () => this.sideChanged());
+    on(["change:poll_seconds"], () => this.pullPoll());
     const onMessage = (content: unknown): void => {
       if (!isReply(content)) return;
       const done = this.waiting.get(content.seq);
@@ -262,6 +328,7 @@ export class ReviewView {
       if (!(t instanceof Node) || !this.editor.root.contains(t)) this.focus();
     });
     this.disposer.listen<PointerEvent>(root, "pointermove", () => this.clock.touch());
+    releaseFocusOutside(root, this.disposer); // a press outside (the cell's prompt) gives the keyboard back
   }
 
   /** Python sent new passes, a new image or schema: rebuild the painters and panes (once per burst). */
@@ -323,6 +390,7 @@ export class ReviewView {
     }
     const k = (a: ReviewAction): string => (keymap[a] ? formatKey(keymap[a]) : "–");
     setText(this.keysHint, `${k("accept")} accept · ${k("reject")} reject · ${k("fix")} fix · ${k("prev_item")}/${k("next_item")} move · ${k("side_by_side")} side by side`);
+    this.keysHint.title = (Object.keys(LABELS) as ReviewAction[]).map((a) => `${k(a)}: ${LABELS[a]}`).join("\n");
   }
 
   private pullGuide(): void {
@@ -370,6 +438,12 @@ export class ReviewView {
     );
   }
 
+  /** The key of a panel action as the hints write it. */
+  private keyName(a: ReviewAction): string {
+    const k = this.model.get("keymap")?.[a];
+    return k ? formatKey(k) : LABELS[a];
+  }
+
   // ---- state -----------------------------------------------------------------------------------------
   currentId(): number | null {
     const id = this.model.get("current")?.review_task;
@@ -412,6 +486,12 @@ export class ReviewView {
         e.preventDefault();
         e.stopPropagation();
         void this.sendReject();
+      } else if (e.key === "Enter" && e.shiftKey && !e.isComposing) {
+        // JupyterLab cancels the line break of Shift+Enter anywhere inside a cell (its "beforeinput" guard
+        // for running the cell), the output's text fields included: insert it here, before it can.
+        e.preventDefault();
+        e.stopPropagation();
+        insertNewline(this.comment);
       } else if (e.key === "Escape") {
         e.preventDefault();
         e.stopPropagation();
@@ -456,6 +536,22 @@ export class ReviewView {
       case "guide":
         if (this.model.get("guide_html")) this.setGuide(!this.guideOpen);
         else this.note("This job has no review guide");
+        break;
+      case "refresh":
+        void this.request({ type: "refresh" });
+        break;
+      case "labels":
+        this.layout.toggleLabels();
+        this.note(this.layout.labels ? "Class names shown on the shapes" : "Class names hidden (L shows them)");
+        break;
+      case "queue":
+        this.layout.toggleQueue();
+        break;
+      case "classes":
+        this.layout.toggleClasses();
+        break;
+      case "full_width":
+        this.layout.toggleFullWidth();
         break;
     }
   }
@@ -623,7 +719,15 @@ export class ReviewView {
     setHidden(this.view, !open);
     setHidden(this.legend, !open);
     setHidden(this.empty, open);
-    setText(this.empty, m.get("queue_total") ? "No item matches the filters: change them, or pick an item." : "Nothing to review.");
+    const rows = m.get("queue") ?? [];
+    setText(
+      this.empty,
+      rows.length
+        ? `No item is open: pick one in the queue (or ${this.keyName("next_item")}).`
+        : m.get("queue_total")
+          ? "No item matches the filters: change them."
+          : `Nothing to review. New passes show up here as they are handed in (${this.keyName("refresh")} looks now).`,
+    );
     setText(this.itemFile, open ? (current.file_name ?? "") : "");
     setText(this.itemWho, open ? `${current.drawer ?? ""} · pass ${(current.pass ?? 0) + 1}` : "");
     setText(this.itemAgreement, open ? `agreement ${formatAgreement(current.agreement)}` : "");
@@ -646,6 +750,18 @@ export class ReviewView {
     }
     const side = this.buttons.get("side_by_side");
     if (side) setPressed(side, this.sideBySide);
+    const lay = this.layout;
+    const press = (name: ReviewAction, on: boolean): void => {
+      const b = this.buttons.get(name);
+      if (b) setPressed(b, on);
+    };
+    press("labels", lay.labels);
+    press("full_width", lay.fullWidth);
+    const fold = this.buttons.get("queue");
+    if (fold) {
+      setText(fold, lay.queueOpen ? "«" : "»");
+      setPressed(fold, lay.queueOpen);
+    }
     const guideButton = this.buttons.get("guide");
     if (guideButton) {
       setPressed(guideButton, this.guideOpen);
@@ -667,8 +783,15 @@ export class ReviewView {
     navTarget: number | null;
     hidden: number[];
     passes: { draw_task: number; drawer: string; color: string; reviewed: boolean }[];
+    layout: { labels: boolean; queueOpen: boolean; classesOpen: boolean; fullWidth: boolean };
+    labels: DrawnLabel[];
+    paneLabels: DrawnLabel[][];
   } {
+    const lay = this.layout;
     return {
+      layout: { labels: lay.labels, queueOpen: lay.queueOpen, classesOpen: lay.classesOpen, fullWidth: lay.fullWidth },
+      labels: this.labels.drawn,
+      paneLabels: this.panes.drawnLabels(),
       current: this.currentId(),
       queue: (this.model.get("queue") ?? []).map((r) => r.review_task),
       fixing: this.fixing,
@@ -684,7 +807,14 @@ export class ReviewView {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.noteTimer);
+    clearInterval(this.pollTimer);
     this.disposer.dispose();
     this.root.remove();
   }
+}
+
+/** A line break at the caret of a text box, as typing one would (an input event follows, selection replaced). */
+function insertNewline(box: HTMLTextAreaElement): void {
+  box.setRangeText("\n", box.selectionStart, box.selectionEnd, "end");
+  box.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertLineBreak", data: null }));
 }

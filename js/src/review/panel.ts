@@ -17,37 +17,19 @@ import { Disposer } from "../disposer";
 import { Editor } from "../editor";
 import { releaseFocusOutside } from "../focus";
 import { boundsOf } from "../hittest";
-import { formatKey, matches, parseCombo, type Combo } from "../keys";
 import { LabelLayer, type DrawnLabel } from "../labels";
 import type { ImageInfo } from "../types";
 import { h, safeColor, setDisabled, setHidden, setPressed, setText } from "../ui/dom";
 import type { Viewport } from "../view";
+import { CommentBox } from "./comment";
 import { editorModel } from "./editormodel";
+import { ACTION_NAMES, isReviewAction, ReviewKeys } from "./keys";
 import { PanelLayout } from "./layout";
 import type { PanelChange, PanelModel } from "./model";
 import { OtherPasses, Panes } from "./passes";
 import { formatAgreement, QueuePanel } from "./queue";
 import type { Filters, ReplyMessage, Request, ReviewAction } from "./types";
 
-const LABELS: Record<ReviewAction, string> = {
-  accept: "Accept",
-  reject: "Reject",
-  fix: "Fix",
-  next_item: "Next item",
-  prev_item: "Previous item",
-  side_by_side: "Side by side",
-  guide: "Guide",
-  refresh: "Read the queue again",
-  labels: "Class names on the shapes",
-  queue: "Show or fold the queue",
-  classes: "Show or fold the class list",
-  full_width: "Full width: the image across the panel",
-};
-/** Keys that also move through the queue when the keymap leaves them free. */
-const ALIASES: [string, ReviewAction][] = [
-  ["ArrowRight", "next_item"],
-  ["ArrowLeft", "prev_item"],
-];
 /** How long a decision on a fixed pass waits for the editor's edits to be saved. */
 const DRAIN_MS = 5000;
 const NOTE_MS = 4000;
@@ -80,8 +62,7 @@ export class ReviewView {
   private readonly itemAgreement = h("span", { class: "lrv-item-agreement", "data-testid": "item-agreement" });
   private readonly itemComment = h("div", { class: "lrv-item-comment", "data-testid": "item-comment", hidden: true });
   private readonly legend = h("div", { class: "lrv-legend", "data-testid": "legend", role: "group", "aria-label": "Passes" });
-  private readonly commentBox: HTMLElement;
-  readonly comment: HTMLTextAreaElement;
+  private readonly commentBox: CommentBox;
   private readonly editorHost = h("div", { class: "lrv-editor" });
   private readonly view: HTMLElement;
   private readonly empty = h("div", { class: "lrv-empty", "data-testid": "review-empty", hidden: true });
@@ -90,7 +71,7 @@ export class ReviewView {
   private readonly status = h("span", { class: "lrv-status-text", "data-testid": "review-status", role: "status", "aria-live": "polite" });
   private readonly noteEl = h("span", { class: "lrv-note", "data-testid": "review-note" });
   private readonly errorEl = h("span", { class: "lrv-error", "data-testid": "review-error", role: "alert" });
-  private keys: [Combo, ReviewAction][] = [];
+  private readonly keys = new ReviewKeys();
   private seq = Math.floor(Math.random() * 2 ** 30) * 1024;
   private readonly waiting = new Map<number, (r: ReplyMessage) => void>();
   /** The item the arrows asked for, while it is being opened. */
@@ -111,16 +92,9 @@ export class ReviewView {
     el: HTMLElement,
   ) {
     this.queue = new QueuePanel({ open: (id) => this.go(id), filter: (f) => void this.filter(f) }, this.action("queue", "«", "lrv-fold"));
-    this.comment = h("textarea", {
-      class: "lrv-comment-input",
-      rows: 2,
-      "data-testid": "review-comment",
-      placeholder: "What should the drawer fix? Enter sends, Shift+Enter starts a new line, Escape cancels",
-      "aria-label": "Why the pass is rejected",
-    });
     const send = this.button("send-reject", "Send back", "Reject with this comment (Enter)", () => void this.sendReject());
     const cancel = this.button("cancel-reject", "Cancel", "Keep the item (Escape)", () => this.closeComment());
-    this.commentBox = h("div", { class: "lrv-comment", "data-testid": "comment-box", hidden: true }, this.comment, h("div", { class: "lrv-comment-buttons" }, send, cancel));
+    this.commentBox = new CommentBox(send, cancel, { send: () => void this.sendReject(), cancel: () => this.closeComment() });
     const close = this.button("close-guide", "×", "Hide the guide", () => this.setGuide(false));
     this.guide = h(
       "aside",
@@ -173,7 +147,7 @@ export class ReviewView {
           { class: "lrv-main" },
           h("div", { class: "lrv-item" }, this.itemFile, this.itemWho, this.itemAgreement, this.legend),
           this.itemComment,
-          this.commentBox,
+          this.commentBox.el,
           this.guide,
           this.view,
           this.empty,
@@ -255,7 +229,7 @@ export class ReviewView {
   }
 
   private action(a: ReviewAction, text: string, cls = ""): HTMLButtonElement {
-    const b = this.button(a, text, LABELS[a], () => {
+    const b = this.button(a, text, ACTION_NAMES[a], () => {
       this.run(a);
       if (a !== "reject") this.focus();
     });
@@ -368,29 +342,16 @@ export class ReviewView {
   }
 
   private pullKeys(): void {
-    const keymap = this.model.get("keymap") ?? {};
-    this.keys = [];
-    const used = new Set<string>();
-    for (const [action, key] of Object.entries(keymap) as [ReviewAction, string][]) {
-      if (!key || !(action in LABELS)) continue;
-      const combo = parseCombo(key);
-      this.keys.push([combo, action]);
-      used.add(JSON.stringify(combo));
-    }
-    for (const [key, action] of ALIASES) {
-      const combo = parseCombo(key);
-      if (!used.has(JSON.stringify(combo))) this.keys.push([combo, action]);
-    }
+    this.keys.set(this.model.get("keymap") ?? {});
     for (const [a, b] of this.buttons) {
-      if (!(a in LABELS)) continue;
-      const k = keymap[a as ReviewAction];
-      const tip = `${LABELS[a as ReviewAction]}${k ? ` (${formatKey(k)})` : ""}`;
+      if (!isReviewAction(a)) continue;
+      const tip = this.keys.tip(a);
       b.title = tip;
       b.setAttribute("aria-label", tip);
     }
-    const k = (a: ReviewAction): string => (keymap[a] ? formatKey(keymap[a]) : "–");
-    setText(this.keysHint, `${k("accept")} accept · ${k("reject")} reject · ${k("fix")} fix · ${k("prev_item")}/${k("next_item")} move · ${k("side_by_side")} side by side`);
-    this.keysHint.title = (Object.keys(LABELS) as ReviewAction[]).map((a) => `${k(a)}: ${LABELS[a]}`).join("\n");
+    const hint = this.keys.hint();
+    setText(this.keysHint, hint.text);
+    this.keysHint.title = hint.all;
   }
 
   private pullGuide(): void {
@@ -438,10 +399,10 @@ export class ReviewView {
     );
   }
 
-  /** The key of a panel action as the hints write it. */
+  /** The key of a panel action, for a sentence (its name without one). */
   private keyName(a: ReviewAction): string {
-    const k = this.model.get("keymap")?.[a];
-    return k ? formatKey(k) : LABELS[a];
+    const k = this.keys.key(a);
+    return k === "–" ? ACTION_NAMES[a] : k;
   }
 
   // ---- state -----------------------------------------------------------------------------------------
@@ -474,35 +435,17 @@ export class ReviewView {
   }
 
   // ---- keys and actions ------------------------------------------------------------------------------
-  private match(e: KeyboardEvent): ReviewAction | null {
-    for (const [combo, action] of this.keys) if (matches(combo, e)) return action;
-    return null;
-  }
 
   private onKey(e: KeyboardEvent): void {
     const t = e.target;
-    if (t === this.comment) {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        e.stopPropagation();
-        void this.sendReject();
-      } else if (e.key === "Enter" && e.shiftKey && !e.isComposing) {
-        // JupyterLab cancels the line break of Shift+Enter anywhere inside a cell (its "beforeinput" guard
-        // for running the cell), the output's text fields included: insert it here, before it can.
-        e.preventDefault();
-        e.stopPropagation();
-        insertNewline(this.comment);
-      } else if (e.key === "Escape") {
-        e.preventDefault();
-        e.stopPropagation();
-        this.closeComment();
-      }
-      return; // typing the comment
+    if (t === this.commentBox.input) {
+      this.commentBox.key(e);
+      return;
     }
     if (isTextInput(t)) return;
     if (this.editor.helpOpen) return; // the editor's shortcut overlay takes its keys
     if ((e.key === " " || e.key === "Enter") && t instanceof HTMLButtonElement) return;
-    const action = this.match(e);
+    const action = this.keys.match(e);
     if (!action) return;
     e.preventDefault();
     e.stopPropagation(); // the editor never sees the panel's keys
@@ -655,23 +598,21 @@ export class ReviewView {
       this.note("No item is open");
       return;
     }
-    setHidden(this.commentBox, false);
-    this.comment.focus();
+    this.commentBox.show();
     this.queueUi();
   }
 
   private closeComment(refocus = true): void {
-    const wasOpen = !this.commentBox.hidden;
-    setHidden(this.commentBox, true);
-    this.comment.value = "";
+    const wasOpen = this.commentBox.open;
+    this.commentBox.hide();
     if (wasOpen && refocus) this.focus();
     this.queueUi();
   }
 
   private async sendReject(): Promise<void> {
-    const ok = await this.decide("reject", this.comment.value);
+    const ok = await this.decide("reject", this.commentBox.text);
     if (ok) this.closeComment();
-    else if (!this.commentBox.hidden) this.comment.focus();
+    else if (this.commentBox.open) this.commentBox.input.focus();
   }
 
   private async filter(f: Filters): Promise<void> {
@@ -811,10 +752,4 @@ export class ReviewView {
     this.disposer.dispose();
     this.root.remove();
   }
-}
-
-/** A line break at the caret of a text box, as typing one would (an input event follows, selection replaced). */
-function insertNewline(box: HTMLTextAreaElement): void {
-  box.setRangeText("\n", box.selectionStart, box.selectionEnd, "end");
-  box.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertLineBreak", data: null }));
 }

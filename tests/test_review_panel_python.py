@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import traitlets
 from PIL import Image
 
 import labnb as lb
-from labnb.widgets.review_panel import ReviewPanel
+from labnb.widgets.review_panel import ReviewPanel, error_text
 from labnb.workflow.tasks import TaskStateError, claim
 
 TEAM = {"alice": "annotator", "bob": "annotator", "carol": "reviewer", "dave": "reviewer", "mona": "manager"}
@@ -75,6 +76,11 @@ class Driver:
         self.panel = panel
         self.sent: list[dict[str, Any]] = []
         real = panel._send
+
+        #: names of the traits that changed: what ipywidgets would send to the browser (an unchanged value
+        #: assigned again notifies nothing and sends nothing)
+        self.changes: list[str] = []
+        panel.observe(lambda change: self.changes.append(change["name"]), names=traitlets.All)
 
         def record(msg: dict[str, Any], buffers: Any = None) -> None:
             if msg.get("method") == "custom":
@@ -282,8 +288,8 @@ def test_a_reviewer_never_gets_their_own_drawing(path: Path) -> None:
     send = Driver(panel)
     reply = send("open", review_task=own_review)
     assert not reply["ok"]
-    assert "AccessDenied" in reply["error"]
-    assert "cannot review" in reply["error"]
+    assert reply["error"] == f"user 'carol' drew task {own_draw} and cannot review it"  # the message, no type prefix
+    assert panel.error == reply["error"]
     with pytest.raises(lb.AccessDenied, match="cannot review"):
         claim(carol, own_review)
     assert task_row(carol, own_review).state == "none"
@@ -319,8 +325,8 @@ def test_roles_are_enforced_by_the_backend(path: Path) -> None:
     for kind, extra in (("accept", {}), ("reject", {"comment": "no"}), ("fix", {})):
         reply = send(kind, review_task=item["review_task"], **extra)
         assert not reply["ok"]
-        assert "AccessDenied" in reply["error"]
         assert "reviewer" in reply["error"]
+        assert not reply["error"].startswith("AccessDenied")  # the message alone, as the panel shows it
     assert task_row(carol, item["draw_task"]).state == "review"
     assert events(carol, "review.accept").empty
     assert not panel.fixing
@@ -406,3 +412,77 @@ def test_release_gives_the_open_review_back(path: Path) -> None:
     assert task_row(carol, item["draw_task"]).state == "annotated"
     assert item["review_task"] in {r["review_task"] for r in panel.queue}
     assert "Gave back" in panel.status
+
+
+def _one_image_job(path: Path, name: str) -> str:
+    """A launched job of one image whose single pass alice has drawn; its file name."""
+    mona = as_user(path, "mona")
+    first = next(iter(mona.assets))
+    mona.jobs.create(name, assets=[first.id]).launch()
+    draw_all(as_user(path, "alice"), {first.file_name: [lb.Box(1, 1, 5, 5, label="cat")]})
+    return first.file_name
+
+
+def _hand_in_fix(path: Path) -> None:
+    """Alice, in a Project object of her own, fixes and hands in the pass sent back to her."""
+    fix = as_user(path, "alice").next_task()
+    assert fix is not None
+    assert fix.state == "to_fix"
+    fix.submit([lb.Box(1, 1, 8, 8, label="cat")])
+
+
+def test_refresh_opens_a_pass_handed_in_after_the_queue_ran_out(path: Path) -> None:
+    name = _one_image_job(path, "one")
+    panel = as_user(path, "dave").review_panel("one")
+    send = Driver(panel)
+    assert send("reject", review_task=send.current, comment="too small")["ok"]
+    assert (panel.current, panel.queue) == ({}, [])
+    assert panel.status.endswith("the queue is done")
+    _hand_in_fix(path)
+    assert panel.current == {}  # nothing happens in the kernel by itself
+    assert send("refresh")["ok"]
+    assert [r["file_name"] for r in panel.queue] == [name]
+    assert panel.current["file_name"] == name, "the resubmitted pass is listed but not opened"
+    assert panel.image_info["file_name"] == name
+    assert "1 item in the queue; reviewing" in panel.status
+    assert send("accept", review_task=send.current)["ok"]  # A works on it
+    tasks = as_user(path, "mona").jobs["one"].tasks
+    assert tasks[tasks.kind == "draw"].state.tolist() == ["completed"]
+
+
+def test_polling_sends_nothing_until_the_queue_changes_then_opens_the_new_pass(path: Path) -> None:
+    name = _one_image_job(path, "one")
+    panel = as_user(path, "dave").review_panel("one", poll_seconds=2)
+    assert panel.poll_seconds == 2
+    send = Driver(panel)
+    assert send("reject", review_task=send.current, comment="too small")["ok"]
+    poll = {"type": "poll"}
+    quiet, replies = len(send.changes), len(send.sent)
+    for _ in range(3):
+        panel._on_message(panel, poll, [])
+    assert send.changes[quiet:] == [], "an unchanged queue sent trait updates"
+    assert len(send.sent) == replies, "a poll has no reply"
+    _hand_in_fix(path)
+    panel._on_message(panel, poll, [])
+    assert panel.current["file_name"] == name  # listed and opened, with no key pressed
+    assert panel.status.startswith("New in the queue. Reviewing")
+    assert {"queue", "current", "image"} <= set(send.changes[quiet:])
+    assert len(send.sent) == replies
+    # given back on purpose, the item is not taken again by the next poll, even when the queue changes
+    panel.release()
+    carol = as_user(path, "carol")
+    claim(carol, int(carol.jobs["one"].tasks.query("kind == 'review' and state == 'none'").task.iloc[0])).release()
+    panel._on_message(panel, poll, [])
+    assert panel.current == {}
+    assert [r["file_name"] for r in panel.queue] == [name]
+
+
+def test_errors_read_as_messages(path: Path) -> None:
+    panel = as_user(path, "carol").review_panel("rev")
+    send = Driver(panel)
+    reply = send("open", review_task="x")
+    assert reply["error"] == "open needs a review task id, got 'x'"
+    assert panel.error == reply["error"]
+    assert error_text(KeyError("shapes")) == "Unexpected error (KeyError): 'shapes'"
+    with pytest.raises(lb.LabnbError, match="poll_seconds"):
+        as_user(path, "carol").review_panel("rev", poll_seconds=-1)

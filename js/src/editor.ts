@@ -19,6 +19,7 @@ import { paintOverlay } from "./overlay";
 import { ShapePainter, UNKNOWN_COLOR } from "./render";
 import { Store } from "./store";
 import { Sync } from "./sync";
+import { forgetPaintedMask } from "./tools/mask";
 import { makeTool, toolsFor } from "./tools/registry";
 import { SelectTool } from "./tools/select";
 import type { EditorApi, Pointer, PreviewItem, Tool, ToolName } from "./tools/tool";
@@ -76,6 +77,8 @@ export class Editor implements EditorApi {
    * with them); null draws nothing. The review panel draws the other passes of the image here.
    */
   underlay: ((ctx: CanvasRenderingContext2D, view: Viewport, dpr: number) => void) | null = null;
+  /** Drawn on the shapes layer above the editor's shapes, in the same view; the review panel's class labels. */
+  aboveShapes: ((ctx: CanvasRenderingContext2D, view: Viewport, dpr: number) => void) | null = null;
   /** Client ids are unique per view and widget life: several views may create shapes at once. */
   private readonly token = `c${Math.random().toString(36).slice(2, 8)}`;
   private disposed = false;
@@ -299,6 +302,11 @@ export class Editor implements EditorApi {
     this.queueUi();
   }
 
+  /** The shapes the shapes layer draws: visible, and not being edited (the overlay draws those). */
+  shownShapes(): ShapeDTO[] {
+    return this.store.all().filter((s) => this.isVisible(s) && !this.previewCids.has(s.cid));
+  }
+
   isVisible(s: ShapeDTO): boolean {
     return s.geometry.kind !== "tag" && !(s.label !== null && this.hidden.has(s.label));
   }
@@ -460,6 +468,7 @@ export class Editor implements EditorApi {
     }
     if (next === this.tool) return true;
     this.tool.deactivate();
+    if (name !== "mask" && name !== "eraser") forgetPaintedMask(this);
     this.tool = next;
     if (name === "keypoints" && !this.classOf(this.label)?.keypoints.length) {
       const kp = this.schema.classes.find((c) => c.keypoints.length);
@@ -491,6 +500,7 @@ export class Editor implements EditorApi {
       }
       this.underlay?.(ctx, view, this.dpr);
       this.painter.draw(ctx, view, this.dpr);
+      this.aboveShapes?.(ctx, view, this.dpr);
     } else if (layer === "ghosts") {
       drawGhosts(ctx, view, this.dpr, this.visibleGhosts(), this.painter, (l) => this.classOf(l));
     } else {
@@ -542,6 +552,7 @@ export class Editor implements EditorApi {
       tools: names,
       assist: this.assist.active,
       task: !this.readonly && m.get("task")?.can_submit === true,
+      colorOf: (l) => this.colorOf(l),
     });
     this.countsVersion = -1;
     this.shapesStale = true;

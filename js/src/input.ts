@@ -5,6 +5,7 @@
 import { handleKey, isTextInput } from "./actions";
 import type { Disposer } from "./disposer";
 import type { Editor } from "./editor";
+import { releaseFocusOutside } from "./focus";
 import type { Pointer } from "./tools/tool";
 
 /** The attribute on the widget's root that makes JupyterLab skip its shortcuts (set in ui/shell.ts). */
@@ -169,6 +170,7 @@ export function installInput(ed: Editor, d: Disposer): void {
       e.stopPropagation();
     }
   });
+  releaseFocusOutside(root, d); // a press outside (the cell's prompt) gives the keyboard back to the notebook
   d.listen<FocusEvent>(root, "focusout", (e) => {
     if (!(e.relatedTarget instanceof Node) || !root.contains(e.relatedTarget)) ed.setSpace(false);
   });

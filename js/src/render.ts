@@ -10,7 +10,8 @@ import type { ClassDef, Geometry, ShapeDTO } from "./types";
 import type { Viewport } from "./view";
 
 export const UNKNOWN_COLOR = "#9e9e9e";
-const KP_RADIUS = 4;
+/** Keypoint radius, CSS px: large enough for an occluded point's hole to read as one. */
+const KP_RADIUS = 5;
 /** Just under one device pixel, so that rounding never pushes a line off Skia's hairline path. */
 const HAIRLINE = 0.999;
 /** Above this many boxes, boxes are outlined only. */
@@ -256,7 +257,8 @@ function addPolygon(p: Path2D, parts: readonly (readonly number[])[]): void {
   }
 }
 
-/** Keypoints in screen space (constant size whatever the zoom): skeleton, then points. */
+/** Keypoints in screen space (constant size whatever the zoom): skeleton, then points. Skeleton lines stop
+ * at the points' outlines, so an occluded point's hollow middle shows the image, not a line's end. */
 export function drawKeypoints(
   ctx: CanvasRenderingContext2D,
   view: Viewport,
@@ -277,25 +279,57 @@ export function drawKeypoints(
       const a = pts[names[edge[0]] ?? ""];
       const b = pts[names[edge[1]] ?? ""];
       if (!a || !b || a[2] <= 0 || b[2] <= 0) continue;
-      ctx.moveTo(view.toScreenX(a[0] + dx), view.toScreenY(a[1] + dy));
-      ctx.lineTo(view.toScreenX(b[0] + dx), view.toScreenY(b[1] + dy));
+      const ax = view.toScreenX(a[0] + dx);
+      const ay = view.toScreenY(a[1] + dy);
+      const bx = view.toScreenX(b[0] + dx);
+      const by = view.toScreenY(b[1] + dy);
+      const len = Math.hypot(bx - ax, by - ay);
+      const cut = radius + 2 * KP_RING;
+      if (len <= 2 * cut) continue; // the points touch: no line between them
+      const ux = ((bx - ax) / len) * cut;
+      const uy = ((by - ay) / len) * cut;
+      ctx.moveTo(ax + ux, ay + uy);
+      ctx.lineTo(bx - ux, by - uy);
     }
     ctx.lineWidth = 2;
     ctx.strokeStyle = color;
     ctx.stroke();
   }
-  ctx.lineWidth = 1.5;
   for (let i = 0; i < names.length; i++) {
     const p = pts[names[i] ?? ""];
     if (!p || p[2] <= 0) continue;
-    ctx.beginPath();
-    ctx.arc(view.toScreenX(p[0] + dx), view.toScreenY(p[1] + dy), radius, 0, Math.PI * 2);
-    // Visible points are filled; labelled-but-occluded ones (v = 1) are hollow.
-    ctx.fillStyle = p[2] === 2 ? color : "rgba(255,255,255,0.85)";
-    ctx.fill();
-    ctx.strokeStyle = p[2] === 2 ? "rgba(0,0,0,0.6)" : color;
-    ctx.stroke();
+    drawKeypoint(ctx, view.toScreenX(p[0] + dx), view.toScreenY(p[1] + dy), radius, color, p[2] === 2);
   }
+}
+
+/** Width of each ring of a keypoint's outline, CSS px. */
+const KP_RING = 1.5;
+
+/**
+ * One keypoint at a screen position. Visible (v = 2): a disc filled with the class colour. Occluded (v = 1):
+ * hollow, a ring of the class colour with the image showing through its middle. Both are outlined by a
+ * dark ring and a light ring outside it, so either kind shows on a white, a black or a busy image, and the
+ * two never read the other way round on any background.
+ */
+export function drawKeypoint(ctx: CanvasRenderingContext2D, x: number, y: number, radius: number, color: string, visible: boolean): void {
+  const ring = (r: number, width: number, style: string): void => {
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, Math.PI * 2);
+    ctx.lineWidth = width;
+    ctx.strokeStyle = style;
+    ctx.stroke();
+  };
+  if (visible) {
+    ctx.beginPath();
+    ctx.arc(x, y, radius, 0, Math.PI * 2);
+    ctx.fillStyle = color;
+    ctx.fill();
+  } else {
+    const width = Math.max(2, radius * 0.45);
+    ring(radius - width / 2, width, color); // from radius - width to radius: the hole is the rest
+  }
+  ring(radius + KP_RING / 2, KP_RING, "rgba(0,0,0,0.85)");
+  ring(radius + KP_RING * 1.5, KP_RING, "rgba(255,255,255,0.95)");
 }
 
 const HANDLE = 7;
@@ -338,21 +372,33 @@ export function drawHandles(
   }
 }
 
-/** A small label (class name, keypoint name) in a pill at a screen position. */
-export function drawLabel(ctx: CanvasRenderingContext2D, dpr: number, text: string, color: string, sx: number, sy: number): void {
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.font = "600 11px system-ui, -apple-system, Segoe UI, sans-serif";
-  const w = ctx.measureText(text).width + 10;
-  const h = 17;
-  const x = Math.max(2, Math.min(sx, ctx.canvas.width / dpr - w - 2));
-  const y = Math.max(2, sy - h - 3);
+export const PILL_FONT = "600 11px system-ui, -apple-system, Segoe UI, sans-serif";
+export const PILL_HEIGHT = 17;
+
+/** Width of a pill holding `text` (the context's font must be PILL_FONT). */
+export function pillWidth(ctx: CanvasRenderingContext2D, text: string): number {
+  return ctx.measureText(text).width + 10;
+}
+
+/** A pill of `color` with `text` in black or white, whichever reads, its top-left at (x, y) CSS px. */
+export function drawPill(ctx: CanvasRenderingContext2D, text: string, color: string, x: number, y: number, w: number): void {
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.roundRect(x, y, w, h, 4);
+  ctx.roundRect(x, y, w, PILL_HEIGHT, 4);
   ctx.fill();
   ctx.fillStyle = readableOn(color);
   ctx.textBaseline = "middle";
-  ctx.fillText(text, x + 5, y + h / 2 + 0.5);
+  ctx.fillText(text, x + 5, y + PILL_HEIGHT / 2 + 0.5);
+}
+
+/** A small label (class name, keypoint name) in a pill at a screen position. */
+export function drawLabel(ctx: CanvasRenderingContext2D, dpr: number, text: string, color: string, sx: number, sy: number): void {
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.font = PILL_FONT;
+  const w = pillWidth(ctx, text);
+  const x = Math.max(2, Math.min(sx, ctx.canvas.width / dpr - w - 2));
+  const y = Math.max(2, sy - PILL_HEIGHT - 3);
+  drawPill(ctx, text, color, x, y, w);
 }
 
 /** Black or white text, whichever reads better on `hex`. */

@@ -12,9 +12,12 @@ The front end is ``js/src/review.ts`` (bundled into ``labnb/static/review.js``);
 editor for the pass under review, whose wire format (``js/src/types.ts``: ``shapes``, edits and acks) the
 matching traits and messages here follow. Messages from the browser (``{"type": ..., "seq": n}``): ``open``
 (``review_task``), ``filter`` (``agreement_below``, ``drawer``, ``label``), ``accept``, ``reject``
-(``comment``), ``fix`` (the first starts fixing, the second records the fix), ``refresh``, and the editor's
-``edits``. Decisions name the ``review_task`` they are about and may carry ``duration_ms`` (active time on
-the item). Python updates the traits, then answers ``{"type": "reply", "seq": n, "ok": bool, "error": str}``.
+(``comment``), ``fix`` (the first starts fixing, the second records the fix), ``refresh``, ``poll``, and the
+editor's ``edits``. Decisions name the ``review_task`` they are about and may carry ``duration_ms`` (active
+time on the item). Python updates the traits, then answers ``{"type": "reply", "seq": n, "ok": bool, "error":
+str}``. ``poll`` (no ``seq``, no reply) comes every :attr:`ReviewPanel.poll_seconds` while the panel is on
+screen: it costs one cheap query (:func:`labnb.widgets.review_queue.queue_stamp`) and sends nothing back unless
+the queue changed, so passes handed in meanwhile appear (and open, when nothing is open) by themselves.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,12 +35,14 @@ import traitlets
 
 from labnb.errors import LabnbError
 from labnb.imaging import display_image
-from labnb.store.tables import annotation_rows, assets, tasks
+from labnb.people import now
+from labnb.store.tables import tasks
 from labnb.widgets.annotator import DEFAULT_KEYMAP
+from labnb.widgets.review_queue import filter_queue, held_row, job_drawers, queue_stamp, review_queue, task_seqs
 from labnb.widgets.serializers import safe_text, schema_payload, shape_to_dto
 from labnb.workflow.editing import apply_edits
 from labnb.workflow.guides import render_guide
-from labnb.workflow.tasks import DRAWN, Decision, TaskStateError, claim, eligible_jobs, load, task_shapes
+from labnb.workflow.tasks import DRAWN, Decision, TaskStateError, claim, load, task_shapes
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -47,7 +52,8 @@ if TYPE_CHECKING:
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 #: The panel's keys; ``p.review_panel(job, keymap={...})`` overrides any of them. ArrowRight and ArrowLeft
-#: also move through the queue unless remapped to something else.
+#: also move through the queue unless remapped to something else. None of them is a key of the editor's
+#: (:data:`EDITOR_KEYMAP`), whose keys keep working while fixing.
 REVIEW_KEYMAP: dict[str, str] = {
     "accept": "a",
     "reject": "r",
@@ -56,7 +62,15 @@ REVIEW_KEYMAP: dict[str, str] = {
     "prev_item": "ArrowUp",
     "side_by_side": "s",
     "guide": "g",
+    "refresh": "u",
+    "labels": "l",
+    "queue": "q",
+    "classes": "c",
+    "full_width": "z",
 }
+
+#: How often an open panel asks whether the queue changed, by default (seconds).
+POLL_SECONDS = 10.0
 
 #: The Annotator's keys while fixing: its own defaults, without image navigation (the arrows move through the
 #: queue) and without model assist (the panel has no model).
@@ -89,8 +103,11 @@ class ReviewPanel(anywidget.AnyWidget):
     Build it with ``p.review_panel(job)`` (reviewers and above). Keys (``keymap`` remaps them): Up/Down (or
     Left/Right) open the previous/next item of the queue, A accepts, R rejects (type the comment, Enter sends
     it), F fixes (the pass under review becomes editable with the Annotator's tools; F again, or A, accepts
-    it as fixed), S shows the passes side by side or overlaid, G the review guide. After each decision the
-    panel opens the next item. Only the job's passes are ever shown, never ground truth.
+    it as fixed), S shows the passes side by side or overlaid, G the review guide, U reads the queue again,
+    L shows or hides the class names written on every shape, Q and C fold the queue and the class list, Z
+    gives the image the panel's full width (the browser remembers these choices). After each decision the
+    panel opens the next item; passes handed in meanwhile join the queue by themselves (``poll_seconds``).
+    Only the job's passes are ever shown, never ground truth.
 
     Opening an item claims its review task (:func:`labnb.workflow.tasks.claim`, which gives back the review
     held before); the panel starts on the review this user holds, else on the first free item. A claim left
@@ -158,6 +175,10 @@ class ReviewPanel(anywidget.AnyWidget):
     side_by_side = traitlets.Bool(False).tag(sync=True)
     """Passes in separate panes (True) or overlaid (False); the browser toggles it."""
 
+    poll_seconds = traitlets.Float(POLL_SECONDS).tag(sync=True)
+    """How often the browser asks whether the queue changed (0: never; Refresh still works). Only while the
+    panel is on screen and the page visible; an unchanged queue costs one small query and no message back."""
+
     status = traitlets.Unicode("").tag(sync=True)
     """What just happened, in words ("Accepted im0.png (alice, pass 1)")."""
 
@@ -171,12 +192,15 @@ class ReviewPanel(anywidget.AnyWidget):
         *,
         keymap: Mapping[str, str] | None = None,
         side_by_side: bool = False,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         the_job = project.jobs[job]
         project.members.require("reviewer", f"review job '{the_job.name}'")
         unknown = set(keymap or {}) - set(REVIEW_KEYMAP)
         if unknown:
             raise LabnbError(f"unknown keymap action(s) {sorted(unknown)}; known: {sorted(REVIEW_KEYMAP)}")
+        if isinstance(poll_seconds, bool) or not isinstance(poll_seconds, (int, float)) or not poll_seconds >= 0:
+            raise LabnbError(f"poll_seconds must be a number of seconds >= 0 (0: never), got {poll_seconds!r}")
         self._project = project
         self._job = the_job
         self._filters: dict[str, Any] = dict(NO_FILTERS)
@@ -185,6 +209,9 @@ class ReviewPanel(anywidget.AnyWidget):
         self._counter = itertools.count()
         self._task: Task | None = None
         self._rows: list[dict[str, Any]] = []
+        self._stamp: tuple[Any, ...] = ()
+        #: nothing is open because nothing could be: an item handed in later opens by itself (not after release)
+        self._waiting_for_items = False
         super().__init__(
             job_info={"id": the_job.id, "name": safe_text(the_job.name)},
             user=safe_text(project.user),
@@ -193,6 +220,7 @@ class ReviewPanel(anywidget.AnyWidget):
             editor_keymap=dict(EDITOR_KEYMAP),
             guide_html=render_guide(the_job.review_guide, project),
             side_by_side=side_by_side,
+            poll_seconds=float(poll_seconds),
         )
         self.on_msg(self._on_message)
         try:
@@ -212,8 +240,17 @@ class ReviewPanel(anywidget.AnyWidget):
         return self._task
 
     def refresh(self) -> None:
-        """Read the queue again (other reviewers claim and decide meanwhile)."""
+        """Read the queue again (other reviewers claim and decide, drawers hand passes in meanwhile) and, with
+        no item open, open the first one that can be claimed (Refresh in the panel, U)."""
         self._reload_queue()
+        if self._task is None and not self.fixing:
+            self._open_next(None)
+        n = len(self.queue)
+        self.status = f"{n} item{'s' if n != 1 else ''} in the queue" + (
+            f" of {self.queue_total}" if n != self.queue_total else ""
+        )
+        if self._task is not None:
+            self.status += f"; reviewing {self.current.get('file_name', '')}"
 
     def release(self) -> None:
         """Give the open review back unfinished, for someone else to claim, and close the item."""
@@ -223,6 +260,7 @@ class ReviewPanel(anywidget.AnyWidget):
         task.release()
         self._reload_queue()
         self._clear()
+        self._waiting_for_items = False  # given back on purpose: polling must not open it again
         self.status = f"Gave back review task {task.id}"
 
     # -- messages --------------------------------------------------------------------------------
@@ -230,15 +268,29 @@ class ReviewPanel(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("type") == "edits":
             self._handle_edits(content)
             return
+        if isinstance(content, dict) and content.get("type") == "poll":
+            try:
+                self._poll()
+            except Exception as exc:  # shown in the widget; a poll has no reply
+                self.error = error_text(exc)
+            return
         seq = content.get("seq") if isinstance(content, dict) else None
         error = ""
         try:
             self._handle(content)
             self.error = ""
         except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
-            error = f"{type(exc).__name__}: {exc}"
+            error = error_text(exc)
             self.error = error
         self.send({"type": "reply", "seq": seq, "ok": error == "", "error": error})
+
+    def _poll(self) -> None:
+        """The browser's periodic question: has the queue changed? Nothing is read or sent when it has not."""
+        if queue_stamp(self._project, self._job.id) == self._stamp:
+            return
+        self._reload_queue()
+        if self._task is None and not self.fixing and self._waiting_for_items and self._open_next(None):
+            self.status = f"New in the queue. {self.status}"
 
     def _handle(self, content: Any) -> None:
         if not isinstance(content, dict):
@@ -257,7 +309,7 @@ class ReviewPanel(anywidget.AnyWidget):
         elif kind == "filter":
             self._set_filters(content)
         elif kind == "refresh":
-            self._reload_queue()
+            self.refresh()
         elif kind in ("accept", "reject", "fix"):
             self._decide(kind, content)
         else:
@@ -318,15 +370,16 @@ class ReviewPanel(anywidget.AnyWidget):
         """The task, claimed again if the claim lapsed meanwhile (and nobody took it)."""
         task.refresh()
         expires = task.expires_at
-        if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < _now():
+        if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < now():
             task = claim(self._project, task.id)
             self._task = task
         return task
 
     # -- the queue -------------------------------------------------------------------------------
     def _reload_queue(self) -> None:
+        self._stamp = queue_stamp(self._project, self._job.id)  # first: a change while reading shows next time
         rows = review_queue(self._project, self._job)
-        for name in sorted({r["drawer"] for r in rows} | set(_job_drawers(self._project, self._job.id))):
+        for name in sorted({r["drawer"] for r in rows} | set(job_drawers(self._project, self._job.id))):
             self._colors.setdefault(name, DRAWER_COLORS[len(self._colors) % len(DRAWER_COLORS)])
         shown = filter_queue(rows, self._filters)
         self._rows = shown
@@ -340,23 +393,26 @@ class ReviewPanel(anywidget.AnyWidget):
                 index = ids.index(self._task.id) if self._task.id in ids else -1
                 self.image_info = {**self.image_info, "index": max(index, 0), "count": len(shown)}
 
-    def _open_next(self, after: int | None) -> None:
+    def _open_next(self, after: int | None) -> bool:
         """Open the first item after review task ``after`` in the job's order (or the first one) that can
-        still be claimed; nothing when the queue is empty."""
+        still be claimed; nothing when the queue is empty. Whether one was opened."""
         rows = self._rows
         order = [r["review_task"] for r in rows]
         start = 0
         if after is not None:
-            seqs = _seqs(self._project, [after, *order])
+            seqs = task_seqs(self._project, [after, *order])
             mine = seqs.get(after, 0)
             start = next((i for i, t in enumerate(order) if seqs.get(t, 0) > mine), 0)
         for row in rows[start:] + rows[:start]:
             try:
                 self._open(row["review_task"])
-                return
+                self._waiting_for_items = False
+                return True
             except TaskStateError:
                 continue  # taken by another reviewer meanwhile: try the next
         self._clear()
+        self._waiting_for_items = True
+        return False
 
     def _open(self, review_task: int) -> None:
         task = load(self._project, review_task)
@@ -371,7 +427,7 @@ class ReviewPanel(anywidget.AnyWidget):
         shown = display_image(asset.read_bytes(), f"asset {asset.id} ({asset.file_name})")
         self._task = task
         ids = [r["review_task"] for r in self._rows]
-        row = next((r for r in self._rows if r["review_task"] == task.id), None) or _row_of(self._project, task)
+        row = next((r for r in self._rows if r["review_task"] == task.id), None) or held_row(self._project, task)
         draw = load(self._project, int(task.draw_task_id or 0))
         drawer = str(draw.assignee)
         color = self._colors.setdefault(drawer, DRAWER_COLORS[len(self._colors) % len(DRAWER_COLORS)])
@@ -401,7 +457,13 @@ class ReviewPanel(anywidget.AnyWidget):
             self.passes = []
             self.image_info = {}
             self.image = b""
-            self.status = "Nothing to review" if not self.queue_total else "No item matches the filters"
+            self.status = (
+                "Nothing to review"
+                if not self.queue_total
+                else "No item matches the filters"
+                if not self.queue
+                else "No item is open: pick one in the queue"
+            )
 
     def _passes(self, task: Task) -> list[dict[str, Any]]:
         t = tasks
@@ -471,7 +533,7 @@ class ReviewPanel(anywidget.AnyWidget):
                 )
                 self.error = "; ".join(failed)
         except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = error_text(exc)
             results = [
                 {"cid": str(e.get("cid", "")), "ok": False, "message": str(exc)}
                 for e in (content.get("edits") or [])
@@ -480,128 +542,9 @@ class ReviewPanel(anywidget.AnyWidget):
             self.send({"type": "ack", "batch": content.get("batch"), "results": results})
 
 
-# -- the queue, read from the store ------------------------------------------------------------------------
-def review_queue(project: Project, job: Job) -> list[dict[str, Any]]:
-    """The review items of ``job`` the current user may open, in the job's order: review tasks that are free
-    (or whose claim lapsed) of passes drawn by someone else, and the one the user holds. Empty when the job
-    is not launched or the user lacks its credentials (claiming would be refused)."""
-    user = project.user
-    stamp = _now()
-    t, d = tasks, tasks.alias("drawn")
-    with project._engine.connect() as conn:
-        if not eligible_jobs(conn, project, job.id):
-            return []
-        live = sa.or_(t.c.expires_at.is_(None), t.c.expires_at > stamp)
-        rows = conn.execute(
-            sa.select(
-                t.c.id,
-                t.c.draw_task_id,
-                t.c.asset_id,
-                assets.c.file_name,
-                d.c.assignee.label("drawer"),
-                t.c.pass_index,
-                t.c.assignee,
-                t.c.state,
-                t.c.expires_at,
-            )
-            .join(d, d.c.id == t.c.draw_task_id)
-            .join(assets, assets.c.id == t.c.asset_id)
-            .where(t.c.job_id == job.id, t.c.kind == "review", d.c.assignee != user)
-            .where(
-                sa.or_(
-                    t.c.state == "none",
-                    sa.and_(t.c.state == "review", sa.or_(t.c.expires_at < stamp, sa.and_(t.c.assignee == user, live))),
-                )
-            )
-            .order_by(t.c.seq)
-        ).all()
-        labels = _pass_labels(project, conn, [int(r.draw_task_id) for r in rows])
-    agreement = _agreement(job)
-    out = []
-    for r in rows:
-        held = r.state == "review" and r.assignee == user and (r.expires_at is None or _aware(r.expires_at) > stamp)
-        out.append({
-            "review_task": r.id, "draw_task": r.draw_task_id, "asset_id": r.asset_id,
-            "file_name": r.file_name, "drawer": safe_text(str(r.drawer)), "pass": r.pass_index,
-            "agreement": agreement.get(r.asset_id), "labels": labels.get(int(r.draw_task_id), []), "held": held,
-        })  # fmt: skip
-    return out
-
-
-def filter_queue(rows: list[dict[str, Any]], filters: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The rows that pass every filter set (see :attr:`ReviewPanel.filters`)."""
-    below, drawer, label = filters.get("agreement_below"), filters.get("drawer"), filters.get("label")
-    out = []
-    for r in rows:
-        if below is not None and (r["agreement"] is None or not r["agreement"] < below):
-            continue
-        if drawer is not None and r["drawer"] != drawer:
-            continue
-        if label is not None and label not in r["labels"]:
-            continue
-        out.append(r)
-    return out
-
-
-def _pass_labels(project: Project, conn: sa.Connection, draw_tasks: list[int]) -> dict[int, list[str]]:
-    if not draw_tasks:
-        return {}
-    a = annotation_rows
-    found = conn.execute(
-        sa.select(a.c.task_id, a.c.label_id)
-        .where(a.c.task_id.in_(draw_tasks), a.c.deleted.is_(False), a.c.label_id.is_not(None))
-        .distinct()
-    ).all()
-    classes = project._classes_by_id()
-    out: dict[int, set[str]] = {}
-    for task_id, label_id in found:
-        cls = classes.get(label_id)
-        if cls is not None:
-            out.setdefault(int(task_id), set()).add(safe_text(cls.name))
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def _agreement(job: Job) -> dict[int, float | None]:
-    frame = job.agreement
-    return {
-        int(a): (None if v is None or math.isnan(float(v)) else float(v))
-        for a, v in zip(frame.asset, frame.agreement, strict=True)
-    }
-
-
-def _job_drawers(project: Project, job_id: int) -> list[str]:
-    t = tasks
-    with project._engine.connect() as conn:
-        found = conn.execute(
-            sa.select(t.c.assignee)
-            .where(t.c.job_id == job_id, t.c.kind == "draw", t.c.state.in_(DRAWN), t.c.assignee.is_not(None))
-            .distinct()
-        ).scalars()
-        return [safe_text(str(u)) for u in found]
-
-
-def _seqs(project: Project, task_ids: list[int]) -> dict[int, int]:
-    with project._engine.connect() as conn:
-        return {
-            int(i): int(s) for i, s in conn.execute(sa.select(tasks.c.id, tasks.c.seq).where(tasks.c.id.in_(task_ids)))
-        }
-
-
-def _row_of(project: Project, task: Task) -> dict[str, Any]:
-    """A queue row for a held task the filters hide."""
-    draw = load(project, int(task.draw_task_id or 0))
-    with project._engine.connect() as conn:
-        labels = _pass_labels(project, conn, [draw.id]).get(draw.id, [])
-    return {
-        "review_task": task.id, "draw_task": draw.id, "asset_id": task.asset_id,
-        "file_name": project.asset(task.asset_id).file_name, "drawer": safe_text(str(draw.assignee)),
-        "pass": task.pass_index, "agreement": _agreement(task.job).get(task.asset_id), "labels": labels, "held": True,
-    }  # fmt: skip
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+def error_text(exc: BaseException) -> str:
+    """What the panel shows of an error: labnb's own errors are written for the user, so their message alone
+    (no "LabnbError:" prefix); anything else is a bug, named as such with its type so it can be reported."""
+    if isinstance(exc, LabnbError):
+        return str(exc) or "the request was refused"
+    return f"Unexpected error ({type(exc).__name__}): {exc}"

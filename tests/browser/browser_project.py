@@ -72,3 +72,33 @@ def make_project(location: str | Path, image_files: dict[str, Path], *labels: An
     )
     p.add_images([str(image_files[n]) for n in IMAGES], progress=False)
     return p
+
+
+#: The review job of ``make_team``: two passes of each image, alice drawing the first and bob the second.
+JOB_IMAGES = ["scene.png", "gray.png", "deep16.png"]
+
+#: Boxes (x, y, w, h) per image: on scene.png the two passes disagree, on the others they agree. Every box
+#: is a cat but bob's on scene.png, a dog.
+ALICE = {"scene.png": (100, 100, 200, 150), "gray.png": (100, 100, 200, 150), "deep16.png": (50, 50, 100, 100)}
+BOB = {"scene.png": (450, 300, 200, 150), "gray.png": (102, 100, 200, 150), "deep16.png": (50, 50, 100, 100)}
+DOG = ("bob", "scene.png")
+
+
+def make_team(path: Path, image_files: dict[str, Path]) -> Path:
+    """A project of the test images where alice and bob drew both passes of the job "review" (JOB_IMAGES);
+    carol reviews, mona manages."""
+    from labnb.geometry import Box  # noqa: PLC0415
+    from labnb.project import Project  # noqa: PLC0415
+
+    owner = make_project(path, image_files)
+    for user, role in {"alice": "annotator", "bob": "annotator", "carol": "reviewer", "mona": "manager"}.items():
+        owner.members.add(user, role)
+    mona = Project.open(path, user="mona")
+    mona.jobs.create("review", assets=JOB_IMAGES, passes_per_file=2, review_frequency=1,
+                     review_guide="Boxes must **touch** the object").launch()  # fmt: skip
+    for user, boxes in (("alice", ALICE), ("bob", BOB)):
+        p = Project.open(path, user=user)
+        while (t := p.next_task()) is not None:
+            x, y, w, h = boxes[t.asset.file_name]
+            t.submit([Box(x, y, w, h, label="dog" if (user, t.asset.file_name) == DOG else "cat")])
+    return path

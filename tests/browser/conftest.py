@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from annotator_page import AnnotatorView, PageWatch
-from browser_project import make_project, write_images
+from browser_project import make_project, make_team, write_images
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -172,6 +172,12 @@ def project(tmp_path: Path, image_files: dict[str, Path]) -> Project:
     """A SQLite project: classes cat (1), dog (2) and keypoint class person (3, head/left_hand/right_hand),
     a ``weather`` tag group, attributes ``occluded`` (choice) and ``note`` (text), and the synthetic images."""
     return make_project(tmp_path / "browser.labnb", image_files)
+
+
+@pytest.fixture
+def team(tmp_path: Path, image_files: dict[str, Path]) -> Path:
+    """A project where alice and bob drew both passes of the job "review" (browser_project.make_team)."""
+    return make_team(tmp_path / "team.labnb", image_files)
 
 
 @pytest.fixture

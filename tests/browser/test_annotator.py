@@ -153,7 +153,10 @@ def test_polygon_vertices_and_parts(show: Show, project: Project) -> None:
     pts = _points(part)
     assert len(pts) == 4, pts
     assert all(_has_point(pts, x, y, tol) for x, y in square), pts
+    assert v.state()["selected"] == [], "a finished polygon stays selected"
 
+    v.pick_tool("select")
+    v.click(200, 200)  # select it: its vertices can be edited
     v.dblclick(200, 100)  # double-click the top edge: a vertex there
     v.idle()
     wait_revision(project, poly.id, 2)
@@ -168,6 +171,7 @@ def test_polygon_vertices_and_parts(show: Show, project: Project) -> None:
     assert len(pts) == 4, pts
     assert not _has_point(pts, 300, 300, tol), pts
 
+    v.pick_tool("polygon")  # the selection stays: Shift+click adds a part to the selected polygon
     v.click(450, 400, modifiers=["Shift"])  # Shift+click starts a second part
     v.click(600, 400)
     v.click(520, 520)
@@ -210,7 +214,8 @@ def test_keypoints_in_order_and_visibility(show: Show, project: Project) -> None
 
 def test_skipped_keypoint_is_added_later(show: Show, project: Project) -> None:
     """A point skipped while placing (N) is not lost for good: with the skeleton selected, the prompt asks
-    for it and a click adds it to the same shape."""
+    for it and a click adds it to the same shape. A finished skeleton is not kept selected: the next click
+    would start the next one."""
     v = show(project.annotator(assets=["scene.png"]))
     v.pick_class("person")
     v.pick_tool("keypoints")
@@ -220,6 +225,11 @@ def test_skipped_keypoint_is_added_later(show: Show, project: Project) -> None:
     v.idle()
     (kp,) = wait_shapes(project, "scene.png", "keypoints", 1)
     assert "left_hand" not in kp.points or kp.points["left_hand"][2] == 0
+    assert v.state()["selected"] == []
+    expect(v.stage.locator(".lnb-prompt")).to_contain_text("“head”")  # a new skeleton's first point
+    v.pick_tool("select")
+    v.click(200, 100)  # select the skeleton by its head
+    v.pick_tool("keypoints")
     expect(v.stage.get_by_role("status").filter(has_text="add “left_hand”")).to_be_visible()
     v.click(150, 220)
     v.idle()
@@ -344,6 +354,51 @@ def test_change_class_by_hotkey_and_picker(show: Show, project: Project) -> None
     v.idle()
     boxes = wait_shapes(project, "scene.png", "box", 2)
     assert [b.label for b in boxes] == ["cat", "dog"]
+
+
+def test_class_key_after_drawing_picks_the_class_of_the_next_shape(show: Show, project: Project) -> None:
+    """As in CVAT and Label Studio: a finished shape is not selected, so a class key pressed right after
+    drawing chooses the class of the next shape; it relabels only what the user selected afterwards."""
+    v = show(project.annotator(assets=["scene.png"]))
+    v.pick_class("cat")
+    v.pick_tool("box")
+    v.drag((100, 100), (250, 220))
+    v.press("2")  # dog: for the next box
+    assert v.state()["selected"] == []
+    assert v.state()["label"] == "dog"
+    v.drag((400, 300), (520, 420))
+    v.idle()
+    first, second = wait_shapes(project, "scene.png", "box", 2)
+    assert (first.label, second.label) == ("cat", "dog"), "the class key relabelled the box just drawn"
+    assert revision(project, first.id) == 1
+    v.pick_tool("select")
+    v.click(175, 160)  # the user selects the first box ...
+    v.press("3")  # ... and relabels it: saved in the store
+    v.idle()
+    wait_revision(project, first.id, 2)
+    assert _label_of(project, first.id) == "person"
+    assert _label_of(project, second.id) == "dog"
+
+    # the brush: several strokes make one mask; a class key then starts the next mask in that class
+    v.action("cancel")
+    v.press("1")
+    v.pick_tool("mask")
+    v.drag((100, 500), (300, 500), steps=12)
+    v.drag((300, 500), (300, 560), steps=6)  # a second stroke of the same object
+    v.idle()
+    (mask,) = wait_shapes(project, "scene.png", "mask", 1)
+    assert mask.label == "cat"
+    v.press("2")
+    v.drag((500, 500), (700, 500), steps=12)
+    v.idle()
+    cat_mask, dog_mask = wait_shapes(project, "scene.png", "mask", 2)
+    assert (cat_mask.id, cat_mask.label, dog_mask.label) == (mask.id, "cat", "dog")
+    assert revision(project, mask.id) == 2  # the second stroke, never a relabel
+
+
+def _label_of(p: Project, annotation_id: int) -> str | None:
+    (shape,) = [s for s in human(p, "scene.png") if s.id == annotation_id]
+    return shape.label  # type: ignore[no-any-return]
 
 
 def _assert_label(p: Project, annotation_id: int, label: str) -> None:
@@ -478,6 +533,25 @@ def test_help_overlay_lists_every_action(show: Show, project: Project) -> None:
     expect(helper).to_be_hidden()
 
 
+def test_help_lists_only_the_tools_the_schema_allows(show: Show, tmp_path: Path, image_files: dict[str, Path]) -> None:
+    """Without a keypoint class there is no keypoints tool: the help lists neither it nor its keys."""
+    p = make_project(tmp_path / "boxes.labnb", image_files, {"name": "cat"}, {"name": "dog"})
+    w = p.annotator(assets=["scene.png"])
+    assert "keypoints" in w.schema["tools"]  # the schema allows it, but no class has keypoints
+    v = show(w)
+    assert v.tool_button("keypoints").count() == 0
+    v.focus()
+    v.action("help")
+    helper = v.hook('[data-testid="help"]')
+    expect(helper).to_be_visible()
+    for action in ("tool_keypoints", "toggle_keypoint_visibility"):
+        assert helper.locator(f'[data-action="{action}"]').count() == 0, f"{action} listed without a keypoint class"
+    text = helper.inner_text()
+    assert "Keypoints" not in text, text
+    for action in ("tool_box", "tool_polygon", "tool_mask", "close_polygon"):
+        assert helper.locator(f'[data-action="{action}"]').count() == 1, action
+
+
 def test_remapped_key(show: Show, project: Project) -> None:
     w = project.annotator(assets=["scene.png"], keymap={"tool_box": "r"})
     v = show(w)
@@ -499,6 +573,44 @@ def _differs_from(shot: np.ndarray[Any, Any], sx: float, sy: float, background: 
     """Whether any pixel within 3 screen px of (sx, sy) differs from ``background``."""
     patch = shot[round(sy) - 3 : round(sy) + 4, round(sx) - 3 : round(sx) + 4].reshape(-1, 3)
     return any(not near(c, background, 30) for c in patch)
+
+
+#: person skeletons on deep16.png, black left half and white right half: (name, x, y, visibility)
+_SKELETONS = {
+    "black": [("head", 80, 240, 2), ("left_hand", 170, 150, 1), ("right_hand", 170, 330, 2)],
+    "white": [("head", 560, 240, 1), ("left_hand", 470, 150, 2), ("right_hand", 470, 330, 2)],
+}
+
+
+def test_keypoint_visibility_reads_the_same_on_white_and_black(show: Show, project: Project) -> None:
+    """Visible points are filled with the class colour, occluded ones hollow (the image shows in their middle),
+    and both have an outline that shows on white and on black (a dark ring and a light one)."""
+    for points in _SKELETONS.values():
+        project.annotate("deep16.png", lb.Keypoints({n: (x, y, vis) for n, x, y, vis in points}, label="person"))
+    v = show(project.annotator(assets=["deep16.png"]))
+    v.page.mouse.move(2, 2)  # no hover emphasis
+    v.idle()
+    shot = v.screenshot()
+    green = (0, 158, 115)  # person's #009E73
+    for background, points in _SKELETONS.items():
+        bg = (0, 0, 0) if background == "black" else (255, 255, 255)
+        for name, x, y, vis in points:
+            sx, sy = v.to_screen(x, y)
+            centre = tuple(int(c) for c in shot[round(sy), round(sx)])
+            what = f"{'visible' if vis == 2 else 'occluded'} {name} on {background}"
+            if vis == 2:
+                assert near(centre, green, 45), f"{what}: middle {centre}, not filled with the class colour"
+            else:
+                assert near(centre, bg, 30), f"{what}: middle {centre}, not hollow"
+            ring = [
+                tuple(int(c) for c in shot[round(sy + r * math.sin(a)), round(sx + r * math.cos(a))])
+                for r in (5.5, 6.0, 6.5, 7.0, 7.5)
+                for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)
+            ]
+            if background == "white":
+                assert any(max(c) < 90 for c in ring), f"{what}: no dark outline on white: {sorted(set(ring))}"
+            else:
+                assert any(min(c) > 170 for c in ring), f"{what}: no light outline on black: {sorted(set(ring))}"
 
 
 def test_hide_and_show_by_class(show: Show, project: Project) -> None:

@@ -1,9 +1,11 @@
-"""Smoke test in the user's own setting: the quickstart notebook in a real JupyterLab, Run All, the annotator shows.
+"""The widgets in the user's own setting, a real JupyterLab: the quickstart notebook (Run All, the annotator
+shows, its keys and the notebook's) and the review panel at a common screen width (1280 px).
 
 Recipe from docs/TESTING.md: temporary config, runtime and settings folders (with the notification
 settings that keep the news pop-up away), a free port, a token, ``--allow-root``; stopped with POST
-``/api/shutdown``. The notebook runs from a copy in a temporary folder (it writes ``demo.labnb`` and
-``export/`` beside itself). A screenshot is saved to ``tests/artifacts/jupyterlab-annotator.png``.
+``/api/shutdown``. One server for the module (starting JupyterLab costs seconds), one notebook per test, run
+from a temporary folder (the quickstart writes ``demo.labnb`` and ``export/`` beside itself). Screenshots go
+to ``tests/artifacts/jupyterlab-annotator.png`` and ``jupyterlab-review-1280.png``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from annotator_page import png_pixels
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
@@ -55,9 +57,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    """A JupyterLab server on a free loopback port serving ``tmp_path/notebooks``; shut down afterwards."""
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A JupyterLab server on a free loopback port serving a temporary ``notebooks`` folder, shared by this
+    module's tests; shut down afterwards."""
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     root = tmp_path / "notebooks"
     root.mkdir()
     home = tmp_path / "jupyter"
@@ -121,6 +125,15 @@ def _command(page: Page, command: str) -> None:
     page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
 
 
+CELLS = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
+
+
+def _run_all(page: Page, lab: Lab, notebook: Path) -> None:
+    """Open ``notebook`` in JupyterLab and run it all (:func:`run_all`)."""
+    page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
+    run_all(page)
+
+
 def run_all(page: Page) -> None:
     """Wait for the open notebook's kernel, Run All, and wait until every code cell has run."""
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
@@ -147,6 +160,20 @@ def run_all(page: Page) -> None:
     )
 
 
+def _gives_the_keyboard_back(page: Page, widget: Locator) -> None:
+    """A click on the widget's own cell prompt (the In [ ] area) leaves the widget: the notebook is in command
+    mode and B inserts a cell below, as after a click on any other cell's prompt. (Left of the output is
+    JupyterLab's collapse-output button.)"""
+    n_cells = page.evaluate(CELLS)
+    focused_inside = "(el) => el.contains(document.activeElement)"
+    assert widget.evaluate(focused_inside), "the widget should have the keyboard before the click"
+    cell = page.locator(".jp-Cell").filter(has=widget)
+    cell.locator(".jp-InputPrompt").first.click()
+    assert not widget.evaluate(focused_inside), "focus stayed in the widget after a click on its cell's prompt"
+    page.keyboard.press("b")
+    page.wait_for_function(f"(n) => ({CELLS})() === n + 1", arg=n_cells, timeout=10_000)
+
+
 def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifacts: Path) -> None:
     notebook = _notebook_copy(lab.root)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -154,8 +181,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
-        page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
-        run_all(page)
+        _run_all(page, lab, notebook)
         # JupyterLab 4 renders only the cells near the viewport: bring the annotator's cell there.
         page.evaluate(
             """async (call) => {
@@ -188,7 +214,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
 
         # The keyboard while the annotator has focus: its own keys stay with it ("b" picks the box tool and
         # does not insert a cell below), JupyterLab's combinations still work (Ctrl+S saves the notebook).
-        cells = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
+        cells = CELLS
         n_cells = page.evaluate(cells)
         annotator.locator('[data-testid="stage"]').click(position={"x": 5, "y": 5})
         page.keyboard.press("b")
@@ -210,6 +236,7 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
         assert page.evaluate(runs) == before_runs
         assert page.evaluate(cells) == n_cells
         assert page.evaluate(scroll) == before_scroll
+        _gives_the_keyboard_back(page, annotator)
     finally:
         context.close()
     nb = nbformat.read(notebook, as_version=4)
@@ -227,3 +254,90 @@ def test_quickstart_annotator_in_jupyterlab(lab: Lab, browser: Browser, artifact
     ]  # fmt: skip
     assert views, "the annotator cell has no widget output"
     assert not dialogs, dialogs
+
+
+def _review_notebook(folder: Path, project: Path) -> Path:
+    """A notebook that shows carol's review panel on ``project``'s job."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(f"import labnb as lb\np = lb.Project.open({str(project)!r}, user='carol')"),
+        nbformat.v4.new_code_cell("p.review_panel('review')"),
+    ]
+    target = folder / "review.ipynb"
+    nbformat.write(nb, target)
+    return target
+
+
+def _width(locator: Locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not shown"
+    return float(box["width"])
+
+
+def test_review_panel_in_jupyterlab_at_1280(lab: Lab, browser: Browser, team: Path, artifacts: Path) -> None:
+    """At 1280 px with the file browser open the image takes most of the panel and class names are whole;
+    full width, the queue and side by side share it sensibly; Shift+Enter is a new line in the comment
+    (JupyterLab cancels line breaks inside cells); a click on the cell's prompt gives the keyboard back."""
+    notebook = _review_notebook(lab.root, team)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.add_init_script("window.localStorage.clear()")  # the default layout, whatever ran before
+        _run_all(page, lab, notebook)
+        panel = page.locator('.jp-OutputArea [data-testid="review-panel"]')
+        expect(panel).to_be_visible(timeout=30_000)
+        page.wait_for_function(
+            "() => window.__labnb?.annotators?.[0]?.state().zoom > 0 && window.__labnb.reviews?.length > 0",
+            timeout=30_000,
+        )
+        page.evaluate("() => window.__labnb.reviews[0].idle()")
+        panel.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "jupyterlab-review-1280.png"))
+        stage = panel.locator('[data-testid="stage"]')
+        share = _width(stage) / _width(panel)
+        assert share >= 0.6, f"the image gets {share:.0%} of the panel's width"
+        names = panel.locator(".lnb-class-name")
+        assert names.count() == 3
+        for i in range(names.count()):
+            name = names.nth(i)
+            whole = name.evaluate("(el) => el.scrollWidth <= el.clientWidth && el.clientWidth > 0")
+            assert whole, f"class name {name.inner_text()!r} is cut to {_width(name):.0f} px"
+        assert [names.nth(i).inner_text() for i in range(3)] == ["cat", "dog", "person"]
+
+        page.locator('.jp-OutputArea [data-testid="stage"]').click(position={"x": 5, "y": 5})
+        page.keyboard.press("z")  # full width: the image across the panel
+        page.evaluate("() => window.__labnb.reviews[0].idle()")
+        assert _width(stage) / _width(panel) >= 0.9
+        page.keyboard.press("z")
+        page.keyboard.press("q")  # the queue, unfolded on demand
+        queue = panel.locator('[data-testid="review-queue"]')
+        expect(queue).to_be_visible()
+        assert _width(queue) >= 200
+        page.keyboard.press("q")
+        expect(queue).to_be_hidden()
+        page.keyboard.press("s")  # side by side: both passes get a fair part, not 15 %
+        pane = panel.locator('[data-testid="pane"] canvas')
+        expect(pane).to_be_visible()
+        page.evaluate("() => window.__labnb.reviews[0].idle()")
+        assert _width(pane) / _width(panel) >= 0.3
+        assert _width(stage) / _width(panel) >= 0.3
+        page.screenshot(path=str(artifacts / "jupyterlab-review-1280-side-by-side.png"))
+        page.keyboard.press("s")
+
+        runs = "() => window.jupyterapp.shell.currentWidget.content.widgets.map((c) => c.model.executionCount)"
+        before = page.evaluate(runs)
+        page.keyboard.press("r")
+        comment = panel.locator('[data-testid="review-comment"]')
+        expect(comment).to_be_focused()
+        page.keyboard.type("the tail")
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.type("is cut off")
+        expect(comment).to_have_value("the tail\nis cut off")
+        assert page.evaluate(runs) == before, "Shift+Enter ran a cell"
+        page.keyboard.press("Escape")
+        expect(comment).to_be_hidden()
+        page.locator('.jp-OutputArea [data-testid="stage"]').click(position={"x": 5, "y": 5})
+        _gives_the_keyboard_back(page, panel)
+    finally:
+        context.close()

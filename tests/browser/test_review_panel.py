@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from annotator_page import AnnotatorView, near
-from browser_project import make_project
+from browser_project import ALICE, BOB
 from playwright.sync_api import Page, expect
 
 import labnb as lb
@@ -28,29 +28,7 @@ from labnb.widgets.review_panel import ReviewPanel
 
 Show = Callable[..., AnnotatorView]
 HOOK = "window.__labnb.reviews"
-JOB_IMAGES = ["scene.png", "gray.png", "deep16.png"]
-
-#: Boxes (x, y, w, h) per image: on scene.png the two passes disagree, on the others they agree.
-ALICE = {"scene.png": (100, 100, 200, 150), "gray.png": (100, 100, 200, 150), "deep16.png": (50, 50, 100, 100)}
-BOB = {"scene.png": (450, 300, 200, 150), "gray.png": (102, 100, 200, 150), "deep16.png": (50, 50, 100, 100)}
-
-
-@pytest.fixture
-def team(tmp_path: Path, image_files: dict[str, Path]) -> Path:
-    """A project of the test images where alice and bob drew both passes of a job's three images."""
-    path = tmp_path / "team.labnb"
-    owner = make_project(path, image_files)
-    for user, role in {"alice": "annotator", "bob": "annotator", "carol": "reviewer", "mona": "manager"}.items():
-        owner.members.add(user, role)
-    mona = lb.Project.open(path, user="mona")
-    mona.jobs.create("review", assets=JOB_IMAGES, passes_per_file=2, review_frequency=1,
-                     review_guide="Boxes must **touch** the object").launch()  # fmt: skip
-    for user, boxes in (("alice", ALICE), ("bob", BOB)):
-        p = lb.Project.open(path, user=user)
-        while (t := p.next_task()) is not None:
-            x, y, w, h = boxes[t.asset.file_name]
-            t.submit([lb.Box(x, y, w, h, label="cat")])
-    return path
+PREFS_KEY = "labnb:review-panel"  # js/src/review/prefs.ts
 
 
 class Review:
@@ -60,22 +38,23 @@ class Review:
         self.page = page
         self.panel = panel
         self.editor = editor
+        self.index = editor.index  # the n-th panel shown has the n-th editor
 
     @property
     def root(self) -> Any:
-        return self.page.locator('[data-testid="review-panel"]')
+        return self.page.locator('[data-testid="review-panel"]').nth(self.index)
 
     def state(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.page.evaluate(f"() => {HOOK}[0].state()")
+        result: dict[str, Any] = self.page.evaluate(f"(i) => {HOOK}[i].state()", self.index)
         return result
 
     def idle(self, timeout: float = 20.0) -> None:
         ok = self.page.evaluate(
-            f"""async (ms) => {{
+            f"""async ([i, ms]) => {{
                 const timer = new Promise((resolve) => setTimeout(() => resolve(false), ms));
-                return await Promise.race([{HOOK}[0].idle().then(() => true), timer]);
+                return await Promise.race([{HOOK}[i].idle().then(() => true), timer]);
             }}""",
-            int(timeout * 1000),
+            [self.index, int(timeout * 1000)],
         )
         assert ok, f"review panel not idle after {timeout} s: {self.state()}"
         self.editor.idle(timeout)
@@ -87,12 +66,15 @@ class Review:
         return dict(self.panel.current)
 
     def pane_to_screen(self, i: int, x: float, y: float) -> tuple[float, float]:
-        sx, sy = self.page.evaluate(f"([i, x, y]) => {HOOK}[0].paneToScreen(i, x, y)", [i, x, y])
+        sx, sy = self.page.evaluate(f"([k, i, x, y]) => {HOOK}[k].paneToScreen(i, x, y)", [self.index, i, x, y])
         return float(sx), float(sy)
 
 
 @pytest.fixture
 def review(show: Show, page_session: Page, team: Path) -> Callable[..., Review]:
+    # The page is shared by the tests: start from the default layout, not the one a test before left.
+    page_session.evaluate(f"() => window.localStorage.removeItem({PREFS_KEY!r})")
+
     def open_panel(user: str = "carol", **options: Any) -> Review:
         panel = lb.Project.open(team, user=user).review_panel("review", **options)
         editor = show(panel)
@@ -271,12 +253,117 @@ def test_errors_from_python_show_in_the_widget(review: Callable[..., Review], te
     r.press("r")
     r.press("Enter")  # an empty comment: the backend refuses the rejection
     r.idle()
-    expect(r.root.locator('[data-testid="review-error"]')).to_contain_text("comment")
+    error = r.root.locator('[data-testid="review-error"]')
+    expect(error).to_contain_text("comment")
+    expect(error).to_be_visible()
+    assert error.inner_text() == r.panel.error
+    assert "Error:" not in error.inner_text(), error.inner_text()
     assert draw_task(team, "scene.png", "alice").state == "review"
     expect(r.root.locator('[data-testid="review-comment"]')).to_be_visible()
     r.press("Escape")
     r.idle()
     expect(r.root.locator('[data-testid="review-comment"]')).to_be_hidden()
+
+
+def _pill_colour(shot: np.ndarray[Any, Any], v: AnnotatorView, label: dict[str, Any]) -> tuple[int, int, int]:
+    """The colour at the left end of a drawn label's pill (its fill: the text starts 5 px in)."""
+    sx, sy = v.to_screen(label["x"], label["y"])
+    r, g, b = (int(c) for c in shot[round(sy + label["h"] / 2), round(sx + 2.5)])
+    return r, g, b
+
+
+def test_class_names_show_on_every_shape_and_in_the_selection(review: Callable[..., Review]) -> None:
+    """Every class is in the drawer's colour, so the class name is written on each shape (L hides the names,
+    and the choice is remembered by the next panel), and the selected shape's panel names its class."""
+    r = review()
+    v = r.editor
+    colours = {p["drawer"]: p["color"] for p in r.panel.passes}
+    labels = r.state()["labels"]
+    assert sorted((lab["text"], lab["color"]) for lab in labels) == [("cat", colours["alice"]), ("dog", colours["bob"])]
+    assert r.state()["layout"]["labels"] is True
+    expect(r.root.locator('button[data-review-action="labels"]')).to_have_attribute("aria-pressed", "true")
+    shot = v.screenshot()
+    for lab in labels:
+        assert near(_pill_colour(shot, v, lab), hex_rgb(lab["color"]), 30), lab
+    # the pass under review is labelled at its own corner, above the box
+    (cat,) = [lab for lab in labels if lab["text"] == "cat"]
+    x, y, _w, _h = ALICE["scene.png"]
+    assert abs(cat["x"] - x) <= v.pixel_tolerance(3)
+    assert cat["y"] < y
+
+    v.click(x + 20, y + 20)  # select alice's box: its panel names the class
+    expect(v.hook('[data-testid="selected-class"]')).to_have_text("cat")
+
+    r.press("Escape")  # (a selected or hovered shape shows its name in any case)
+    r.page.mouse.move(2, 2)
+    r.press("l")  # names off
+    r.idle()
+    assert r.state()["labels"] == []
+    expect(r.root.locator('button[data-review-action="labels"]')).to_have_attribute("aria-pressed", "false")
+    shot = v.screenshot()
+    for lab in labels:
+        assert not near(_pill_colour(shot, v, lab), hex_rgb(lab["color"]), 30), f"{lab['text']} still drawn"
+
+    r.press("s")  # side by side: bob's pass in its pane, with no names either
+    r.idle()
+    assert r.state()["paneLabels"] == [[]]
+    r.press("s")
+    r.idle()
+    again = review(user="mona")  # another panel in this browser: the choice is remembered
+    assert again.state()["layout"]["labels"] is False
+    assert again.state()["labels"] == []
+    again.editor.focus()
+    again.press("l")
+    again.idle()
+    assert {lab["text"] for lab in again.state()["labels"]} >= {"cat"}
+
+
+def test_refresh_and_polling_bring_in_a_pass_handed_in_meanwhile(review: Callable[..., Review], team: Path) -> None:
+    """Another user (a Project object of their own) hands in a fixed pass while the panel is open and empty:
+    Refresh (U) lists and opens it; with polling on it comes in with no key pressed."""
+    carol = lb.Project.open(team, user="carol")
+    while (t := carol.next_task("review")) is not None:
+        back = (t.asset.file_name, load_draw(carol, t).assignee) == ("deep16.png", "alice")
+        t.review("reject", "the box misses the tail") if back else t.review("accept")
+    r = review(poll_seconds=0)
+    empty = r.root.locator('[data-testid="review-empty"]')
+    expect(empty).to_contain_text("Nothing to review")
+    rows = r.root.locator('[data-testid="review-queue"] [data-review-task]')
+    hand_in(team)
+    r.root.focus()
+    r.press("u")
+    r.idle()
+    expect(rows).to_have_count(1)
+    assert (r.current().get("file_name"), r.current().get("drawer")) == ("deep16.png", "alice"), "listed, not opened"
+    expect(empty).to_be_hidden()
+    assert len(r.editor.state()["shapes"]) == 1
+    r.editor.focus()
+    r.press("r")  # A or R work on it: send it back once more
+    r.page.keyboard.type("still short")
+    r.press("Enter")
+    r.idle()
+    assert r.current() == {}
+    expect(rows).to_have_count(0)
+
+    r.panel.poll_seconds = 0.5
+    hand_in(team)
+    expect(rows).to_have_count(1, timeout=10_000)  # nothing pressed
+    expect(r.root.locator('[data-testid="item-file"]')).to_have_text("deep16.png", timeout=10_000)
+    assert r.current()["drawer"] == "alice"
+    assert draw_task(team, "deep16.png", "alice").state == "review"
+
+
+def load_draw(p: Project, review_task: Any) -> Any:
+    return p.task(int(review_task.draw_task_id))
+
+
+def hand_in(path: Path) -> None:
+    """Alice fixes the pass sent back to her and hands it in, from a Project object of her own."""
+    t = lb.Project.open(path, user="alice").next_task()
+    assert t is not None
+    assert t.state == "to_fix", t
+    x, y, w, h = ALICE["deep16.png"]
+    t.submit([lb.Box(x, y, w + 20, h + 20, label="cat")])
 
 
 def test_names_are_text_never_markup(show: Show, page_session: Page, tmp_path: Path) -> None:

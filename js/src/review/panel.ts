@@ -7,37 +7,34 @@
 // it, so the panel knows when a request is done and whether it was refused (the reason is the `error`
 // trait). Navigation is coalesced: arrows pressed while an item opens move the target, and the panel opens
 // the last one asked for. A decision on a fixed pass first waits until the editor's edits are saved.
+// Every `poll_seconds` while on screen the panel asks Python whether the queue changed (no reply unless it
+// did), so passes handed in meanwhile show up, and open when nothing was open. Class names are drawn on
+// every shape (labels.ts; L toggles them): in the drawer's colour, the name is what tells the classes apart.
 import { ActivityClock } from "../activity";
 import { isTextInput } from "../actions";
 import { registerDebug } from "../debug";
 import { Disposer } from "../disposer";
 import { Editor } from "../editor";
-import { formatKey, matches, parseCombo, type Combo } from "../keys";
+import { releaseFocusOutside } from "../focus";
+import { boundsOf } from "../hittest";
+import { LabelLayer, type DrawnLabel } from "../labels";
 import type { ImageInfo } from "../types";
 import { h, safeColor, setDisabled, setHidden, setPressed, setText } from "../ui/dom";
+import type { Viewport } from "../view";
+import { CommentBox } from "./comment";
 import { editorModel } from "./editormodel";
+import { ACTION_NAMES, isReviewAction, ReviewKeys } from "./keys";
+import { PanelLayout } from "./layout";
 import type { PanelChange, PanelModel } from "./model";
 import { OtherPasses, Panes } from "./passes";
 import { formatAgreement, QueuePanel } from "./queue";
 import type { Filters, ReplyMessage, Request, ReviewAction } from "./types";
 
-const LABELS: Record<ReviewAction, string> = {
-  accept: "Accept",
-  reject: "Reject",
-  fix: "Fix",
-  next_item: "Next item",
-  prev_item: "Previous item",
-  side_by_side: "Side by side",
-  guide: "Guide",
-};
-/** Keys that also move through the queue when the keymap leaves them free. */
-const ALIASES: [string, ReviewAction][] = [
-  ["ArrowRight", "next_item"],
-  ["ArrowLeft", "prev_item"],
-];
 /** How long a decision on a fixed pass waits for the editor's edits to be saved. */
 const DRAIN_MS = 5000;
 const NOTE_MS = 4000;
+/** The shortest poll interval honoured (a typo of 0.01 s must not flood the kernel). */
+const MIN_POLL_S = 0.5;
 const SUPPRESS = "data-lm-suppress-shortcuts";
 
 function isReply(content: unknown): content is ReplyMessage {
@@ -51,6 +48,9 @@ export class ReviewView {
   readonly editor: Editor;
   readonly others = new OtherPasses();
   readonly panes: Panes;
+  readonly layout: PanelLayout;
+  /** Class names on the editor's view (the pass under review first, then the others). */
+  readonly labels = new LabelLayer();
   private readonly disposer = new Disposer();
   private readonly clock = new ActivityClock();
   private readonly queue: QueuePanel;
@@ -62,8 +62,7 @@ export class ReviewView {
   private readonly itemAgreement = h("span", { class: "lrv-item-agreement", "data-testid": "item-agreement" });
   private readonly itemComment = h("div", { class: "lrv-item-comment", "data-testid": "item-comment", hidden: true });
   private readonly legend = h("div", { class: "lrv-legend", "data-testid": "legend", role: "group", "aria-label": "Passes" });
-  private readonly commentBox: HTMLElement;
-  readonly comment: HTMLTextAreaElement;
+  private readonly commentBox: CommentBox;
   private readonly editorHost = h("div", { class: "lrv-editor" });
   private readonly view: HTMLElement;
   private readonly empty = h("div", { class: "lrv-empty", "data-testid": "review-empty", hidden: true });
@@ -72,7 +71,7 @@ export class ReviewView {
   private readonly status = h("span", { class: "lrv-status-text", "data-testid": "review-status", role: "status", "aria-live": "polite" });
   private readonly noteEl = h("span", { class: "lrv-note", "data-testid": "review-note" });
   private readonly errorEl = h("span", { class: "lrv-error", "data-testid": "review-error", role: "alert" });
-  private keys: [Combo, ReviewAction][] = [];
+  private readonly keys = new ReviewKeys();
   private seq = Math.floor(Math.random() * 2 ** 30) * 1024;
   private readonly waiting = new Map<number, (r: ReplyMessage) => void>();
   /** The item the arrows asked for, while it is being opened. */
@@ -85,23 +84,17 @@ export class ReviewView {
   private uiQueued = false;
   private passesQueued = false;
   private shownItem: number | null = null;
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
   private disposed = false;
 
   constructor(
     readonly model: PanelModel,
     el: HTMLElement,
   ) {
-    this.queue = new QueuePanel({ open: (id) => this.go(id), filter: (f) => void this.filter(f) });
-    this.comment = h("textarea", {
-      class: "lrv-comment-input",
-      rows: 2,
-      "data-testid": "review-comment",
-      placeholder: "What should the drawer fix? Enter sends, Shift+Enter starts a new line, Escape cancels",
-      "aria-label": "Why the pass is rejected",
-    });
+    this.queue = new QueuePanel({ open: (id) => this.go(id), filter: (f) => void this.filter(f) }, this.action("queue", "«", "lrv-fold"));
     const send = this.button("send-reject", "Send back", "Reject with this comment (Enter)", () => void this.sendReject());
     const cancel = this.button("cancel-reject", "Cancel", "Keep the item (Escape)", () => this.closeComment());
-    this.commentBox = h("div", { class: "lrv-comment", "data-testid": "comment-box", hidden: true }, this.comment, h("div", { class: "lrv-comment-buttons" }, send, cancel));
+    this.commentBox = new CommentBox(send, cancel, { send: () => void this.sendReject(), cancel: () => this.closeComment() });
     const close = this.button("close-guide", "×", "Hide the guide", () => this.setGuide(false));
     this.guide = h(
       "aside",
@@ -128,8 +121,10 @@ export class ReviewView {
         this.action("prev_item", "↑"),
         this.action("next_item", "↓"),
         this.action("side_by_side", "Side by side"),
+        this.action("labels", "Labels"),
+        this.action("full_width", "Full width"),
         this.action("guide", "Guide"),
-        this.button("refresh", "Refresh", "Read the queue again", () => void this.request({ type: "refresh" })),
+        this.action("refresh", "Refresh"),
       ),
     );
     this.root = h(
@@ -152,11 +147,11 @@ export class ReviewView {
           { class: "lrv-main" },
           h("div", { class: "lrv-item" }, this.itemFile, this.itemWho, this.itemAgreement, this.legend),
           this.itemComment,
-          this.commentBox,
+          this.commentBox.el,
+          this.guide,
           this.view,
           this.empty,
         ),
-        this.guide,
       ),
       h("div", { class: "lrv-statusbar" }, this.status, this.noteEl, this.errorEl, this.keysHint),
     );
@@ -166,6 +161,9 @@ export class ReviewView {
       if (this.sideBySide) this.panes.follow(this.editor.view);
       else this.others.drawOverlaid(ctx, view, dpr);
     };
+    this.editor.aboveShapes = (ctx, view, dpr) => this.drawLabels(ctx, view, dpr);
+    this.layout = new PanelLayout(this.root, this.editor.shell, () => this.layoutChanged(), this.disposer);
+    this.panes.labels = this.layout.labels;
     const unregister = registerDebug(this.editor);
     this.disposer.add(() => {
       unregister();
@@ -175,7 +173,48 @@ export class ReviewView {
     this.pullKeys();
     this.pullPasses();
     this.pullGuide();
+    this.pullPoll();
     this.updateUi();
+  }
+
+  /** The pass under review's class names first (they get the corners), then the other shown passes'. */
+  private drawLabels(ctx: CanvasRenderingContext2D, view: Viewport, dpr: number): void {
+    const layer = this.labels;
+    layer.begin();
+    if (!this.layout.labels) return;
+    const ed = this.editor;
+    for (const s of ed.shownShapes()) {
+      const b = s.label === null ? null : boundsOf(s);
+      if (b && s.label !== null) layer.add(ctx, view, dpr, s.label, ed.colorOf(s.label), b);
+    }
+    if (!this.sideBySide) this.others.label(layer, ctx, view, dpr);
+  }
+
+  private layoutChanged(): void {
+    this.panes.labels = this.layout.labels;
+    this.panes.schedule();
+    this.editor.layers.invalidate("shapes");
+    this.queueUi();
+  }
+
+  /** (Re)start asking Python whether the queue changed, every `poll_seconds` (0: never). */
+  private pullPoll(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    const s = Number(this.model.get("poll_seconds"));
+    if (!Number.isFinite(s) || s <= 0) return;
+    this.pollTimer = setInterval(() => this.poll(), Math.max(MIN_POLL_S, s) * 1000);
+  }
+
+  private poll(): void {
+    // Only while someone can see it, and never across a request: the reply would race the poll's changes.
+    if (this.disposed || !this.root.isConnected || document.visibilityState === "hidden") return;
+    if (this.waiting.size > 0 || this.navigating || this.deciding) return;
+    try {
+      this.model.send({ type: "poll" });
+    } catch {
+      // the kernel is gone: the next request says so
+    }
   }
 
   // ---- DOM helpers ---------------------------------------------------------------------------------
@@ -190,7 +229,7 @@ export class ReviewView {
   }
 
   private action(a: ReviewAction, text: string, cls = ""): HTMLButtonElement {
-    const b = this.button(a, text, LABELS[a], () => {
+    const b = this.button(a, text, ACTION_NAMES[a], () => {
       this.run(a);
       if (a !== "reject") this.focus();
     });
@@ -224,6 +263,7 @@ export class ReviewView {
       this.queueUi();
     });
     on(["change:side_by_side"], () => this.sideChanged());
+    on(["change:poll_seconds"], () => this.pullPoll());
     const onMessage = (content: unknown): void => {
       if (!isReply(content)) return;
       const done = this.waiting.get(content.seq);
@@ -262,6 +302,7 @@ export class ReviewView {
       if (!(t instanceof Node) || !this.editor.root.contains(t)) this.focus();
     });
     this.disposer.listen<PointerEvent>(root, "pointermove", () => this.clock.touch());
+    releaseFocusOutside(root, this.disposer); // a press outside (the cell's prompt) gives the keyboard back
   }
 
   /** Python sent new passes, a new image or schema: rebuild the painters and panes (once per burst). */
@@ -301,28 +342,16 @@ export class ReviewView {
   }
 
   private pullKeys(): void {
-    const keymap = this.model.get("keymap") ?? {};
-    this.keys = [];
-    const used = new Set<string>();
-    for (const [action, key] of Object.entries(keymap) as [ReviewAction, string][]) {
-      if (!key || !(action in LABELS)) continue;
-      const combo = parseCombo(key);
-      this.keys.push([combo, action]);
-      used.add(JSON.stringify(combo));
-    }
-    for (const [key, action] of ALIASES) {
-      const combo = parseCombo(key);
-      if (!used.has(JSON.stringify(combo))) this.keys.push([combo, action]);
-    }
+    this.keys.set(this.model.get("keymap") ?? {});
     for (const [a, b] of this.buttons) {
-      if (!(a in LABELS)) continue;
-      const k = keymap[a as ReviewAction];
-      const tip = `${LABELS[a as ReviewAction]}${k ? ` (${formatKey(k)})` : ""}`;
+      if (!isReviewAction(a)) continue;
+      const tip = this.keys.tip(a);
       b.title = tip;
       b.setAttribute("aria-label", tip);
     }
-    const k = (a: ReviewAction): string => (keymap[a] ? formatKey(keymap[a]) : "–");
-    setText(this.keysHint, `${k("accept")} accept · ${k("reject")} reject · ${k("fix")} fix · ${k("prev_item")}/${k("next_item")} move · ${k("side_by_side")} side by side`);
+    const hint = this.keys.hint();
+    setText(this.keysHint, hint.text);
+    this.keysHint.title = hint.all;
   }
 
   private pullGuide(): void {
@@ -370,6 +399,12 @@ export class ReviewView {
     );
   }
 
+  /** The key of a panel action, for a sentence (its name without one). */
+  private keyName(a: ReviewAction): string {
+    const k = this.keys.key(a);
+    return k === "–" ? ACTION_NAMES[a] : k;
+  }
+
   // ---- state -----------------------------------------------------------------------------------------
   currentId(): number | null {
     const id = this.model.get("current")?.review_task;
@@ -400,29 +435,17 @@ export class ReviewView {
   }
 
   // ---- keys and actions ------------------------------------------------------------------------------
-  private match(e: KeyboardEvent): ReviewAction | null {
-    for (const [combo, action] of this.keys) if (matches(combo, e)) return action;
-    return null;
-  }
 
   private onKey(e: KeyboardEvent): void {
     const t = e.target;
-    if (t === this.comment) {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        e.stopPropagation();
-        void this.sendReject();
-      } else if (e.key === "Escape") {
-        e.preventDefault();
-        e.stopPropagation();
-        this.closeComment();
-      }
-      return; // typing the comment
+    if (t === this.commentBox.input) {
+      this.commentBox.key(e);
+      return;
     }
     if (isTextInput(t)) return;
     if (this.editor.helpOpen) return; // the editor's shortcut overlay takes its keys
     if ((e.key === " " || e.key === "Enter") && t instanceof HTMLButtonElement) return;
-    const action = this.match(e);
+    const action = this.keys.match(e);
     if (!action) return;
     e.preventDefault();
     e.stopPropagation(); // the editor never sees the panel's keys
@@ -456,6 +479,22 @@ export class ReviewView {
       case "guide":
         if (this.model.get("guide_html")) this.setGuide(!this.guideOpen);
         else this.note("This job has no review guide");
+        break;
+      case "refresh":
+        void this.request({ type: "refresh" });
+        break;
+      case "labels":
+        this.layout.toggleLabels();
+        this.note(this.layout.labels ? "Class names shown on the shapes" : "Class names hidden (L shows them)");
+        break;
+      case "queue":
+        this.layout.toggleQueue();
+        break;
+      case "classes":
+        this.layout.toggleClasses();
+        break;
+      case "full_width":
+        this.layout.toggleFullWidth();
         break;
     }
   }
@@ -559,23 +598,21 @@ export class ReviewView {
       this.note("No item is open");
       return;
     }
-    setHidden(this.commentBox, false);
-    this.comment.focus();
+    this.commentBox.show();
     this.queueUi();
   }
 
   private closeComment(refocus = true): void {
-    const wasOpen = !this.commentBox.hidden;
-    setHidden(this.commentBox, true);
-    this.comment.value = "";
+    const wasOpen = this.commentBox.open;
+    this.commentBox.hide();
     if (wasOpen && refocus) this.focus();
     this.queueUi();
   }
 
   private async sendReject(): Promise<void> {
-    const ok = await this.decide("reject", this.comment.value);
+    const ok = await this.decide("reject", this.commentBox.text);
     if (ok) this.closeComment();
-    else if (!this.commentBox.hidden) this.comment.focus();
+    else if (this.commentBox.open) this.commentBox.input.focus();
   }
 
   private async filter(f: Filters): Promise<void> {
@@ -623,7 +660,15 @@ export class ReviewView {
     setHidden(this.view, !open);
     setHidden(this.legend, !open);
     setHidden(this.empty, open);
-    setText(this.empty, m.get("queue_total") ? "No item matches the filters: change them, or pick an item." : "Nothing to review.");
+    const rows = m.get("queue") ?? [];
+    setText(
+      this.empty,
+      rows.length
+        ? `No item is open: pick one in the queue (or ${this.keyName("next_item")}).`
+        : m.get("queue_total")
+          ? "No item matches the filters: change them."
+          : `Nothing to review. New passes show up here as they are handed in (${this.keyName("refresh")} looks now).`,
+    );
     setText(this.itemFile, open ? (current.file_name ?? "") : "");
     setText(this.itemWho, open ? `${current.drawer ?? ""} · pass ${(current.pass ?? 0) + 1}` : "");
     setText(this.itemAgreement, open ? `agreement ${formatAgreement(current.agreement)}` : "");
@@ -646,6 +691,18 @@ export class ReviewView {
     }
     const side = this.buttons.get("side_by_side");
     if (side) setPressed(side, this.sideBySide);
+    const lay = this.layout;
+    const press = (name: ReviewAction, on: boolean): void => {
+      const b = this.buttons.get(name);
+      if (b) setPressed(b, on);
+    };
+    press("labels", lay.labels);
+    press("full_width", lay.fullWidth);
+    const fold = this.buttons.get("queue");
+    if (fold) {
+      setText(fold, lay.queueOpen ? "«" : "»");
+      setPressed(fold, lay.queueOpen);
+    }
     const guideButton = this.buttons.get("guide");
     if (guideButton) {
       setPressed(guideButton, this.guideOpen);
@@ -667,8 +724,15 @@ export class ReviewView {
     navTarget: number | null;
     hidden: number[];
     passes: { draw_task: number; drawer: string; color: string; reviewed: boolean }[];
+    layout: { labels: boolean; queueOpen: boolean; classesOpen: boolean; fullWidth: boolean };
+    labels: DrawnLabel[];
+    paneLabels: DrawnLabel[][];
   } {
+    const lay = this.layout;
     return {
+      layout: { labels: lay.labels, queueOpen: lay.queueOpen, classesOpen: lay.classesOpen, fullWidth: lay.fullWidth },
+      labels: this.labels.drawn,
+      paneLabels: this.panes.drawnLabels(),
       current: this.currentId(),
       queue: (this.model.get("queue") ?? []).map((r) => r.review_task),
       fixing: this.fixing,
@@ -684,6 +748,7 @@ export class ReviewView {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.noteTimer);
+    clearInterval(this.pollTimer);
     this.disposer.dispose();
     this.root.remove();
   }

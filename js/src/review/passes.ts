@@ -2,9 +2,11 @@
 // (dashed, so the pass under review, drawn solid by the editor, stands out), or side by side in panes of
 // their own that show the same part of the image as the editor. Drawing reuses the Annotator's modules:
 // ShapePainter (render.ts) for the shapes, ImageLayer (imagelayer.ts, sharing the decoded bitmap) and
-// Viewport (view.ts) for the panes.
+// Viewport (view.ts) for the panes. With labels on, every shape carries its class name (labels.ts).
 import type { Disposer } from "../disposer";
+import { boundsOf } from "../hittest";
 import { ImageLayer } from "../imagelayer";
+import { LabelLayer, type DrawnLabel } from "../labels";
 import { MaskGrid } from "../mask";
 import { ShapePainter } from "../render";
 import type { ClassDef, ImageInfo } from "../types";
@@ -65,6 +67,18 @@ export class OtherPasses {
   drawOne(ctx: CanvasRenderingContext2D, view: Viewport, dpr: number, drawTask: number): void {
     this.painted.find((p) => p.pass.draw_task === drawTask)?.painter.draw(ctx, view, dpr);
   }
+
+  /** The class names of every shown pass (`drawTask`: of that pass only), in its drawer's colour. */
+  label(layer: LabelLayer, ctx: CanvasRenderingContext2D, view: Viewport, dpr: number, drawTask: number | null = null): void {
+    for (const p of this.painted) {
+      if (drawTask === null ? this.hidden.has(p.pass.draw_task) : p.pass.draw_task !== drawTask) continue;
+      const color = safeColor(p.pass.color);
+      for (const s of p.pass.shapes) {
+        const b = s.label === null ? null : boundsOf(s);
+        if (b && s.label !== null) layer.add(ctx, view, dpr, s.label, color, b);
+      }
+    }
+  }
 }
 
 /** One side-by-side pane: the image and one pass, following the editor's view. */
@@ -74,6 +88,7 @@ class Pane {
   readonly view = new Viewport();
   private readonly ctx: CanvasRenderingContext2D;
   readonly image: ImageLayer;
+  readonly labels = new LabelLayer();
 
   constructor(
     readonly pass: PassInfo,
@@ -97,7 +112,7 @@ class Pane {
     );
   }
 
-  draw(dpr: number, info: ImageInfo, passes: OtherPasses): void {
+  draw(dpr: number, info: ImageInfo, passes: OtherPasses, labels: boolean): void {
     const w = this.canvas.clientWidth;
     const hh = this.canvas.clientHeight;
     const cw = Math.max(1, Math.round(w * dpr));
@@ -111,6 +126,8 @@ class Pane {
     ctx.clearRect(0, 0, cw, ch);
     this.image.draw(ctx, this.view, dpr, info);
     passes.drawOne(ctx, this.view, dpr, this.pass.draw_task);
+    this.labels.begin();
+    if (labels) passes.label(this.labels, ctx, this.view, dpr, this.pass.draw_task);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
   }
 
@@ -127,6 +144,8 @@ export class Panes {
   readonly el = h("div", { class: "lrv-panes", "data-testid": "panes" });
   private panes: Pane[] = [];
   private info: ImageInfo | null = null;
+  /** Class names on the shapes (the panel's labels toggle). */
+  labels = false;
   private raf = 0;
   private last: Viewport | null = null;
   private readonly ro: ResizeObserver;
@@ -185,12 +204,17 @@ export class Panes {
       const info = this.info;
       if (!info) return;
       const dpr = window.devicePixelRatio || 1;
-      for (const p of this.panes) p.draw(dpr, info, this.passes);
+      for (const p of this.panes) p.draw(dpr, info, this.passes, this.labels);
     });
   }
 
   get busy(): boolean {
     return this.raf !== 0 || this.panes.some((p) => p.image.loading || p.image.refining);
+  }
+
+  /** The labels drawn in each pane (the test handle). */
+  drawnLabels(): DrawnLabel[][] {
+    return this.panes.map((p) => p.labels.drawn);
   }
 
   /** Screen position of image point (x, y) in pane `i` (the test handle). */

@@ -1,7 +1,8 @@
 // The queue side panel: filters (agreement below a threshold, drawer, class) and the items the filters let
 // through, one row each (file name, drawer in their colour, pass, the image's agreement). Every name is
 // inserted as text. Hooks: `data-testid="filter-agreement|filter-drawer|filter-label|review-queue"`, rows
-// `[data-review-task="<id>"]` with `aria-selected="true"` on the open item.
+// `[data-review-task="<id>"]` with `aria-selected="true"` on the open item. Folded (layout.ts), the panel is
+// a rail with its unfold button and the open item's place in the queue (`data-testid="queue-rail"`).
 import { h, safeColor, setHidden, setText } from "../ui/dom";
 import type { Filters, QueueRow } from "./types";
 
@@ -24,12 +25,17 @@ export class QueuePanel {
   private readonly count = h("div", { class: "lrv-count", "data-testid": "queue-count" });
   private readonly list = h("ol", { class: "lrv-list", "data-testid": "review-queue", role: "listbox", "aria-label": "Review queue" });
   private readonly empty = h("p", { class: "lrv-list-empty", hidden: true });
+  private readonly rail = h("span", { class: "lrv-rail-count", "data-testid": "queue-rail" });
   private rows = new Map<number, HTMLElement>();
   private key = "";
   private options = "";
   private shown: number | null = null;
 
-  constructor(private readonly handlers: QueueHandlers) {
+  constructor(
+    private readonly handlers: QueueHandlers,
+    /** The fold / unfold button (the panel's `queue` action). */
+    fold: HTMLButtonElement,
+  ) {
     this.agreement = h("input", {
       type: "number",
       min: 0,
@@ -58,6 +64,7 @@ export class QueuePanel {
     this.el = h(
       "aside",
       { class: "lrv-queue", "aria-label": "Queue" },
+      h("div", { class: "lrv-queue-head" }, h("span", { class: "lrv-queue-title" }, "Queue"), this.rail, fold),
       h(
         "div",
         { class: "lrv-filters", role: "group", "aria-label": "Filters" },
@@ -150,6 +157,8 @@ export class QueuePanel {
       }
     }
     setText(this.count, total === rows.length ? `${total} item${total === 1 ? "" : "s"}` : `${rows.length} of ${total} items`);
+    const at = current === null ? -1 : rows.findIndex((r) => r.review_task === current);
+    setText(this.rail, at >= 0 ? `${at + 1} / ${rows.length}` : `${rows.length} item${rows.length === 1 ? "" : "s"}`);
     setHidden(this.empty, rows.length > 0);
     setText(this.empty, total ? "No item matches the filters." : "Nothing to review.");
   }

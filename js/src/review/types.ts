@@ -6,7 +6,19 @@
 import type { Action, EditsMessage, ImageInfo, SchemaPayload, ShapeDTO } from "../types";
 
 /** Actions of the panel's own keys (Python sends the defaults merged with the user's remapping). */
-export type ReviewAction = "accept" | "reject" | "fix" | "next_item" | "prev_item" | "side_by_side" | "guide";
+export type ReviewAction =
+  | "accept"
+  | "reject"
+  | "fix"
+  | "next_item"
+  | "prev_item"
+  | "side_by_side"
+  | "guide"
+  | "refresh"
+  | "labels"
+  | "queue"
+  | "classes"
+  | "full_width";
 
 /** One item of the queue: a draw pass awaiting review (or the review this user holds). */
 export interface QueueRow {
@@ -65,6 +77,7 @@ export interface ReviewModel {
   guide_html: string; // sanitised in Python
   fixing: boolean;
   side_by_side: boolean; // JS toggles it
+  poll_seconds: number; // how often to send `poll` (0: never)
   status: string;
   error: string;
 }
@@ -80,7 +93,13 @@ export type Request =
   | { type: "fix"; review_task: number; duration_ms: number }
   | { type: "reject"; review_task: number; comment: string; duration_ms: number };
 
-export type ToPython = (Request & { seq: number }) | EditsMessage;
+/** JS -> Python, every `poll_seconds` while the panel is on screen: has the queue changed? No reply; Python
+ * changes the traits (the queue, and the item it opens when none was open) only when it has. */
+export interface PollMessage {
+  type: "poll";
+}
+
+export type ToPython = (Request & { seq: number }) | PollMessage | EditsMessage;
 
 /** Python -> JS: a request was handled (the traits are already updated), or refused with `error`. */
 export interface ReplyMessage {

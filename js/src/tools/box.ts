@@ -70,7 +70,7 @@ export class BoxTool implements Tool {
     if (g.w < 1 || g.h < 1) return;
     const shape = api.newShape(api.label, g);
     api.commit([{ cid: shape.cid, after: shape }]);
-    api.select([shape.cid]);
+    api.select([]); // finished: a class key now picks the class of the next box (as in CVAT, Label Studio)
   }
 
   cancel(): boolean {

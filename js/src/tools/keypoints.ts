@@ -2,7 +2,8 @@
 // naming the next point. Alt+click places it as occluded (labelled, not visible); N skips it (not
 // labelled); Backspace goes back one point; Enter finishes early. The points of the selected shape can
 // be dragged, and X toggles the hovered point between visible and occluded. With a skeleton selected that
-// lacks points (skipped with N, or imported that way), a click places its first missing point.
+// lacks points (skipped with N, or imported that way), a click places its first missing point. A finished
+// skeleton is not kept selected (the next click starts the next one): the user selects one to complete it.
 import { clamp, round2, withGeometry } from "../geometry";
 import { drawKeypoints, drawLabel } from "../render";
 import type { Action, ClassDef, ShapeDTO } from "../types";
@@ -113,8 +114,8 @@ export class KeypointsTool implements Tool {
     if (!d || !Object.keys(d.points).length) return;
     const shape = api.newShape(d.cls.name, { kind: "keypoints", points: d.points });
     api.commit([{ cid: shape.cid, after: shape }]);
-    api.select([shape.cid]);
-    this.updatePrompt(); // it may lack points: the prompt offers to add them
+    api.select([]); // finished: the next click starts the next skeleton, a class key picks its class
+    this.updatePrompt();
   }
 
   move(p: Pointer, pressed: boolean): void {

@@ -1,13 +1,25 @@
 // The mask brush and eraser. A stroke paints on a work canvas at the mask grid's resolution (the
 // bitmap's, see mask.ts); on release only the cells the stroke touched are read back and merged into
 // the shape's full-resolution runs, so a stroke costs its own area, not the image's. The brush adds to
-// the selected mask of the current class (or starts a new one); the eraser removes from the selected
-// mask or the one under the pointer, and erasing a mask entirely deletes it.
+// the selected mask of the current class, else to the mask being painted (the one the last strokes made,
+// until Esc, another class or a tool other than brush and eraser: one object takes several strokes), else
+// starts a new one. A mask it made is not selected, so a class key picks the class of the next mask, as
+// after any drawing. The eraser removes from the selected mask, else the one being painted, else the one
+// under the pointer; erasing a mask entirely deletes it.
 import { withGeometry } from "../geometry";
 import { encodePatched, rasterImageData } from "../mask";
-import type { ShapeDTO } from "../types";
+import type { Action, ShapeDTO } from "../types";
 import { selectedShape } from "./edit";
 import type { EditorApi, Pointer, Tool } from "./tool";
+
+/** The mask being painted, per editor: shared by its brush and its eraser. */
+const painted = new WeakMap<EditorApi, { cid: string | null }>();
+
+/** Another tool was picked: the next brush stroke starts a new mask. */
+export function forgetPaintedMask(api: EditorApi): void {
+  const s = painted.get(api);
+  if (s) s.cid = null;
+}
 
 interface Stroke {
   target: ShapeDTO | null;
@@ -25,11 +37,16 @@ export class MaskTool implements Tool {
   private work: HTMLCanvasElement | null = null;
   private stroke: Stroke | null = null;
   private pointer: Pointer | null = null;
+  private readonly painting: { cid: string | null };
 
   constructor(
     private readonly api: EditorApi,
     readonly name: "mask" | "eraser",
-  ) {}
+  ) {
+    let session = painted.get(api);
+    if (!session) painted.set(api, (session = { cid: null }));
+    this.painting = session;
+  }
 
   activate(): void {
     this.updatePrompt();
@@ -48,8 +65,13 @@ export class MaskTool implements Tool {
   private pickTarget(p: Pointer): ShapeDTO | null | "none" {
     const api = this.api;
     const sel = selectedShape(api);
-    if (this.name === "mask") return sel && sel.geometry.kind === "mask" && sel.label === api.label ? sel : null;
+    if (this.name === "mask") {
+      const target = sel ?? this.paintingShape();
+      return target && target.geometry.kind === "mask" && target.label === api.label ? target : null;
+    }
     if (sel && sel.geometry.kind === "mask") return sel;
+    const current = this.paintingShape();
+    if (current && current.geometry.kind === "mask") return current;
     const hit = api.shapeAt(p.x, p.y);
     if (hit && hit.geometry.kind === "mask") {
       api.select([hit.cid]);
@@ -84,6 +106,13 @@ export class MaskTool implements Tool {
     const [gx, gy] = this.toGrid(p);
     this.stroke = { target, label, color, lastX: gx, lastY: gy, x0: gx, y0: gy, x1: gx, y1: gy };
     this.paint(gx, gy);
+  }
+
+  /** The mask being painted, while it exists and nothing else is selected. */
+  private paintingShape(): ShapeDTO | null {
+    const cid = this.painting.cid;
+    if (cid === null || this.api.selection.size) return null;
+    return this.api.store.get(cid) ?? null;
   }
 
   private toGrid(p: Pointer): [number, number] {
@@ -163,7 +192,8 @@ export class MaskTool implements Tool {
     } else if (rle) {
       const shape = api.newShape(s.label, { kind: "mask", rle });
       api.commit([{ cid: shape.cid, after: shape }]);
-      api.select([shape.cid]);
+      api.select([]);
+      this.painting.cid = shape.cid;
     }
     this.updatePrompt();
   }
@@ -178,19 +208,29 @@ export class MaskTool implements Tool {
     return false;
   }
 
+  /** Esc with no stroke under way lets go of the mask being painted: the next stroke starts a new one. */
+  action(a: Action): boolean {
+    if (a !== "cancel" || this.stroke || !this.paintingShape()) return false;
+    this.painting.cid = null;
+    this.updatePrompt();
+    return true;
+  }
+
   updatePrompt(): void {
     const api = this.api;
     const sel = selectedShape(api);
     const size = `${Math.round(api.brushSize)} px brush ([ and ] change it)`;
+    const into = sel ?? this.paintingShape();
+    const which = sel ? "selected" : "current";
     if (this.name === "eraser") {
-      api.setPrompt(sel && sel.geometry.kind === "mask" ? `Erasing from the selected ${sel.label ?? ""} mask · ${size}` : `Click a mask to erase from it · ${size}`);
-    } else {
-      api.setPrompt(
-        sel && sel.geometry.kind === "mask" && sel.label === api.label
-          ? `Painting into the selected ${api.label ?? ""} mask · Esc: start a new one · ${size}`
-          : `Paint a new ${api.label ?? "?"} mask · ${size}`,
-      );
+      api.setPrompt(into && into.geometry.kind === "mask" ? `Erasing from the ${which} ${into.label ?? ""} mask · ${size}` : `Click a mask to erase from it · ${size}`);
+      return;
     }
+    api.setPrompt(
+      into && into.geometry.kind === "mask" && into.label === api.label
+        ? `Painting into the ${which} ${api.label ?? ""} mask · Esc: start a new one · ${size}`
+        : `Paint a new ${api.label ?? "?"} mask · ${size}`,
+    );
   }
 
   draw(ctx: CanvasRenderingContext2D): void {

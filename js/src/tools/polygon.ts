@@ -108,7 +108,7 @@ export class PolygonTool implements Tool {
     }
     const shape = api.newShape(api.label, { kind: "polygon", parts: d.parts });
     api.commit([{ cid: shape.cid, after: shape }]);
-    api.select([shape.cid]);
+    api.select([]); // finished: a class key now picks the class of the next polygon
   }
 
   move(p: Pointer, pressed: boolean): void {

@@ -1,8 +1,9 @@
-// Per-object attributes of the selection: a text, number or choice field for each attribute the
-// selected classes have. With several objects selected a field shows their common value (or "mixed")
-// and sets it on all of them. Hook: `data-attribute="<name>"`.
+// The selection's panel: the class of the selected object (named in words: in the review panel every class
+// has the drawer's colour, so the colour says nothing), then a text, number or choice field for each
+// attribute the selected classes have. With several objects selected a field shows their common value (or
+// "mixed") and sets it on all of them. Hooks: `data-testid="selected-class"`, `data-attribute="<name>"`.
 import type { AttributeDef, ShapeDTO } from "../types";
-import { h } from "./dom";
+import { h, safeColor } from "./dom";
 
 export interface AttributeHandlers {
   set(name: string, value: string | number | null): void;
@@ -21,9 +22,11 @@ export class AttributesPanel {
     private readonly defs: readonly AttributeDef[],
     private readonly handlers: AttributeHandlers,
     private readonly readonly: boolean,
+    /** The colour a class is drawn in (its swatch beside the name). */
+    private readonly colorOf: (label: string | null) => string,
   ) {
     this.body = h("div", { class: "lnb-attrs" });
-    this.el = h("section", { class: "lnb-panel lnb-attrs-panel" }, h("h3", { class: "lnb-panel-title" }, "Attributes"), this.body);
+    this.el = h("section", { class: "lnb-panel lnb-attrs-panel" }, h("h3", { class: "lnb-panel-title" }, "Selection"), this.body);
   }
 
   private applicable(shapes: readonly ShapeDTO[]): AttributeDef[] {
@@ -55,14 +58,22 @@ export class AttributesPanel {
     this.lastKey = key;
     this.body.replaceChildren();
     if (!shapes.length) {
-      this.body.append(h("p", { class: "lnb-hint" }, this.defs.length ? "Select an object to see its attributes." : "No attributes in this schema."));
+      this.body.append(h("p", { class: "lnb-hint" }, `Select an object to see its class${this.defs.length ? " and attributes" : ""}.`));
       return;
     }
-    const first = shapes[0];
-    const what = shapes.length === 1 && first ? `${first.label ?? "object"} · ${first.geometry.kind}` : `${shapes.length} objects`;
-    this.body.append(h("div", { class: "lnb-attrs-what" }, what));
+    const labels = [...new Set(shapes.map((s) => s.label))];
+    const one = labels.length === 1 ? (labels[0] ?? null) : undefined;
+    this.body.append(
+      h(
+        "div",
+        { class: "lnb-attrs-what" },
+        one !== undefined ? h("span", { class: "lnb-swatch", style: `background:${safeColor(this.colorOf(one))}` }) : null,
+        h("span", { class: "lnb-attrs-class", "data-testid": "selected-class" }, one === undefined ? `${labels.length} classes` : (one ?? "no class")),
+        h("span", { class: "lnb-attrs-kind" }, shapes.length === 1 ? (shapes[0]?.geometry.kind ?? "") : `${shapes.length} objects`),
+      ),
+    );
     if (!defs.length) {
-      this.body.append(h("p", { class: "lnb-hint" }, "No attributes for this class."));
+      if (this.defs.length) this.body.append(h("p", { class: "lnb-hint" }, "No attributes for this class."));
       return;
     }
     for (const d of defs) {

@@ -1,15 +1,17 @@
 // Everything around the canvases: the root element (focusable, with the test hooks), toolbar, side
-// panels (classes, tags, attributes), guide, status bar, help overlay, and the stage's prompt, toast and
-// loading note. The panels are rebuilt when the schema, keymap, guide or read-only flag change; `update`
-// refreshes them from the editor's state (cheap when nothing changed).
+// panels (classes, tags, the selection's class and attributes), guide, status bar, help overlay, and the
+// stage's prompt, toast and loading note. The panels are rebuilt when the schema, keymap, guide or read-only
+// flag change; `update` refreshes them from the editor's state (cheap when nothing changed). The side panel
+// folds into a narrow rail (its toggle is `data-testid="side-toggle"`) to give the image the width.
 import type { KeyMap } from "../keys";
 import type { ToolName } from "../tools/tool";
 import type { Action, SchemaPayload, ShapeDTO } from "../types";
 import { AttributesPanel } from "./attributes";
 import { ClassPicker } from "./classes";
-import { h, setHidden, setText } from "./dom";
+import { h, setHidden, setPressed, setText } from "./dom";
 import { GuidePanel } from "./guide";
 import { HelpOverlay } from "./help";
+import { icon } from "./icons";
 import { StatusBar, type StatusState } from "./status";
 import { TagsPanel } from "./tags";
 import { Toolbar, type ToolbarState } from "./toolbar";
@@ -37,6 +39,8 @@ export interface ShellConfig {
   assist: boolean;
   /** Bound to a job task this user may hand in: show "Submit". */
   task: boolean;
+  /** The colour a class is drawn in. */
+  colorOf(label: string | null): string;
 }
 
 export interface ShellState {
@@ -54,6 +58,8 @@ export class Shell {
   readonly stage: HTMLElement;
   private readonly toolbarSlot = h("div", { class: "lnb-toolbar-slot" });
   private readonly side = h("div", { class: "lnb-side" });
+  private readonly sidePanels = h("div", { class: "lnb-side-panels" });
+  private readonly sideToggle = h("button", { type: "button", class: "lnb-btn lnb-btn-small lnb-side-toggle", "data-testid": "side-toggle" });
   private readonly helpSlot = h("div", { class: "lnb-help-slot" });
   private readonly prompt = h("div", { class: "lnb-prompt", hidden: true, role: "status" });
   private readonly toast = h("div", { class: "lnb-toast", hidden: true, role: "status", "aria-live": "polite" });
@@ -69,6 +75,9 @@ export class Shell {
   guideOpen = false;
   helpOpen = false;
   private guideSeen = false;
+  private sideShown = true;
+  /** The side panel was folded or unfolded by its own button (the review panel remembers the choice). */
+  onSide: ((open: boolean) => void) | null = null;
 
   constructor(
     private readonly handlers: ShellHandlers,
@@ -77,6 +86,11 @@ export class Shell {
   ) {
     this.stage = h("div", { class: "lnb-stage", "data-testid": "stage" }, this.prompt, this.toast, this.loadingNote);
     this.guide = new GuidePanel(() => this.setGuide(false));
+    this.side.append(this.sideToggle, this.sidePanels);
+    this.sideToggle.addEventListener("click", () => {
+      this.setSideOpen(!this.sideShown);
+      this.onSide?.(this.sideShown);
+    });
     this.root = h(
       "div",
       {
@@ -94,6 +108,7 @@ export class Shell {
       this.status.el,
       this.helpSlot,
     );
+    this.setSideOpen(true);
   }
 
   build(c: ShellConfig): void {
@@ -117,9 +132,9 @@ export class Shell {
     this.toolbarSlot.replaceChildren(this.toolbar.el);
     this.classes = new ClassPicker(c.schema.classes, { pick: (n) => hd.pickClass(n), toggleVisibility: (n) => hd.toggleVisibility(n) });
     this.tags = enabled.has("tags") ? new TagsPanel(c.schema.tags, { toggle: (g, v) => hd.toggleTag(g, v) }, c.readonly) : null;
-    this.attrs = c.schema.attributes.length ? new AttributesPanel(c.schema.attributes, { set: (n, v) => hd.setAttribute(n, v) }, c.readonly) : null;
-    this.side.replaceChildren(this.classes.el, ...(this.tags ? [this.tags.el] : []), ...(this.attrs ? [this.attrs.el] : []));
-    this.help = new HelpOverlay(c.keys, c.schema.classes, c.assist, () => this.setHelp(false));
+    this.attrs = new AttributesPanel(c.schema.attributes, { set: (n, v) => hd.setAttribute(n, v) }, c.readonly, c.colorOf);
+    this.sidePanels.replaceChildren(this.classes.el, ...(this.tags ? [this.tags.el] : []), this.attrs.el);
+    this.help = new HelpOverlay(c.keys, c.schema.classes, c.tools, c.assist, () => this.setHelp(false));
     this.help.setOpen(this.helpOpen);
     this.helpSlot.replaceChildren(this.help.el);
     this.guide.setHtml(c.guideHtml);
@@ -149,6 +164,22 @@ export class Shell {
     this.helpOpen = open;
     this.help?.setOpen(open);
     this.onPanels();
+  }
+
+  get sideOpen(): boolean {
+    return this.sideShown;
+  }
+
+  /** Unfold (true) or fold the side panel into its rail. */
+  setSideOpen(open: boolean): void {
+    this.sideShown = open;
+    this.root.classList.toggle("lnb-side-folded", !open);
+    setHidden(this.sidePanels, !open);
+    setPressed(this.sideToggle, open);
+    const tip = open ? "Fold the side panel (classes, tags, selection) to give the image the width" : "Show the classes, tags and selection";
+    this.sideToggle.title = tip;
+    this.sideToggle.setAttribute("aria-label", tip);
+    this.sideToggle.replaceChildren(icon(open ? "prev" : "next"), h("span", { class: "lnb-side-toggle-label" }, open ? "" : "Classes"));
   }
 
   revealClass(name: string): void {

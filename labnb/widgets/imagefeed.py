@@ -1,0 +1,205 @@
+"""What the Annotator sends of an image, and when: a small level at once, the rest in the background.
+
+The message that shows an image (the widget's creation, or navigation) carries only what paints at once:
+
+- an image no larger than the stored 1024-px preview travels whole (it is its own preview; a few hundred kB);
+- a larger one sends its stored preview (``labnb.pyramid``, ~50-150 kB) as ``preview``; a background
+  thread then reads the file (and transcodes TIFF, CMYK, 16-bit or EXIF-rotated files) and sets ``image``
+  to it, and the browser swaps it in once decoded, with the preview on screen until then;
+- a huge one (:func:`labnb.pyramid.is_tiled`) sends its preview and never its full bitmap: the browser asks
+  for the tiles of what it shows (``{"type": "tiles", ...}``) and another background thread answers each
+  with a ``{"type": "tile", ...}`` message whose one binary buffer is the encoded tile.
+
+So the kernel's message loop never decodes an image (a 20000x15000 JPEG took 17.5 s to build the widget
+before this), the first paint waits only for a small blob read from the store, and edits keep being saved
+while images are read or tiles cut. A project made before the previews existed (migration 0006) gets them
+here, in the background, the first time each image is shown.
+
+Threads: one worker follows each shown image (full image, previews to make), one serves tiles; both set
+traits or send only under the widget's lock and only while the image they worked for is still shown (a
+``token`` per image shown), like model assist does (``labnb/widgets/annotator.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from labnb.errors import LabnbError
+from labnb.imaging import display_image
+from labnb.pyramid import (
+    PREVIEW_SIDE,
+    TILE_SIZE,
+    Preview,
+    TileSource,
+    is_tiled,
+    load_preview,
+    make_previews,
+    sides_for,
+    store_previews,
+)
+from labnb.store.database import transaction
+
+if TYPE_CHECKING:
+    from labnb.assets import Asset
+    from labnb.project import Project
+
+
+@dataclass
+class _Shown:
+    token: int
+    asset: Asset
+    tiles: TileSource | None
+    #: the preview sent with the image's first message (None: the full image went instead, or none stored)
+    preview: Preview | None
+
+
+class ImageFeed:
+    """The image traits of one Annotator: ``initial`` for the message that shows an image, then the
+    background work (``follow``) and the tile requests (``request``).
+
+    ``apply(token, traits)`` sets traits on the widget (under its lock, with ``hold_sync``) if ``token`` is
+    still the shown image's; ``send(content, buffers)`` sends a custom message."""
+
+    def __init__(
+        self,
+        project: Project,
+        lock: threading.RLock,
+        apply: Callable[[int, Mapping[str, Any]], None],
+        send: Callable[[dict[str, Any], list[bytes]], None],
+    ) -> None:
+        self._project = project
+        self._lock = lock
+        self._apply = apply
+        self._send = send
+        self._token = 0
+        self._shown: _Shown | None = None
+        self._follower: ThreadPoolExecutor | None = None
+        self._tiler: ThreadPoolExecutor | None = None
+        #: the newest tile request of each view: an older one still being served stops
+        self._latest: dict[str, int] = {}
+
+    @property
+    def token(self) -> int:
+        return self._token
+
+    def initial(self, asset: Asset, info: dict[str, Any]) -> dict[str, Any]:
+        """The image traits that show ``asset`` now (``info`` is the rest of ``image_info``). Reads a small
+        stored blob, or for an image no larger than its preview the file itself; decodes nothing."""
+        self._token += 1
+        w, h = asset.width, asset.height
+        tiles = TileSource(asset.sha256 or asset.uri, _name(asset), w, h, asset.read_bytes) if is_tiled(w, h) else None
+        preview = None
+        if PREVIEW_SIDE in sides_for(w, h) and asset.sha256:
+            with self._project._engine.connect() as conn:
+                preview = load_preview(conn, asset.sha256, PREVIEW_SIDE)
+        self._shown = _Shown(self._token, asset, tiles, preview)
+        image = b""
+        mime = ""
+        if PREVIEW_SIDE not in sides_for(w, h):  # small: the image is its own preview
+            shown = display_image(asset.read_bytes(), _name(asset))
+            image, mime = shown.data, shown.mime
+        info = {
+            **info,
+            "bitmap_width": w, "bitmap_height": h, "mime": mime,
+            "preview_width": preview.width if preview else 0, "preview_height": preview.height if preview else 0,
+            "preview_mime": preview.mime if preview else "",
+            "tiles": {"size": TILE_SIZE, "levels": tiles.levels} if tiles else {},
+        }  # fmt: skip
+        return {"image_info": info, "image": image, "preview": preview.data if preview else b""}
+
+    def follow(self) -> None:
+        """Start the background work for the image ``initial`` showed last: the full image (unless sent or
+        tiled) and its stored previews when an older project has none."""
+        shown = self._shown
+        if shown is None:
+            return
+        needs_full = shown.tiles is None and PREVIEW_SIDE in sides_for(shown.asset.width, shown.asset.height)
+        if not needs_full and (shown.preview is not None or not sides_for(shown.asset.width, shown.asset.height)):
+            return
+        if self._follower is None:
+            self._follower = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnb-image")
+        self._follower.submit(self._follow, shown, needs_full)
+
+    def _follow(self, shown: _Shown, needs_full: bool) -> None:
+        asset = shown.asset
+        try:
+            if shown.token != self._token:
+                return  # the user has moved on before this started
+            data = asset.read_bytes()
+            if needs_full:
+                full = display_image(data, _name(asset))
+                self._apply(shown.token, {"image": full.data, "mime": full.mime})
+            if shown.preview is None:
+                made = self._make_previews(asset, data)
+                if shown.tiles is not None and made:  # a huge image needs its preview to show anything
+                    p = made[0]
+                    self._apply(
+                        shown.token,
+                        {
+                            "preview": p.data,
+                            "preview_width": p.width,
+                            "preview_height": p.height,
+                            "preview_mime": p.mime,
+                        },
+                    )
+        except Exception as exc:  # shown in the widget: a worker's exception would be lost
+            self._apply(shown.token, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def _make_previews(self, asset: Asset, data: bytes) -> list[Preview]:
+        """Make (and store, for next time) the previews of an image of an older project."""
+        made = make_previews(data, _name(asset), asset.width, asset.height)
+        if asset.sha256:
+            with transaction(self._project._engine) as conn:
+                store_previews(conn, [(asset.sha256, p) for p in made])
+        return made
+
+    # -- tiles --------------------------------------------------------------------------------------
+    def request(self, content: Mapping[str, Any]) -> None:
+        """A tile request from a view (``js/src/types.ts`` TilesRequest): queued for the tile worker. A
+        newer request from the same view supersedes it: the tiles it still wants are in that one."""
+        shown = self._shown
+        rid, view, level = content.get("id"), str(content.get("view", "")), content.get("level")
+        if shown is None or content.get("asset_id") != shown.asset.id:
+            return  # for an image no longer shown
+        if shown.tiles is None:
+            raise LabnbError(f"{shown.asset.file_name} is not shown as tiles")
+        if not isinstance(rid, int) or not isinstance(level, int) or not 0 <= level < shown.tiles.levels:
+            raise LabnbError(f"malformed tile request: {str(dict(content))[:120]}")
+        wanted = [(int(t[0]), int(t[1])) for t in content.get("tiles") or [] if isinstance(t, list) and len(t) == 2]
+        self._latest[view] = rid
+        if self._tiler is None:
+            self._tiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnb-tiles")
+        self._tiler.submit(self._serve, shown, view, rid, level, wanted)
+
+    def _serve(self, shown: _Shown, view: str, rid: int, level: int, wanted: list[tuple[int, int]]) -> None:
+        assert shown.tiles is not None
+        try:
+            for tx, ty in wanted:
+                if self._latest.get(view) != rid or shown.token != self._token:
+                    return  # superseded, or another image is shown
+                data, mime = shown.tiles.tile(level, tx, ty)
+                head = {"type": "tile", "id": rid, "asset_id": shown.asset.id, "level": level, "tx": tx, "ty": ty}
+                with self._lock:
+                    if shown.token == self._token:
+                        self._send({**head, "mime": mime}, [data])
+        except Exception as exc:
+            with self._lock, contextlib.suppress(Exception):
+                message = f"{type(exc).__name__}: {exc}"
+                self._send({"type": "tile_error", "id": rid, "asset_id": shown.asset.id, "message": message}, [])
+            self._apply(shown.token, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def close(self) -> None:
+        self._token += 1  # whatever is running is no longer shown
+        for pool in (self._follower, self._tiler):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._follower = self._tiler = None
+
+
+def _name(asset: Asset) -> str:
+    return f"asset {asset.id} ({asset.file_name})"

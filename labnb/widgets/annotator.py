@@ -186,7 +186,7 @@ class Annotator(anywidget.AnyWidget):
         self._generation = 0
         self._origins: dict[int, int | None] = {}
         self._ready = False
-        self._feed = ImageFeed(project, self._assist_lock, self._apply_image, self._send_buffers)
+        self._feed = ImageFeed(project, self, self._assist_lock)
         self._queue = list(assets) if assets is not None else [int(a) for a in project.assets.df.asset_id]
         if not self._queue:
             raise LabnbError(f"project '{project.name}' has no images to label; add some with p.add_images(...)")
@@ -310,23 +310,6 @@ class Annotator(anywidget.AnyWidget):
             "status": "",
             **self._assist_state(asset, self.assist_on if assist_on is None else assist_on),
         }  # fmt: skip
-
-    def _send_buffers(self, content: dict[str, Any], buffers: list[bytes]) -> None:
-        self.send(content, buffers)  # looked up per call: tests replace ``send`` to see what goes out
-
-    def _apply_image(self, token: int, changes: Mapping[str, Any]) -> None:
-        """The image feed's background work arrived: set ``image``, ``preview``, ``error`` and the rest into
-        ``image_info``, in one message, if the image it was for is still shown (called from its threads)."""
-        traits = {k: changes[k] for k in ("image", "preview", "error") if k in changes}
-        info = {k: v for k, v in changes.items() if k not in traits}
-        with contextlib.suppress(Exception), self._assist_lock:  # a closed widget: nothing to show it in
-            if token != self._feed.token:
-                return
-            with self.hold_sync():
-                if info:
-                    self.image_info = {**self.image_info, **info}
-                for name, value in traits.items():
-                    setattr(self, name, value)
 
     # -- model assist ----------------------------------------------------------------------------
     def _assist_state(self, asset: Asset, on: bool) -> dict[str, Any]:

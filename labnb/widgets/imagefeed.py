@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,8 @@ from labnb.pyramid import (
 from labnb.store.database import transaction
 
 if TYPE_CHECKING:
+    import anywidget
+
     from labnb.assets import Asset
     from labnb.project import Project
 
@@ -59,23 +61,15 @@ class _Shown:
 
 
 class ImageFeed:
-    """The image traits of one Annotator: ``initial`` for the message that shows an image, then the
-    background work (``follow``) and the tile requests (``request``).
+    """The image traits of one Annotator (``widget``: ``image``, ``preview``, ``image_info``, ``error``):
+    ``initial`` for the message that shows an image, then the background work (``follow``) and the tile
+    requests (``request``). ``lock`` is the widget's: every trait change and message from the threads is
+    made under it."""
 
-    ``apply(token, traits)`` sets traits on the widget (under its lock, with ``hold_sync``) if ``token`` is
-    still the shown image's; ``send(content, buffers)`` sends a custom message."""
-
-    def __init__(
-        self,
-        project: Project,
-        lock: threading.RLock,
-        apply: Callable[[int, Mapping[str, Any]], None],
-        send: Callable[[dict[str, Any], list[bytes]], None],
-    ) -> None:
+    def __init__(self, project: Project, widget: anywidget.AnyWidget, lock: threading.RLock) -> None:
         self._project = project
+        self._widget = widget
         self._lock = lock
-        self._apply = apply
-        self._send = send
         self._token = 0
         self._shown: _Shown | None = None
         self._follower: ThreadPoolExecutor | None = None
@@ -149,6 +143,24 @@ class ImageFeed:
                     )
         except Exception as exc:  # shown in the widget: a worker's exception would be lost
             self._apply(shown.token, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def _apply(self, token: int, changes: Mapping[str, Any]) -> None:
+        """Set ``image``, ``preview``, ``error`` and the rest into ``image_info``, in one message, if the image
+        the work was for is still shown (called from the threads)."""
+        w = self._widget
+        traits = {k: changes[k] for k in ("image", "preview", "error") if k in changes}
+        info = {k: v for k, v in changes.items() if k not in traits}
+        with contextlib.suppress(Exception), self._lock:  # a closed widget: nothing to show it in
+            if token != self._token:
+                return
+            with w.hold_sync():
+                if info:
+                    w.image_info = {**w.image_info, **info}
+                for name, value in traits.items():
+                    setattr(w, name, value)
+
+    def _send(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self._widget.send(content, buffers)
 
     def _make_previews(self, asset: Asset, data: bytes) -> list[Preview]:
         """Make (and store, for next time) the previews of an image of an older project."""

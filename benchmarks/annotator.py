@@ -20,7 +20,7 @@ default 700x500 canvas). Figures, medians over repeats:
   floor, and ipyannotations sits there (it has drawn before its output exists). The first of the repeats is
   the cold one (front-end modules load): ``*_first_paint_all_ms`` lists them in order.
 - ``huge_image_first_paint_ms``: from the cell's first line in the kernel to the image on screen (the
-  magenta centre of its stored preview), for a 20000x15000 JPEG (``data.make_huge_image``: 300 MP, ~30 MB),
+  magenta centre of its stored preview), for a 20000x15000 JPEG (``data.make_huge_image``: 300 MP, ~69 MB),
   labnb only (the peers send the file: jupyter-bbox-widget's ``<img>`` and ipyannotations' canvas cannot
   hold 300 MP). ``huge_image_output_to_paint_ms`` starts when the output appears instead.
   ``huge_image_full_res_ms``: then zooming in at the centre with "+" until one image pixel is one screen

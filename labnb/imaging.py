@@ -269,13 +269,3 @@ def display_image(data: bytes, name: str, *, max_side: int = MAX_DISPLAY_SIDE) -
         mime = "image/jpeg"
     return DisplayImage(out.getvalue(), mime, shown.size[0], shown.size[1])
 
-
-def encode_shown(im: Image.Image, *, quality: int) -> tuple[bytes, str]:
-    """An RGB or RGBA image as the browser gets it: JPEG when opaque (fast to encode and small), WebP
-    with its alpha when transparent (PNG would be several times larger)."""
-    out = io.BytesIO()
-    if im.mode == "RGBA":
-        im.save(out, format="WEBP", quality=quality, method=2)
-        return out.getvalue(), "image/webp"
-    im.save(out, format="JPEG", quality=quality)
-    return out.getvalue(), "image/jpeg"

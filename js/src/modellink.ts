@@ -61,6 +61,7 @@ export interface LinkHooks {
 export class ModelLink {
   private asset = -1;
   private size = "";
+  private shown: number | undefined = undefined;
   private image: DataView | null = null;
   private preview: DataView | null = null;
   /** The current image's key in `current`. */
@@ -126,8 +127,11 @@ export class ModelLink {
     const image = this.model.get("image");
     const preview = this.model.get("preview");
     const size = `${full.width}x${full.height}`;
-    if (full.asset_id !== this.asset || size !== this.size) {
+    // a new showing: another asset, or Python says so (`shown`), or without `shown` other image bytes
+    const again = full.shown !== undefined ? full.shown !== this.shown : image !== this.image;
+    if (full.asset_id !== this.asset || size !== this.size || again) {
       this.asset = full.asset_id;
+      this.shown = full.shown;
       this.image = image;
       this.preview = preview;
       this.key = preview && preview.byteLength ? preview : image;

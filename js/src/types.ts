@@ -74,6 +74,12 @@ export interface ShapeDTO {
 
 export interface ImageInfo {
   asset_id: number;
+  /**
+   * Annotator only: a new number each time Python shows an image (even the same asset again), so the same
+   * image with new bytes (its full image after the preview) is told apart from another showing of it.
+   * Without it (the review panel), new image bytes are a new image.
+   */
+  shown?: number;
   file_name: string;
   /** Full-resolution size: the coordinate space of every shape. */
   width: number;

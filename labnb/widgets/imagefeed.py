@@ -98,7 +98,7 @@ class ImageFeed:
             shown = display_image(asset.read_bytes(), _name(asset))
             image, mime = shown.data, shown.mime
         info = {
-            **info,
+            **info, "shown": self._token,
             "bitmap_width": w, "bitmap_height": h, "mime": mime,
             "preview_width": preview.width if preview else 0, "preview_height": preview.height if preview else 0,
             "preview_mime": preview.mime if preview else "",

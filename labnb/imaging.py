@@ -268,4 +268,3 @@ def display_image(data: bytes, name: str, *, max_side: int = MAX_DISPLAY_SIDE) -
         Image.fromarray(to_rgb_array(shown)).save(out, format="JPEG", quality=90)
         mime = "image/jpeg"
     return DisplayImage(out.getvalue(), mime, shown.size[0], shown.size[1])
-

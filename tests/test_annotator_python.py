@@ -310,8 +310,8 @@ def test_very_wide_image_is_tiled_and_coordinates_stay_full(tmp_path: Path) -> N
     assert max(Image.open(io.BytesIO(a.preview)).size) <= MAX_DISPLAY_SIDE
     sent: list[tuple[dict[str, Any], list[bytes]]] = []
     a.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
-    tiles = [[97, 0]]  # the last column at full resolution: x 49,664..50,000
-    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "level": 0, "tiles": tiles}, [])
+    tiles = [[0, 97, 0]]  # the last column at full resolution: x 49,664..50,000
+    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "tiles": tiles}, [])
     deadline = time.monotonic() + 30
     while not sent and time.monotonic() < deadline:
         time.sleep(0.02)

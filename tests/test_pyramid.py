@@ -236,16 +236,8 @@ def test_huge_image_widget_is_built_without_decoding_it(tmp_path: Path, huge_jpe
     sent = collect(a)
     x, y, _, _ = CHECKER
     tx, ty = x // 512, y // 512
-    for rid, level in ((1, 3), (2, 0)):  # a coarse level, then full resolution
-        msg = {
-            "type": "tiles",
-            "id": rid,
-            "view": "v",
-            "asset_id": a.asset.id,
-            "level": level,
-            "tiles": [[tx >> level, ty >> level]],
-        }
-        a._on_message(a, msg, [])
+    tiles = [[3, tx >> 3, ty >> 3], [0, tx, ty]]  # a coarse level, then full resolution
+    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "tiles": tiles}, [])
     wait_for(lambda: len(sent) == 2)
     (_, [coarse]), (fine_head, [fine]) = sent
     assert (fine_head["level"], fine_head["tx"], fine_head["ty"]) == (0, tx, ty)
@@ -257,17 +249,29 @@ def test_huge_image_widget_is_built_without_decoding_it(tmp_path: Path, huge_jpe
     assert patch.std() < 10  # at 1/8 the checkerboard is a flat grey: only level 0 shows it
 
 
+def test_a_newer_request_of_a_view_supersedes_its_older_one(tmp_path: Path, huge_jpeg: Path) -> None:
+    """Panning on while full resolution decodes: the tiles of where the view was are not all cut and sent."""
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["x"])
+    p.add_images(huge_jpeg, progress=False)
+    a = p.annotator()
+    sent = collect(a)
+    pyramid.LEVELS.clear()  # the first tile of the old request decodes full resolution (seconds)
+    old = [[0, tx, 3] for tx in range(10)]
+    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "tiles": old}, [])
+    a._on_message(a, {"type": "tiles", "id": 2, "view": "v", "asset_id": a.asset.id, "tiles": [[4, 0, 0]]}, [])
+    wait_for(lambda: any(head["id"] == 2 for head, _ in sent))
+    assert sum(head["id"] == 1 for head, _ in sent) <= 1  # at most the tile being cut when the new one came
+
+
 def test_tile_requests_are_checked(tmp_path: Path) -> None:
     Image.new("RGB", (9000, 300)).save(tmp_path / "wide.jpg")
     p = lb.Project.create(tmp_path / "p.labnb", labels=["x"])
     p.add_images(tmp_path / "wide.jpg", progress=False)
     a = p.annotator()
-    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "level": 9, "tiles": [[0, 0]]}, [])
+    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "tiles": [[9, 0, 0]]}, [])
     assert "malformed tile request" in a.error
     sent = collect(a)
-    a._on_message(
-        a, {"type": "tiles", "id": 2, "view": "v", "asset_id": a.asset.id, "level": 0, "tiles": [[99, 0]]}, []
-    )
+    a._on_message(a, {"type": "tiles", "id": 2, "view": "v", "asset_id": a.asset.id, "tiles": [[0, 99, 0]]}, [])
     wait_for(lambda: bool(sent))
     assert sent[0][0]["type"] == "tile_error"
     assert "no tile (99, 0)" in sent[0][0]["message"]

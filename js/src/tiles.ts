@@ -3,7 +3,9 @@
 // the level the zoom needs (level k = the image at 1/2^k; the coarsest level with at least one of its pixels
 // per device pixel), asked from Python when the layer is redrawn (after a pan or zoom settles, layers.ts).
 // Coarser tiles already here are drawn under the finer ones until those arrive, so zooming in sharpens in
-// place rather than going blank. Tiles come one message each with the encoded tile as a binary buffer,
+// place rather than going blank; with the zoom's level, the level two steps coarser is asked for first
+// (decoded at reduced scale, it arrives well before a full-resolution level is decoded, and sharpens the
+// view meanwhile). Tiles come one message each with the encoded tile as a binary buffer,
 // are decoded off the main thread (createImageBitmap) and kept, least recently drawn out first.
 //
 // Coordinates: tile (tx, ty) of level k covers level pixels [tx*size, (tx+1)*size) x [ty*size, ...), that is
@@ -16,6 +18,8 @@ import type { Viewport } from "./view";
 const MAX_TILES = 160;
 /** Tiles asked beyond the visible part on each side, in tiles: a small pan needs no round trip. */
 const AHEAD = 0.5;
+/** How many levels coarser the stopgap asked for first is. */
+const STOPGAP = 2;
 
 interface Tile {
   bmp: ImageBitmap;
@@ -130,16 +134,25 @@ export class TileSet {
   }
 
   private request(level: number, vis: { minX: number; minY: number; maxX: number; maxY: number }): void {
-    const [x0, y0, x1, y1] = this.range(level, vis, AHEAD);
-    const cx = (vis.minX + vis.maxX) / 2 / (this.spec.size * 2 ** level);
-    const cy = (vis.minY + vis.maxY) / 2 / (this.spec.size * 2 ** level);
-    const missing: [number, number][] = [];
-    for (let ty = y0; ty <= y1; ty++) for (let tx = x0; tx <= x1; tx++) if (!this.tiles.has(`${level}/${tx}/${ty}`)) missing.push([tx, ty]);
-    const keys = missing.map(([tx, ty]) => `${level}/${tx}/${ty}`);
+    const missing = this.missing(level, vis);
+    const coarse = Math.min(this.spec.levels - 1, level + STOPGAP);
+    const wanted = coarse > level && missing.length ? [...this.missing(coarse, vis), ...missing] : missing;
+    const keys = wanted.map(([l, tx, ty]) => `${l}/${tx}/${ty}`);
     if (!keys.some((k) => !this.pending.has(k))) return; // all on their way already
-    missing.sort((a, b) => Math.hypot(a[0] + 0.5 - cx, a[1] + 0.5 - cy) - Math.hypot(b[0] + 0.5 - cx, b[1] + 0.5 - cy));
     this.pending = new Set(keys); // what an older request still had to send and is not wanted now is dropped
-    this.model.send({ type: "tiles", id: ++this.seq, view: this.view, asset_id: this.info.asset_id, level, tiles: missing });
+    this.model.send({ type: "tiles", id: ++this.seq, view: this.view, asset_id: this.info.asset_id, tiles: wanted });
+  }
+
+  /** The tiles of `level` over the visible part (and a little beyond) not held yet, centre first. */
+  private missing(level: number, vis: { minX: number; minY: number; maxX: number; maxY: number }): [number, number, number][] {
+    const [x0, y0, x1, y1] = this.range(level, vis, AHEAD);
+    const span = this.spec.size * 2 ** level;
+    const cx = (vis.minX + vis.maxX) / 2 / span;
+    const cy = (vis.minY + vis.maxY) / 2 / span;
+    const out: [number, number, number][] = [];
+    for (let ty = y0; ty <= y1; ty++) for (let tx = x0; tx <= x1; tx++) if (!this.tiles.has(`${level}/${tx}/${ty}`)) out.push([level, tx, ty]);
+    const far = (t: [number, number, number]): number => Math.hypot(t[1] + 0.5 - cx, t[2] + 0.5 - cy);
+    return out.sort((a, b) => far(a) - far(b));
   }
 
   private readonly onMessage = (content: unknown, buffers?: readonly (DataView | ArrayBuffer)[]): void => {

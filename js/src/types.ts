@@ -197,16 +197,16 @@ export interface SubmitTaskMessage {
 }
 
 /**
- * JS -> Python: the tiles of `level` this view needs now (centre first). A newer request from the same view
- * supersedes it (Python stops serving the older one; the tiles still wanted are listed again).
+ * JS -> Python: the tiles this view needs now as [level, tx, ty], in the order wanted (a coarser level first,
+ * then the zoom's own, centre first). A newer request from the same view supersedes it (Python stops serving
+ * the older one; the tiles still wanted are listed again).
  */
 export interface TilesRequest {
   type: "tiles";
   id: number;
   view: string;
   asset_id: number;
-  level: number;
-  tiles: [number, number][];
+  tiles: [number, number, number][];
 }
 
 /** Python -> JS: one tile, its encoded bytes in the message's one binary buffer. */

@@ -172,26 +172,32 @@ class ImageFeed:
 
     # -- tiles --------------------------------------------------------------------------------------
     def request(self, content: Mapping[str, Any]) -> None:
-        """A tile request from a view (``js/src/types.ts`` TilesRequest): queued for the tile worker. A
-        newer request from the same view supersedes it: the tiles it still wants are in that one."""
+        """A tile request from a view (``js/src/types.ts`` TilesRequest): ``[level, tx, ty]`` triples, served
+        in their order by the tile worker. A newer request from the same view supersedes it: the tiles it
+        still wants are in that one."""
         shown = self._shown
-        rid, view, level = content.get("id"), str(content.get("view", "")), content.get("level")
+        rid, view, tiles = content.get("id"), str(content.get("view", "")), content.get("tiles")
         if shown is None or content.get("asset_id") != shown.asset.id:
             return  # for an image no longer shown
         if shown.tiles is None:
             raise LabnbError(f"{shown.asset.file_name} is not shown as tiles")
-        if not isinstance(rid, int) or not isinstance(level, int) or not 0 <= level < shown.tiles.levels:
-            raise LabnbError(f"malformed tile request: {str(dict(content))[:120]}")
-        wanted = [(int(t[0]), int(t[1])) for t in content.get("tiles") or [] if isinstance(t, list) and len(t) == 2]
+        levels = shown.tiles.levels
+        ok = isinstance(tiles, list) and all(
+            isinstance(t, list) and len(t) == 3 and all(isinstance(v, int) for v in t) and 0 <= t[0] < levels
+            for t in tiles
+        )
+        if not isinstance(rid, int) or not ok:
+            raise LabnbError(f"malformed tile request (levels 0..{levels - 1}): {str(dict(content))[:120]}")
+        assert isinstance(tiles, list)
         self._latest[view] = rid
         if self._tiler is None:
             self._tiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnb-tiles")
-        self._tiler.submit(self._serve, shown, view, rid, level, wanted)
+        self._tiler.submit(self._serve, shown, view, rid, [(t[0], t[1], t[2]) for t in tiles])
 
-    def _serve(self, shown: _Shown, view: str, rid: int, level: int, wanted: list[tuple[int, int]]) -> None:
+    def _serve(self, shown: _Shown, view: str, rid: int, wanted: list[tuple[int, int, int]]) -> None:
         assert shown.tiles is not None
         try:
-            for tx, ty in wanted:
+            for level, tx, ty in wanted:
                 if self._latest.get(view) != rid or shown.token != self._token:
                     return  # superseded, or another image is shown
                 data, mime = shown.tiles.tile(level, tx, ty)

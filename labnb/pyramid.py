@@ -44,6 +44,8 @@ from labnb.store.tables import image_previews
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from labnb.assets import Asset
+
 #: The stored small levels: longest side at most this many pixels, each made when the image is larger.
 PREVIEW_SIDES = (256, 1024)
 THUMBNAIL_SIDE, PREVIEW_SIDE = PREVIEW_SIDES
@@ -157,6 +159,29 @@ def store_previews(conn: sa.Connection, items: Iterable[tuple[str, Preview]]) ->
         )
     if rows:
         conn.execute(image_previews.insert(), rows)
+
+
+def ensure_previews(engine: Engine, asset: Asset, data: bytes | None = None) -> list[Preview]:
+    """The stored small levels of ``asset``, largest first, made (from ``data``, or its file) and stored
+    first when there are none: a project made before migration 0006, or an asset without a file hash."""
+    sides = sides_for(asset.width, asset.height)
+    if asset.sha256:
+        with engine.connect() as conn:
+            found = [p for s in sorted(sides, reverse=True) if (p := load_preview(conn, asset.sha256, s)) is not None]
+        if len(found) == len(sides):
+            return found
+    name = f"asset {asset.id} ({asset.file_name})"
+    made = make_previews(asset.read_bytes() if data is None else data, name, asset.width, asset.height)
+    if asset.sha256:
+        with transaction(engine) as conn:
+            store_previews(conn, [(asset.sha256, p) for p in made])
+    return made
+
+
+def thumbnail(engine: Engine, asset: Asset) -> Preview | None:
+    """The 256-px thumbnail of ``asset`` (the metric explorer's), or None when the image is no larger: it is
+    its own thumbnail."""
+    return next((p for p in ensure_previews(engine, asset) if p.side == THUMBNAIL_SIDE), None)
 
 
 class PreviewWriter:

@@ -99,6 +99,10 @@ def test_adding_images_stores_their_small_levels(tmp_path: Path) -> None:
     assert thumb is not None
     r, _, b, a = Image.open(io.BytesIO(thumb.data)).convert("RGBA").getpixel((128, 85))
     assert (b > 200, r < 40, 100 < a < 160) == (True, True, True)
+    made = pyramid.thumbnail(p._engine, p.asset("photo.jpg"))  # what the metric explorer shows
+    assert made is not None
+    assert (made.width, made.height) == (256, 171)
+    assert pyramid.thumbnail(p._engine, p.asset("tiny.png")) is None  # it is its own thumbnail
 
 
 def test_importers_store_small_levels_too(tmp_path: Path) -> None:
@@ -297,3 +301,10 @@ def test_a_project_made_before_previews_gets_them_when_an_image_is_shown(tmp_pat
     assert a.image_info["preview_width"] == 1024
     assert len(stored(p)) == 4
     assert len(p.annotator(assets=[2]).preview) > 0  # next time from the store
+    p2 = lb.Project.open(url, user="alice")
+    with p2._engine.begin() as conn:
+        conn.execute(image_previews.delete())
+    thumb = pyramid.thumbnail(p2._engine, p2.asset("photo.jpg"))  # made when first asked for, and kept
+    assert thumb is not None
+    assert thumb.width == 256
+    assert len(stored(p2)) == 2

@@ -36,13 +36,11 @@ from labnb.pyramid import (
     TILE_SIZE,
     Preview,
     TileSource,
+    ensure_previews,
     is_tiled,
     load_preview,
-    make_previews,
     sides_for,
-    store_previews,
 )
-from labnb.store.database import transaction
 
 if TYPE_CHECKING:
     import anywidget
@@ -129,7 +127,7 @@ class ImageFeed:
                 full = display_image(data, _name(asset))
                 self._apply(shown.token, {"image": full.data, "mime": full.mime})
             if shown.preview is None:
-                made = self._make_previews(asset, data)
+                made = ensure_previews(self._project._engine, asset, data)
                 if shown.tiles is not None and made:  # a huge image needs its preview to show anything
                     p = made[0]
                     self._apply(
@@ -161,14 +159,6 @@ class ImageFeed:
 
     def _send(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         self._widget.send(content, buffers)
-
-    def _make_previews(self, asset: Asset, data: bytes) -> list[Preview]:
-        """Make (and store, for next time) the previews of an image of an older project."""
-        made = make_previews(data, _name(asset), asset.width, asset.height)
-        if asset.sha256:
-            with transaction(self._project._engine) as conn:
-                store_previews(conn, [(asset.sha256, p) for p in made])
-        return made
 
     # -- tiles --------------------------------------------------------------------------------------
     def request(self, content: Mapping[str, Any]) -> None:

@@ -220,6 +220,9 @@ def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path) ->
     assert state["image_info"]["preview_width"] == 1024
     assert (state["image_info"]["bitmap_width"], state["image_info"]["bitmap_height"]) == (3000, 2000)
     assert len(state["image"]) == 0  # the 3000x2000 file is not in the first message
+    time.sleep(0.3)
+    assert a.image == b""  # nor sent before a view has painted the preview and asks for it
+    a._on_message(a, {"type": "want_full", "asset_id": a.asset.id}, [])
     wait_for(lambda: len(a.image) > 0)
     assert a.image == (tmp_path / "photo.jpg").read_bytes()
     assert a.image_info["mime"] == "image/jpeg"

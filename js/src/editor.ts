@@ -218,7 +218,8 @@ export class Editor implements EditorApi {
     const tiles = isTiled(info)
       ? new TileSet(this.model, info, () => this.layers.invalidate("image"), (msg) => this.message(msg))
       : null;
-    this.image.load(info, image, { preview: this.model.get("preview"), tiles });
+    const wantFull = (): void => this.model.send({ type: "want_full", asset_id: info.asset_id });
+    this.image.load(info, image, { preview: this.model.get("preview"), tiles, wantFull });
     this.shell.setLoading(this.image.loading);
     this.layers.invalidate("image", "shapes", "ghosts", "overlay");
     this.queueUi();

@@ -30,6 +30,8 @@ export class ImageLayer {
   private held: DataView[] = [];
   private tiles: TileSet | null = null;
   private waitingFull = false;
+  /** Asks Python for the full image, once the stored preview is on screen (imagefeed.py). */
+  private wantFull: (() => void) | null = null;
   /** A stored preview was given for the image shown. */
   private stored = false;
   private decoding = 0;
@@ -55,10 +57,15 @@ export class ImageLayer {
    * Show a new image: its bytes (may be empty: they come later, or never for tiles), the stored preview
    * when there is one, and the tiles of a huge image (the layer owns and disposes of them).
    */
-  load(info: ImageInfo, bytes: DataView, extra: { preview?: DataView | null; tiles?: TileSet | null } = {}): void {
+  load(
+    info: ImageInfo,
+    bytes: DataView,
+    extra: { preview?: DataView | null; tiles?: TileSet | null; wantFull?: () => void } = {},
+  ): void {
     ++this.seq;
     this.clear();
     this.tiles = extra.tiles ?? null;
+    this.wantFull = extra.wantFull ?? null;
     // the Annotator's Python says `preview_width` and sends the full image after it (the review panel does not)
     this.waitingFull = !this.tiles && !(bytes && bytes.byteLength) && info.preview_width !== undefined;
     this.update(info, bytes, extra.preview ?? null);
@@ -94,7 +101,13 @@ export class ImageLayer {
         this.show(bmp, rank);
       })
       .catch((err: unknown) => {
-        if (seq === this.seq) this.onError(`This browser cannot show ${info.file_name}: ${String(err)}`);
+        if (seq !== this.seq) return;
+        if (rank === Rank.Stored && this.wantFull) {
+          this.wantFull(); // no preview to show: the full image then
+          this.wantFull = null;
+          return;
+        }
+        this.onError(`This browser cannot show ${info.file_name}: ${String(err)}`);
       })
       .finally(() => {
         if (seq === this.seq) this.decoding--;
@@ -151,6 +164,12 @@ export class ImageLayer {
       // For the benchmark (benchmarks/annotator.py) and anyone profiling: when each bitmap first showed.
       performance.mark(this.full ? "labnb:image-drawn" : "labnb:preview-drawn");
       this.marked = bmp;
+      if (this.waitingFull && this.wantFull) {
+        // the preview is on screen: now the full image may come (asked after this frame, not in it)
+        const ask = this.wantFull;
+        this.wantFull = null;
+        setTimeout(ask, 0);
+      }
     }
     ctx.drawImage(bmp, x0, y0, x1 - x0, y1 - y0, view.toScreenX(x0 / kx), view.toScreenY(y0 / ky), ((x1 - x0) / kx) * view.scale, ((y1 - y0) / ky) * view.scale);
   }
@@ -164,6 +183,7 @@ export class ImageLayer {
     this.full = false;
     this.decoding = 0;
     this.waitingFull = false;
+    this.wantFull = null;
     this.stored = false;
     for (const b of this.held) release(b);
     this.held = [];

@@ -228,5 +228,14 @@ export interface TileErrorMessage {
   message: string;
 }
 
-export type ToPython = EditsMessage | SubmitTaskMessage | TilesRequest;
+/**
+ * JS -> Python: this view has painted the stored preview; send the full image (`image`). Python sends it once
+ * per showing, whichever view asks first.
+ */
+export interface FullImageRequest {
+  type: "want_full";
+  asset_id: number;
+}
+
+export type ToPython = EditsMessage | SubmitTaskMessage | TilesRequest | FullImageRequest;
 export type FromPython = AckMessage | TileMessage | TileErrorMessage;

@@ -433,6 +433,8 @@ class Annotator(anywidget.AnyWidget):
         with self._assist_lock:  # trait changes stay apart from those of the assist thread
             if isinstance(content, dict) and content.get("type") == "submit_task":
                 self._submit_task()
+            elif isinstance(content, dict) and content.get("type") == "want_full":
+                self._feed.want_full(content)
             elif isinstance(content, dict) and content.get("type") == "tiles":
                 try:
                     self._feed.request(content)

@@ -3,9 +3,11 @@
 The message that shows an image (the widget's creation, or navigation) carries only what paints at once:
 
 - an image no larger than the stored 1024-px preview travels whole (it is its own preview; a few hundred kB);
-- a larger one sends its stored preview (``labnb.pyramid``, ~50-150 kB) as ``preview``; a background
-  thread then reads the file (and transcodes TIFF, CMYK, 16-bit or EXIF-rotated files) and sets ``image``
-  to it, and the browser swaps it in once decoded, with the preview on screen until then;
+- a larger one sends its stored preview (``labnb.pyramid``, ~50-150 kB) as ``preview``; once a view has
+  painted it, the browser asks for the rest (``{"type": "want_full"}``), a background thread reads the file
+  (and transcodes TIFF, CMYK, 16-bit or EXIF-rotated files) and sets ``image`` to it, and the browser swaps
+  it in once decoded, with the preview on screen until then (sent at once, the file's megabytes would travel
+  ahead of the cell's output and compete with the first paint for the CPU);
 - a huge one (:func:`labnb.pyramid.is_tiled`) sends its preview and never its full bitmap: the browser asks
   for the tiles of what it shows (``{"type": "tiles", ...}``) and another background thread answers each
   with a ``{"type": "tile", ...}`` message whose one binary buffer is the encoded tile.
@@ -56,6 +58,8 @@ class _Shown:
     tiles: TileSource | None
     #: the preview sent with the image's first message (None: the full image went instead, or none stored)
     preview: Preview | None
+    #: the background work for it has started (once, whichever view asks)
+    full_asked: bool = False
 
 
 class ImageFeed:
@@ -105,14 +109,28 @@ class ImageFeed:
         return {"image_info": info, "image": image, "preview": preview.data if preview else b""}
 
     def follow(self) -> None:
-        """Start the background work for the image ``initial`` showed last: the full image (unless sent or
-        tiled) and its stored previews when an older project has none."""
+        """Start the background work for the image ``initial`` showed last: its stored previews when an
+        older project has none, and then the full image (unless sent already or tiled). When the preview was
+        sent, the full image waits for the browser to ask (``want_full``: it has painted the preview): sent
+        at once, its megabytes would travel ahead of the cell's output and share the CPU with the first paint."""
         shown = self._shown
-        if shown is None:
+        if shown is None or shown.preview is not None:
             return
         needs_full = shown.tiles is None and PREVIEW_SIDE in sides_for(shown.asset.width, shown.asset.height)
-        if not needs_full and (shown.preview is not None or not sides_for(shown.asset.width, shown.asset.height)):
+        if needs_full or sides_for(shown.asset.width, shown.asset.height):
+            self._start(shown, needs_full)
+
+    def want_full(self, content: Mapping[str, Any]) -> None:
+        """A view has painted the preview and asks for the full image (``js/src/types.ts`` FullImageRequest)."""
+        shown = self._shown
+        if shown is None or content.get("asset_id") != shown.asset.id or shown.full_asked or shown.tiles is not None:
             return
+        if shown.preview is None:
+            return  # no preview was sent: follow() sent the full image already
+        self._start(shown, needs_full=True)
+
+    def _start(self, shown: _Shown, needs_full: bool) -> None:
+        shown.full_asked = True
         if self._follower is None:
             self._follower = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnb-image")
         self._follower.submit(self._follow, shown, needs_full)

@@ -28,10 +28,11 @@ from labnb.imaging import (
     encode_png,
     open_image,
     probe_bytes,
-    probe_file,
+    read_file,
     to_rgb_array,
 )
 from labnb.people import now, record_event
+from labnb.pyramid import PreviewWriter, preview_writer
 from labnb.store.database import transaction
 from labnb.store.rows import dumps
 from labnb.store.tables import assets, blobs
@@ -101,10 +102,15 @@ def _expand(source: Any) -> list[Any]:
     raise AssetError(f"cannot add {type(source).__name__}: give paths, a glob, arrays or PIL images")
 
 
-def _prepare(item: Any, index: int) -> tuple[str, str, ImageInfo, bytes | None, dict[str, Any]]:
-    """(file_name, uri, info, blob bytes or None, meta) for one source item."""
+def _prepare(
+    item: Any, index: int, previews: PreviewWriter
+) -> tuple[str, str, ImageInfo, bytes | None, dict[str, Any]]:
+    """(file_name, uri, info, blob bytes or None, meta) for one source item; its small levels go to
+    ``previews`` (an image whose previews cannot be made raises like an unreadable one)."""
     if isinstance(item, Path):
-        info = probe_file(item)
+        data = read_file(item)
+        info = probe_bytes(data, str(item))
+        previews.add(data, str(item), info.sha256, info.width, info.height)
         return item.name, item.resolve().as_uri(), info, None, {}
     if isinstance(item, str) and item.startswith(("http://", "https://")):
         raise AssetError(f"{item}: URLs need their size; import them with a format file that gives it")
@@ -119,6 +125,7 @@ def _prepare(item: Any, index: int) -> tuple[str, str, ImageInfo, bytes | None, 
     else:
         raise AssetError(f"item #{index}: cannot add {type(item).__name__}")
     info = probe_bytes(data, name)
+    previews.add(data, name, info.sha256, info.width, info.height)
     return name, f"blob:{info.sha256}", info, data, {}
 
 
@@ -144,11 +151,12 @@ def add_images(
     items = _expand(source)
     prepared = []
     skipped: list[tuple[str, str]] = []
-    for i, item in enumerate(tqdm(items, desc="probing images", disable=not progress or len(items) < 50)):
-        try:
-            prepared.append(_prepare(item, i))
-        except AssetError as exc:
-            skipped.append((_item_name(item, i), _problem(exc, item)))
+    with preview_writer(project._engine) as previews:
+        for i, item in enumerate(tqdm(items, desc="reading images", disable=not progress or len(items) < 50)):
+            try:
+                prepared.append(_prepare(item, i, previews))
+            except AssetError as exc:
+                skipped.append((_item_name(item, i), _problem(exc, item)))
     if skipped and on_error == "raise":
         raise ImageProblems("add_images", skipped)
     report = []

@@ -297,15 +297,28 @@ def test_display_images_every_mode(name: str, make: Any, mime: str, original: bo
         assert arr.max() > 235
 
 
-def test_very_wide_image_is_downscaled_but_coordinates_stay_full(tmp_path: Path) -> None:
+def test_very_wide_image_is_tiled_and_coordinates_stay_full(tmp_path: Path) -> None:
+    """A 50,000 px wide image never reaches the browser as one bitmap over MAX_DISPLAY_SIDE: its preview
+    first, then full-resolution tiles of what is on screen; coordinates stay in full resolution."""
     Image.new("RGB", (50_000, 400), (120, 130, 140)).save(tmp_path / "wide.jpg", quality=70)
     p = lb.Project.create(tmp_path / "w.labnb", labels=["duck"])
     p.add_images(tmp_path / "wide.jpg")
     a = p.annotator()
     info = a.image_info
     assert (info["width"], info["height"]) == (50_000, 400)
-    assert info["bitmap_width"] == MAX_DISPLAY_SIDE
-    assert info["bitmap_height"] == round(400 * MAX_DISPLAY_SIDE / 50_000)
+    assert a.image == b""  # never the whole bitmap
+    assert info["tiles"]["levels"] >= 1
+    assert max(Image.open(io.BytesIO(a.preview)).size) <= MAX_DISPLAY_SIDE
+    sent: list[tuple[dict[str, Any], list[bytes]]] = []
+    a.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    tiles = [[0, 97, 0]]  # the last column at full resolution: x 49,664..50,000
+    a._on_message(a, {"type": "tiles", "id": 1, "view": "v", "asset_id": a.asset.id, "tiles": tiles}, [])
+    deadline = time.monotonic() + 30
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    [(head, [tile])] = sent
+    assert (head["type"], head["level"], head["tx"], head["ty"]) == ("tile", 0, 97, 0)
+    assert Image.open(io.BytesIO(tile)).size == (50_000 - 97 * 512, 400)
     send(a, [{"op": "create", "cid": "c", "shape": box_dto("c", x=49_000, y=100, w=900, h=200), "duration_ms": 5}])
     assert p.get_annotations(a.asset.id)[0].bbox == (49_000, 100, 900, 200)
 

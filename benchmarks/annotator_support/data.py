@@ -59,6 +59,26 @@ def make_image(path: Path, seed: int = 0) -> int:
     return len(buf.getvalue())
 
 
+#: The huge image (``huge_image_first_paint_ms``): 300 MP, the size a slide scan or an aerial photo has.
+HUGE_WIDTH, HUGE_HEIGHT = 20_000, 15_000
+#: Its magenta marker at the centre, large enough to show in the 1024-px preview (about 100 px there).
+HUGE_MARKER = (9_000, 6_500, 11_000, 8_500)
+
+
+def make_huge_image(path: Path, photo: Path) -> int:
+    """Write the 20000x15000 JPEG (quality 90): the benchmark photo repeated 5 x 5, with a magenta centre,
+    and return its size in bytes."""
+    tile = Image.open(photo).convert("RGB")
+    im = Image.new("RGB", (HUGE_WIDTH, HUGE_HEIGHT))
+    for y in range(0, HUGE_HEIGHT, tile.height):
+        for x in range(0, HUGE_WIDTH, tile.width):
+            im.paste(tile, (x, y))
+    x0, y0, x1, y1 = HUGE_MARKER
+    im.paste(Image.new("RGB", (x1 - x0, y1 - y0), MARKER_RGB), (x0, y0))
+    im.save(path, quality=90)
+    return path.stat().st_size
+
+
 def _overlaps(x: float, y: float, w: float, h: float, zone: tuple[float, float, float, float]) -> bool:
     return x < zone[2] and x + w > zone[0] and y < zone[3] and y + h > zone[1]
 

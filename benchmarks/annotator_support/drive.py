@@ -100,12 +100,12 @@ class Harness:
         waited: float = self.page.evaluate("ms => __bench.waitIdle(ms)", quiet_ms)
         return waited
 
-    def setup(self, counts: tuple[int, ...]) -> float:
+    def setup(self, counts: tuple[int, ...], huge: Path | None = None) -> float:
         t = time.perf_counter()
         self.exec(
             f"import sys; sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
             "from annotator_support import kernel_side as KS\n"
-            f"KS.setup({str(self.work)!r}, {str(self.image)!r}, {list(counts)!r})\n"
+            f"KS.setup({str(self.work)!r}, {str(self.image)!r}, {list(counts)!r}, {str(huge) if huge else None!r})\n"
         )
         return time.perf_counter() - t
 
@@ -145,8 +145,9 @@ class Harness:
         code = f"KS.start_cell()\nW = KS.make({kind!r}, {n}, {self.canvas_size!r})\nW"
         wire0 = self.wire_bytes
         self.page.evaluate("() => performance.clearMarks()")
+        size = [data.HUGE_WIDTH, data.HUGE_HEIGHT] if kind == "labnb_huge" else [data.WIDTH, data.HEIGHT]
         try:
-            rec = self.page.evaluate("([code, w, h]) => __bench.display(code, w, h)", [code, data.WIDTH, data.HEIGHT])
+            rec = self.page.evaluate("([code, w, h]) => __bench.display(code, w, h)", [code, *size])
         except PlaywrightError as exc:
             self.log(f"{kind}: the image never showed ({exc.message.splitlines()[0]}); this display counts as missing")
             self.wait_idle()
@@ -156,7 +157,7 @@ class Harness:
         self.wait_idle()
         # labnb paints a small preview first; its marks say when the full-resolution image followed
         marks = dict(self.page.evaluate("() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])"))
-        full_res = marks.get("labnb:image-drawn")
+        full_res = marks.get("labnb:image-drawn") or marks.get("labnb:full-res-tile-drawn")
         sent = json.loads(self.exec("print(KS.sent_summary())"))
         paint_epoch = rec["epochOrigin"] + rec["tPaint"]
         return {
@@ -171,7 +172,33 @@ class Harness:
             "displayed_css_px": self._displayed_size(kind),
         }
 
+    def zoom_to_full_resolution(self) -> float | None:
+        """On the huge image just shown: zoom in at its centre (keyboard "+", as a user would, 1:1 reached in
+        a dozen steps) and return ms until a full-resolution tile was drawn there (its performance mark)."""
+        self.page.evaluate("() => performance.clearMarks('labnb:full-res-tile-drawn')")
+        stage = self.page.locator('[data-testid="stage"]').last
+        box = stage.bounding_box()
+        assert box is not None
+        self.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        stage.click()
+        t0 = self.page.evaluate("() => performance.now()")
+        for _ in range(40):
+            if self.page.evaluate("() => __bench.labnb().state().zoom") >= 1:
+                break
+            self.page.keyboard.press("+")
+            self.page.wait_for_timeout(20)
+        try:
+            self.page.wait_for_function(
+                "() => performance.getEntriesByName('labnb:full-res-tile-drawn').length > 0", timeout=120_000
+            )
+        except PlaywrightError:
+            return None
+        t1: float = self.page.evaluate("() => performance.getEntriesByName('labnb:full-res-tile-drawn')[0].startTime")
+        return t1 - float(t0)
+
     def _displayed_size(self, kind: str) -> list[float] | None:
+        if kind == "labnb_huge":
+            return None
         if kind == "labnb":
             return self.page.evaluate(
                 f"""() => {{ const a = __bench.labnb(); if (!a) return null;

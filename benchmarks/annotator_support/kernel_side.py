@@ -72,9 +72,14 @@ def install_hook() -> None:
     BaseComm.publish_msg = publish_msg  # type: ignore[method-assign]
 
 
-def setup(work: str, image: str, counts: list[int]) -> None:
-    """Projects for labnb (one per box count), box lists for the peers, the comm hook."""
+def setup(work: str, image: str, counts: list[int], huge: str | None = None) -> None:
+    """Projects for labnb (one per box count, and one with the huge image), box lists for the peers, the
+    comm hook. Adding the images makes their stored previews, as it does for a user."""
     path = STATE["image"] = Path(image)
+    if huge:
+        p = lb.Project.create(Path(work) / "huge.labnb", labels=CLASSES, name="huge", overwrite=True)
+        p.add_images([Path(huge)], progress=False)
+        PROJECTS[0] = p
     for n in counts:
         BOXES[n] = make_boxes(n)
         p = lb.Project.create(Path(work) / f"bench{n}.labnb", labels=CLASSES, name=f"bench{n}", overwrite=True)
@@ -109,9 +114,11 @@ def make(kind: str, n: int, canvas_size: tuple[int, int] = (700, 500)) -> Any:
 
 
 def _make(kind: str, n: int, canvas_size: tuple[int, int]) -> Any:
-    boxes = BOXES[n]
+    boxes = BOXES.get(n, [])
     if kind == "labnb":
         return PROJECTS[n].annotator()
+    if kind == "labnb_huge":
+        return PROJECTS[0].annotator()
     if kind == "bbox":
         return BBoxWidget(
             image=str(STATE["image"]),

@@ -8,12 +8,16 @@ import { Editor } from "./editor";
 import type { WidgetModel } from "./model";
 import type { Model } from "./types";
 
-/** Once per widget, before any view: start decoding the image, so the first view paints at once. */
+/** Once per widget, before any view: start decoding the stored preview (or the image when it comes whole),
+ * so the first view paints at once. */
 function initialize({ model }: { model: WidgetModel }): void {
   const bytes = model.get("image");
+  const preview = model.get("preview");
   const info = model.get("image_info") as Partial<Model["image_info"]> | undefined;
   performance.mark("labnb:initialize");
-  if (bytes && bytes.byteLength && info?.width && info.height) {
+  if (preview && preview.byteLength && info?.preview_width && info.preview_height) {
+    decodeImage(preview, info.preview_mime ?? "", info.preview_width, info.preview_height, false);
+  } else if (bytes && bytes.byteLength && info?.width && info.height) {
     decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height);
   }
 }

@@ -6,9 +6,11 @@
 // full bitmap with createImageBitmap, off the main thread, which replaces it. The bitmaps are closed when
 // the last view using them lets go.
 //
-// Tried and dropped: a small JPEG preview made by Python (PIL's 1/8-scale draft decode). It painted ~18 ms
-// sooner after the output appeared but cost ~23 ms of kernel time before anything was sent, so a user
-// waited longer from running the cell (benchmarks/annotator.py, cell_to_paint_ms).
+// When Python has a stored preview of the image (labnb.pyramid, made once when the image was added), that
+// is painted first instead and the full image comes later (`reduced: false`: no preview decode of it).
+// Made on the fly in the kernel it did not pay (PIL's 1/8-scale draft decode: ~18 ms sooner on screen for
+// ~23 ms more kernel time); read from the store it costs ~1 ms, and the widget's first message shrinks
+// from the file's size to the preview's (benchmarks/annotator.py, cell_to_paint_ms).
 
 /** The part of WebCodecs' ImageDecoder used here (not in TypeScript's DOM library yet). */
 interface ImageDecoderLike {
@@ -72,13 +74,14 @@ async function decodePreview(bytes: DataView, mime: string, width: number, heigh
   }
 }
 
-/** Start decoding (or find the decodes already started) for these bytes. */
-export function decodeImage(bytes: DataView, mime: string, width: number, height: number): Decoded {
+/** Start decoding (or find the decodes already started) for these bytes; `reduced: false` skips the
+ * reduced-size preview decode (a stored preview is on screen already). */
+export function decodeImage(bytes: DataView, mime: string, width: number, height: number, reduced = true): Decoded {
   const hit = cache.get(bytes);
   if (hit && !hit.closed) return hit;
   const type = mime || "image/png";
   performance.mark("labnb:decode-start");
-  const preview = decodePreview(bytes, type, width, height);
+  const preview = reduced ? decodePreview(bytes, type, width, height) : Promise.resolve(null);
   preview.then((b) => b && performance.mark("labnb:preview-decoded"), () => undefined);
   // The full decode starts once the preview is out: run side by side they share the CPU and the first
   // paint waits for both.
@@ -98,8 +101,8 @@ export function decodeImage(bytes: DataView, mime: string, width: number, height
   return entry;
 }
 
-export function acquire(bytes: DataView, mime: string, width: number, height: number): Decoded {
-  const entry = decodeImage(bytes, mime, width, height) as Entry;
+export function acquire(bytes: DataView, mime: string, width: number, height: number, reduced = true): Decoded {
+  const entry = decodeImage(bytes, mime, width, height, reduced) as Entry;
   entry.users++;
   return entry;
 }

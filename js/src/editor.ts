@@ -9,6 +9,7 @@ import { Disposer } from "./disposer";
 import { HitIndex } from "./hitindex";
 import { boundsOf, shapeAt, shapesIn } from "./hittest";
 import { ImageLayer } from "./imagelayer";
+import { isTiled, TileSet } from "./tiles";
 import { installInput } from "./input";
 import { formatKey, KeyMap } from "./keys";
 import { LayerStack, type LayerName } from "./layers";
@@ -145,6 +146,11 @@ export class Editor implements EditorApi {
       this.sync,
       {
         load: (info, image, shapes) => this.loadImage(info, image, shapes),
+        swap: (info) => {
+          this.info = info;
+          this.image.update(info, this.model.get("image"), this.model.get("preview"));
+          this.shell.setLoading(this.image.loading);
+        },
         info: (info) => {
           this.info = info;
           this.queueUi();
@@ -212,7 +218,11 @@ export class Editor implements EditorApi {
     this.clock.restart();
     this.navigating = false;
     this.tool.activate?.();
-    this.image.load(info, image);
+    const tiles = isTiled(info)
+      ? new TileSet(this.model, info, () => this.layers.invalidate("image"), (msg) => this.message(msg))
+      : null;
+    const wantFull = (): void => this.model.send({ type: "want_full", asset_id: info.asset_id });
+    this.image.load(info, image, { preview: this.model.get("preview"), tiles, wantFull });
     this.shell.setLoading(this.image.loading);
     this.layers.invalidate("image", "shapes", "ghosts", "overlay");
     this.queueUi();
@@ -625,6 +635,7 @@ export class Editor implements EditorApi {
     frameTimes: number[];
     assist: { model: AssistModelInfo | null; on: boolean; threshold: number; status: string };
     ghosts: { cid: string; prediction_id: number; score: number; label: string | null; visible: boolean; selected: boolean }[];
+    image: ReturnType<ImageLayer["describe"]>;
   } {
     const a = this.assist;
     const shown = new Set(this.visibleGhosts().map((g) => g.cid));
@@ -636,6 +647,7 @@ export class Editor implements EditorApi {
       shapes: [...this.store.all()],
       pending: this.sync.pending,
       frameTimes: this.layers.frameTimes.values(),
+      image: this.image.describe(),
       assist: { model: a.model, on: a.on, threshold: a.threshold, status: a.status },
       ghosts: a.suggestions.map((g) => ({
         cid: g.cid,

@@ -11,7 +11,8 @@ export interface WidgetModel {
   send(content: ToPython): void;
   on(event: ChangeEvent, callback: () => void): void;
   off(event: ChangeEvent, callback: () => void): void;
-  // Custom messages come from Python, so their content is checked before use (sync.ts).
-  on(event: "msg:custom", callback: (content: unknown) => void): void;
-  off(event: "msg:custom", callback: (content: unknown) => void): void;
+  // Custom messages come from Python, so their content is checked before use (sync.ts). Binary buffers
+  // (tiles.ts) come as DataViews or ArrayBuffers, depending on the front end.
+  on(event: "msg:custom", callback: (content: unknown, buffers?: readonly (DataView | ArrayBuffer)[]) => void): void;
+  off(event: "msg:custom", callback: (content: unknown, buffers?: readonly (DataView | ArrayBuffer)[]) => void): void;
 }

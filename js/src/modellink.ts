@@ -5,8 +5,12 @@
 //
 // Python does not resend the `shapes` trait after a batch (700 kB at 5,000 objects), so the trait seen
 // here goes stale: what Python holds is the trait plus the deltas since. That list is kept per image
-// bytes (one DataView per image shown, the same object for every view of the widget), so a view shown
-// later starts from it rather than from the stale trait.
+// bytes (one DataView per image shown, the same object for every view of the widget: the preview's when
+// there is one, since the full image arrives later), so a view shown later starts from it rather than
+// from the stale trait.
+//
+// The same image with other bytes (its full image arriving after the preview, or a preview made late) is
+// not a new image: the shapes and the view stay, and the image layer swaps the bitmap (`swap`).
 import type { Disposer } from "./disposer";
 import type { ChangeEvent, WidgetModel } from "./model";
 import type { Store } from "./store";
@@ -40,6 +44,8 @@ function isDelta(content: unknown): content is AckMessage & { asset_id: number; 
 export interface LinkHooks {
   /** Another image (or the first): show it with these shapes. */
   load(info: ImageInfo, image: DataView, shapes: ShapeDTO[]): void;
+  /** The same image, better bytes: its full image, or its preview. */
+  swap(info: ImageInfo): void;
   /** Same image, new info (queue position and length). */
   info(info: ImageInfo): void;
   /** Schema, keymap, guide or read-only flag changed. */
@@ -55,7 +61,11 @@ export interface LinkHooks {
 export class ModelLink {
   private asset = -1;
   private size = "";
+  private shown: number | undefined = undefined;
   private image: DataView | null = null;
+  private preview: DataView | null = null;
+  /** The current image's key in `current`. */
+  private key: DataView | null = null;
   /** The `shapes` trait value last applied to the store. */
   private applied: ShapeDTO[] | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,7 +84,7 @@ export class ModelLink {
     const onAssist = (): void => hooks.assist();
     const onShapes = (): void => {
       // Python set the trait itself (refresh(), an assignment): it supersedes the deltas.
-      if (this.image) current.delete(this.image);
+      if (this.key) current.delete(this.key);
       onData();
     };
     const onMessage = (content: unknown): void => this.delta(content);
@@ -82,6 +92,7 @@ export class ModelLink {
     disposer.add(() => model.off("msg:custom", onMessage));
     const pairs: [ChangeEvent, () => void][] = [
       ["change:image", onData],
+      ["change:preview", onData],
       ["change:image_info", onData],
       ["change:shapes", onShapes],
       ["change:schema", onUi],
@@ -114,16 +125,27 @@ export class ModelLink {
     if (!info || typeof info.asset_id !== "number" || !info.width || !info.height) return;
     const full = info as ImageInfo;
     const image = this.model.get("image");
+    const preview = this.model.get("preview");
     const size = `${full.width}x${full.height}`;
-    if (full.asset_id !== this.asset || image !== this.image || size !== this.size) {
+    // a new showing: another asset, or Python says so (`shown`), or without `shown` other image bytes
+    const again = full.shown !== undefined ? full.shown !== this.shown : image !== this.image;
+    if (full.asset_id !== this.asset || size !== this.size || again) {
       this.asset = full.asset_id;
+      this.shown = full.shown;
       this.image = image;
+      this.preview = preview;
+      this.key = preview && preview.byteLength ? preview : image;
       this.size = size;
       const shapes = this.python();
       this.applied = shapes;
       this.sync.know(shapes);
       this.hooks.load(full, image, shapes);
       return;
+    }
+    if (image !== this.image || preview !== this.preview) {
+      this.image = image;
+      this.preview = preview;
+      this.hooks.swap(full);
     }
     this.hooks.info(full);
     this.reconcile();
@@ -147,14 +169,14 @@ export class ModelLink {
 
   /** What Python holds for the shown image: the trait, with the acks' deltas since. */
   private python(): ShapeDTO[] {
-    return (this.image && current.get(this.image)) || (this.model.get("shapes") ?? []);
+    return (this.key && current.get(this.key)) || (this.model.get("shapes") ?? []);
   }
 
   /** An ack (of any view's batch): take its delta into Python's list, then into the store when idle. */
   private delta(content: unknown): void {
-    if (this.closed || !isDelta(content) || !this.image || content.asset_id !== this.asset) return;
+    if (this.closed || !isDelta(content) || !this.key || content.asset_id !== this.asset) return;
     // Every view gets the ack and the first one in has already applied it: applying it again changes nothing.
-    current.set(this.image, applyDelta(this.python(), content.upsert, content.removed));
+    current.set(this.key, applyDelta(this.python(), content.upsert, content.removed));
     // This view's own ack was handled by Sync first (registered before), so `pending` is up to date.
     queueMicrotask(() => this.reconcile());
   }

@@ -74,16 +74,40 @@ export interface ShapeDTO {
 
 export interface ImageInfo {
   asset_id: number;
+  /**
+   * Annotator only: a new number each time Python shows an image (even the same asset again), so the same
+   * image with new bytes (its full image after the preview) is told apart from another showing of it.
+   * Without it (the review panel), new image bytes are a new image.
+   */
+  shown?: number;
   file_name: string;
   /** Full-resolution size: the coordinate space of every shape. */
   width: number;
   height: number;
-  /** Size of the encoded bitmap in `image` (smaller than width x height for very large images). */
+  /**
+   * The finest resolution the browser gets: the size of the bitmap in `image`, or for an image shown as tiles
+   * its full size (tiles of level 0 are full-resolution pixels). The mask grid follows it (mask.ts).
+   */
   bitmap_width: number;
   bitmap_height: number;
-  mime: string; // e.g. "image/jpeg"
+  mime: string; // of `image`, e.g. "image/jpeg"; "" until it arrives
+  /** The stored small level in `preview` (labnb.pyramid): size and type; 0 / "" when there is none. */
+  preview_width?: number;
+  preview_height?: number;
+  preview_mime?: string;
+  /** A huge image is shown as tiles the browser asks for (tiles.ts); `{}` otherwise. */
+  tiles?: TileSpec | Record<string, never>;
   index: number; // position in the queue, 0-based
   count: number; // queue length
+}
+
+/**
+ * Tiles of a huge image: level k is the image at 1/2^k (ceil(width / 2^k) x ceil(height / 2^k) pixels), cut
+ * in `size` x `size` tiles from the top left; levels 0..levels-1 are served (coarser views draw the preview).
+ */
+export interface TileSpec {
+  size: number;
+  levels: number;
 }
 
 /** Actions that have a key; Python sends the defaults merged with the user's remapping. */
@@ -117,7 +141,8 @@ export interface TaskInfo {
 
 /** The synced traits (see the Python class for each one's docstring). */
 export interface Model {
-  image: DataView; // encoded PNG/JPEG/WebP bytes; never base64
+  image: DataView; // encoded PNG/JPEG/WebP bytes; never base64; empty while it is on its way, and for tiles
+  preview: DataView; // the stored small level, painted until `image` (or the tiles) are decoded; may be empty
   image_info: ImageInfo;
   shapes: ShapeDTO[]; // the image's stored shapes when loaded; acks then carry deltas (modellink.ts)
   schema: SchemaPayload;
@@ -171,5 +196,46 @@ export interface SubmitTaskMessage {
   type: "submit_task";
 }
 
-export type ToPython = EditsMessage | SubmitTaskMessage;
-export type FromPython = AckMessage;
+/**
+ * JS -> Python: the tiles this view needs now as [level, tx, ty], in the order wanted (a coarser level first,
+ * then the zoom's own, centre first). A newer request from the same view supersedes it (Python stops serving
+ * the older one; the tiles still wanted are listed again).
+ */
+export interface TilesRequest {
+  type: "tiles";
+  id: number;
+  view: string;
+  asset_id: number;
+  tiles: [number, number, number][];
+}
+
+/** Python -> JS: one tile, its encoded bytes in the message's one binary buffer. */
+export interface TileMessage {
+  type: "tile";
+  id: number;
+  asset_id: number;
+  level: number;
+  tx: number;
+  ty: number;
+  mime: string;
+}
+
+/** Python -> JS: a request failed (the file is gone, say); the message also goes to `error`. */
+export interface TileErrorMessage {
+  type: "tile_error";
+  id: number;
+  asset_id: number;
+  message: string;
+}
+
+/**
+ * JS -> Python: this view has painted the stored preview; send the full image (`image`). Python sends it once
+ * per showing, whichever view asks first.
+ */
+export interface FullImageRequest {
+  type: "want_full";
+  asset_id: number;
+}
+
+export type ToPython = EditsMessage | SubmitTaskMessage | TilesRequest | FullImageRequest;
+export type FromPython = AckMessage | TileMessage | TileErrorMessage;

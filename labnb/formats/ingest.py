@@ -21,8 +21,9 @@ from tqdm.auto import tqdm
 from labnb.annotations.writer import Writes, writing
 from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, SchemaError
 from labnb.geometry import BBox, Mask, Shape, Tag, inside_tolerance
-from labnb.imaging import ImageInfo, probe_file
+from labnb.imaging import ImageInfo, probe_bytes, read_file
 from labnb.people import now
+from labnb.pyramid import PreviewWriter, preview_writer
 from labnb.schema import LabelClass, Schema, TagGroup
 from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids
 from labnb.store.rows import SOURCES, dumps, geometry_data
@@ -183,7 +184,8 @@ def ingest(project: Project, plan: ImportPlan, *, on_error: OnError = "raise", p
     for c in plan.new_labels:
         classes[c.name] = c
 
-    sizes = _check_images(plan, progress)
+    with preview_writer(project._engine) as previews:
+        sizes = _check_images(plan, progress, previews)
     rows = plan.rows
     for entry in plan.annotations:
         try:
@@ -279,8 +281,9 @@ def _check_rows(
     return good
 
 
-def _check_images(plan: ImportPlan, progress: bool) -> dict[Hashable, tuple[int, int]]:
-    """Probe each image file; returns ``key -> (width, height)`` for the usable ones."""
+def _check_images(plan: ImportPlan, progress: bool, previews: PreviewWriter) -> dict[Hashable, tuple[int, int]]:
+    """Probe each image file and store its small levels (``labnb.pyramid``); returns ``key -> (width,
+    height)`` for the usable ones. A file whose previews cannot be made is a problem like an unreadable one."""
     sizes: dict[Hashable, tuple[int, int]] = {}
     seen_names: dict[str, Hashable] = {}
     with_files = sum(1 for i in plan.images if i.path is not None)
@@ -298,7 +301,9 @@ def _check_images(plan: ImportPlan, progress: bool) -> dict[Hashable, tuple[int,
         if img.path is not None:
             bar.update()
             try:
-                info = img.info or probe_file(img.path)
+                data = read_file(img.path)
+                info = img.info or probe_bytes(data, str(img.path))
+                previews.add(data, str(img.path), info.sha256, info.width, info.height)
             except AssetError as exc:
                 plan.problem(item, str(exc))
                 plan.bad_images.add(img.key)

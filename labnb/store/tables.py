@@ -74,6 +74,22 @@ blobs = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+#: The small levels of each image (labnb.pyramid): a 256-px thumbnail and a 1024-px preview, each only when
+#: smaller than the image. Keyed by the file's SHA-256 like ``blobs`` (the same pixels in two projects or
+#: two imports share them), written while images are added (migration 0007).
+image_previews = Table(
+    "image_previews",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    #: the bound on the longest side: 256 or 1024
+    Column("side", Integer, primary_key=True),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    #: ``jpeg`` or ``webp`` (images with transparency)
+    Column("format", String(8), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
 assets = Table(
     "assets",
     metadata,

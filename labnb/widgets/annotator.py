@@ -11,6 +11,10 @@ Model assist (``p.annotator(assist=model)``): the model's predictions for the sh
 name the prediction (``labnb/workflow/editing.py`` copies its model, version and score). Predictions are
 cached in the store per image and model version (``labnb.assist.store``); an image the model has not seen
 is predicted in one background thread, so the kernel keeps saving edits meanwhile.
+
+Images (``labnb/widgets/imagefeed.py``): the message that shows an image carries its stored 1024-px preview
+(or the image itself when it is no larger); the full image follows from a background thread, and a huge
+image is served as tiles the browser asks for. Coordinates are always full-resolution image pixels.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import anywidget
 import traitlets
 
 from labnb.errors import GeometryError, LabnbError
-from labnb.imaging import display_image
+from labnb.widgets.imagefeed import ImageFeed
 from labnb.widgets.serializers import schema_payload, shape_to_dto, suggestion_dto, validate_dtos
 from labnb.workflow.editing import apply_edits, assist_origins
 from labnb.workflow.guides import render_guide
@@ -84,10 +88,17 @@ class Annotator(anywidget.AnyWidget):
     _css = STATIC / "annotator.css"
 
     image = traitlets.Bytes(b"").tag(sync=True)
-    """The shown image's encoded bytes (the file itself when the browser can show it; never base64)."""
+    """The shown image's encoded bytes (the file itself when the browser can show them; never base64). Set
+    from a background thread after the image is shown when it is larger than its preview; empty for an image
+    shown as tiles (``image_info["tiles"]``)."""
+
+    preview = traitlets.Bytes(b"").tag(sync=True)
+    """The shown image's stored small level (``labnb.pyramid``, at most 1024 px a side), painted first;
+    empty when ``image`` is sent at once (an image no larger than its preview)."""
 
     image_info = traitlets.Dict().tag(sync=True)
-    """Asset id, file name, full-resolution size, bitmap size, mime type, queue index and length."""
+    """Asset id, file name, full-resolution size, bitmap size and mime type of ``image``, the preview's size and
+    mime type, ``tiles`` (``{"size", "levels"}`` for a huge image, else ``{}``), queue index and length."""
 
     shapes: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     """The image's stored shapes as dicts (``js/src/types.ts`` ShapeDTO). Checked when set from Python:
@@ -178,6 +189,7 @@ class Annotator(anywidget.AnyWidget):
         self._assist_lock = threading.RLock()
         self._generation = 0
         self._ready = False
+        self._feed = ImageFeed(project, self, self._assist_lock)
         self._queue = list(assets) if assets is not None else [int(a) for a in project.assets.df.asset_id]
         if not self._queue:
             raise LabnbError(f"project '{project.name}' has no images to label; add some with p.add_images(...)")
@@ -205,6 +217,7 @@ class Annotator(anywidget.AnyWidget):
         self.on_msg(self._on_message)
         project._watchers.add(self)
         self._ready = True
+        self._feed.follow()
         self._start_prediction()
 
     # -- Python-side API -------------------------------------------------------------------------
@@ -227,6 +240,9 @@ class Annotator(anywidget.AnyWidget):
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        feed = getattr(self, "_feed", None)
+        if feed is not None:
+            feed.close()
         super().close()
 
     def goto(self, index: int) -> None:
@@ -276,6 +292,7 @@ class Annotator(anywidget.AnyWidget):
                 self.image_info = state.pop("image_info")
                 for name, value in state.items():
                     setattr(self, name, value)
+        self._feed.follow()
         self._start_prediction()
 
     def _image_state(self, index: int, *, assist_on: bool | None = None) -> dict[str, Any]:
@@ -283,15 +300,14 @@ class Annotator(anywidget.AnyWidget):
         if not 0 <= index < len(self._queue):
             raise LabnbError(f"no image at position {index}; the queue has {len(self._queue)}")
         asset = self._project.asset(self._queue[index])
-        shown = display_image(asset.read_bytes(), f"asset {asset.id} ({asset.file_name})")
+        info = {
+            "asset_id": asset.id, "file_name": asset.file_name, "width": asset.width, "height": asset.height,
+            "index": index, "count": len(self._queue),
+        }  # fmt: skip
+        image = self._feed.initial(asset, info)
         self._asset = asset
         return {
-            "image_info": {
-                "asset_id": asset.id, "file_name": asset.file_name, "width": asset.width, "height": asset.height,
-                "bitmap_width": shown.width, "bitmap_height": shown.height, "mime": shown.mime,
-                "index": index, "count": len(self._queue),
-            },
-            "image": shown.data,
+            **image,
             "shapes": self._stored_dtos(),
             "error": "",
             "status": "",
@@ -420,6 +436,13 @@ class Annotator(anywidget.AnyWidget):
         with self._assist_lock:  # trait changes stay apart from those of the assist thread
             if isinstance(content, dict) and content.get("type") == "submit_task":
                 self._submit_task()
+            elif isinstance(content, dict) and content.get("type") == "want_full":
+                self._feed.want_full(content)
+            elif isinstance(content, dict) and content.get("type") == "tiles":
+                try:
+                    self._feed.request(content)
+                except LabnbError as exc:
+                    self.error = str(exc)
             else:
                 self._handle_edits(content)
 

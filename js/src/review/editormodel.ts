@@ -13,6 +13,7 @@ import type { PanelChange, PanelModel } from "./model";
 /** Which panel traits change each Annotator trait (none: a constant in the panel). */
 const SOURCES: Record<keyof Model, PanelChange[]> = {
   image: ["change:image"],
+  preview: [],
   image_info: ["change:image_info"],
   shapes: ["change:shapes"],
   schema: ["change:schema", "change:current"],

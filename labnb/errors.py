@@ -37,6 +37,10 @@ class ModelError(LabnbError):
     """A model cannot be used: file missing or not ONNX, outputs that do not fit the decoder, wrong classes."""
 
 
+class TaskStateError(LabnbError):
+    """A task transition that is not allowed from the task's state, or not by this user."""
+
+
 class AccessDenied(LabnbError, PermissionError):
     """The current user's role does not allow the operation."""
 

@@ -45,7 +45,6 @@ from labnb.store.tables import (
 from labnb.views import AnnotationsView, AssetsView, EventsView, PredictionsView
 from labnb.widgets.annotator import Annotator
 from labnb.workflow.methods import WorkflowMethods
-from labnb.workflow.tasks import check_task_write
 
 
 class Project(FormatMethods, AssistMethods, WorkflowMethods):
@@ -353,17 +352,19 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
             raise LabnbError(f"source must be 'human' or 'ground_truth' here, got {source!r}")
         target = self.asset(asset)
         with writing(self) as w:
-            if task_id is not None:
-                check_task_write(w.conn, self, task_id, target.id)
             return w.create(target, items, source=source, task_id=task_id, duration=duration)
 
     def get_annotations(self, asset: int | str | Asset, *, source: str | None = None) -> list[Shape]:
         """Live shapes of one image (human and ground truth; or one ``source``)."""
         return self._shapes_of(asset, (source,) if source else ("human", "ground_truth"))
 
-    def _shapes_of(self, asset: int | str | Asset, sources: Sequence[str]) -> list[Shape]:
+    def _shapes_of(
+        self, asset: int | str | Asset, sources: Sequence[str], *, outside_jobs: bool = False
+    ) -> list[Shape]:
         with self._engine.connect() as conn:
-            return read_asset_shapes(conn, self._asset_id(asset), self._classes_by_id(), sources)
+            return read_asset_shapes(
+                conn, self._asset_id(asset), self._classes_by_id(), sources, outside_jobs=outside_jobs
+            )
 
     def update_annotation(self, annotation_id: int, shape: Shape, *, duration: float | None = None) -> int:
         """Replace an annotation's geometry, label and attributes; the old state goes to its history.

@@ -169,3 +169,42 @@ def test_writes_of_each_source_need_its_role(url: str) -> None:
         alice.mark_ground_truth(aid)
     with alice._engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(annotation_rows)).scalar_one() == 1
+
+
+def test_a_pass_is_written_only_by_its_drawer_while_open_or_its_reviewer(url: str) -> None:
+    olga = lb.Project.open(url, user="olga")
+    asset = next(iter(olga.assets))
+    olga.jobs.create("blind", assets=[asset.id], passes_per_file=2, review_frequency=1).launch()
+    alice, bob = lb.Project.open(url, user="alice"), lb.Project.open(url, user="bob")
+    mine = alice.next_task()
+    assert mine is not None
+    (box,) = alice.annotate(asset, lb.Box(10, 10, 30, 30, label="cat"), task_id=mine.id)
+    alice.update_annotation(box, lb.Box(11, 10, 30, 30, label="cat"))  # open: the drawer edits it
+    mine.submit()
+    for who in (bob, alice, olga):  # another annotator, the drawer after hand-in, even the owner
+        with pytest.raises(lb.AccessDenied, match=f"task {mine.id} is 'annotated'"):
+            who.update_annotation(box, lb.Box(50, 50, 10, 10, label="dog"))
+        with pytest.raises(lb.AccessDenied):
+            who.delete_annotation(box)
+    # bob's own annotator outside the job neither shows alice's blind pass nor lets him delete it by id
+    widget = bob.annotator(assets=[asset.id])
+    assert widget.shapes == []
+    widget._on_message(widget, {"type": "edits", "batch": 1, "asset_id": asset.id,
+                                "edits": [{"op": "delete", "cid": "x", "id": box}]}, [])  # fmt: skip
+    assert [s.bbox for s in mine.shapes()] == [(11, 10, 30, 30)]
+    carol = lb.Project.open(url, user="carol")
+    review = carol.next_task("review")
+    assert review is not None
+    assert carol.update_annotation(box, lb.Box(12, 10, 30, 30, label="cat")) == 3  # the reviewer holding it fixes
+    review.review("accept")
+    with pytest.raises(lb.AccessDenied, match="'completed'"):
+        carol.update_annotation(box, lb.Box(13, 10, 30, 30, label="cat"))
+    assert list(alice.history(box).user) == ["alice", "alice", "carol"]
+
+
+def test_shape_errors_name_the_image_and_the_shape(url: str) -> None:
+    olga = lb.Project.open(url, user="olga")
+    asset = next(iter(olga.assets))
+    with pytest.raises(lb.GeometryError, match=rf"image '{asset.file_name}', shape #2 of 2: .*outside"):
+        olga.annotate(asset, [lb.Box(1, 1, 5, 5, label="cat"), lb.Box(190, 90, 50, 50, label="cat")])
+    assert olga.get_annotations(asset) == []

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from labnb.annotations.passes import check_pass_write
 from labnb.errors import GeometryError, LabnbError, SchemaError
 from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
 from labnb.people import now, record_event
@@ -114,9 +115,11 @@ class Writes:
         on the shapes. ``prediction_id`` commits a model suggestion: it must be a live prediction of this
         image, whose model, version and score the new row records (never what a browser claims)."""
         self.require(source)
+        if task_id is not None:
+            check_pass_write(self.conn, self.project, task_id, asset.id)
         items = list(shapes)
         stamp = now()
-        rows = [self.row(s, asset, source, stamp) for s in items]
+        rows = self._rows(items, asset, source, stamp)
         extra: dict[str, Any] = {"task_id": task_id}
         event_payload: dict[str, Any] = {"source": source, **(payload or {})}
         if prediction_id is not None:
@@ -192,7 +195,7 @@ class Writes:
         """Replace an annotation's geometry, label and attributes, keeping the old state as a revision.
         Its source, model origin and creator stay. Returns the new revision number."""
         old = self._live_row(annotation_id)
-        self.require(old.source)
+        self._may_change(old)
         asset = self.project.asset(old.asset_id)
         stamp = now()
         row = self.row(shape, asset, old.source, stamp)
@@ -220,7 +223,7 @@ class Writes:
         """Soft-delete (or restore) one annotation, keeping the old state as a revision. Returns the new
         revision number."""
         old = self._live_row(annotation_id, deleted=not deleted)
-        self.require(old.source)
+        self._may_change(old)
         stamp = now()
         self._keep_revision(old, "delete" if deleted else "restore", stamp)
         self.conn.execute(
@@ -256,9 +259,11 @@ class Writes:
         ``task_id``; one event ``kind`` lists both. The event is of ``event_task_id`` (default ``task_id``):
         the task the user works on, e.g. the review task of a reviewer's fix of a pass."""
         self.require(source)
+        if task_id is not None:
+            check_pass_write(self.conn, self.project, task_id, asset.id)
         items = list(shapes)
         stamp = now()
-        rows = [self.row(s, asset, source, stamp) for s in items]  # checked before anything is deleted
+        rows = self._rows(items, asset, source, stamp)  # checked before anything is deleted
         a = annotation_rows
         old = self.conn.execute(
             sa.select(a).where(
@@ -325,6 +330,24 @@ class Writes:
         return new_ids
 
     # -- internals -------------------------------------------------------------------------------------
+    def _may_change(self, old: Any) -> None:
+        """The current user may change existing row ``old``: the role its source needs and, for a job's
+        pass, being its drawer while it is open or the reviewer holding its review."""
+        self.require(old.source)
+        if old.task_id is not None:
+            check_pass_write(self.conn, self.project, int(old.task_id), int(old.asset_id))
+
+    def _rows(self, shapes: Sequence[Shape], asset: Asset, source: str, stamp: datetime) -> list[dict[str, Any]]:
+        """The checked rows of ``shapes``; an error names the image and the shape's place in the list."""
+        rows = []
+        for i, shape in enumerate(shapes):
+            try:
+                rows.append(self.row(shape, asset, source, stamp))
+            except LabnbError as exc:
+                where = f"image '{asset.file_name}'" + (f", shape #{i + 1} of {len(shapes)}" if len(shapes) > 1 else "")
+                raise type(exc)(f"{where}: {exc}") from exc
+        return rows
+
     def _event(self, kind: str, **fields: Any) -> None:
         """The change's event row, by the current user, in this transaction."""
         record_event(self.conn, self.project.id, self.project.user, kind, **fields)

@@ -159,9 +159,12 @@ def read_asset_shapes(
     classes_by_id: Mapping[int, LabelClass],
     sources: Sequence[str] = ("human", "ground_truth"),
     model: tuple[str, str] | None = None,
+    *,
+    outside_jobs: bool = False,
 ) -> list[Shape]:
     """The live (not deleted) shapes of one image, oldest first; ``model`` = (name, version) keeps only
-    what that model version wrote (its predictions)."""
+    what that model version wrote (its predictions); ``outside_jobs`` leaves out the passes of jobs (each
+    person's blind work, opened through its task)."""
     query = (
         sa.select(*READ_COLUMNS)
         .where(annotation_rows.c.asset_id == asset_id, annotation_rows.c.deleted.is_(False))
@@ -170,5 +173,7 @@ def read_asset_shapes(
     )
     if model is not None:
         query = query.where(annotation_rows.c.model == model[0], annotation_rows.c.model_version == model[1])
+    if outside_jobs:
+        query = query.where(annotation_rows.c.task_id.is_(None))
     rows = conn.execute(query).all()
     return [row_to_shape(r, classes_by_id) for r in rows]

@@ -422,7 +422,8 @@ class Annotator(anywidget.AnyWidget):
 
             shapes = task_shapes(self._project, self._task_id)
         else:
-            shapes = self._project.get_annotations(self.asset.id, source=self._source)
+            # work outside jobs: a job's passes are each person's blind work, opened through their task
+            shapes = self._project._shapes_of(self.asset.id, (self._source,), outside_jobs=True)
         origins = assist_origins(self._project, self.asset.id, self._source)
         return [shape_to_dto(s, self._cid(s.id), origins.get(s.id) if s.id is not None else None) for s in shapes]
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from labnb.annotations.passes import check_pass_write
 from labnb.annotations.writer import writing
 from labnb.errors import LabnbError
 from labnb.store.tables import annotation_rows
 from labnb.widgets.serializers import dto_to_shape
-from labnb.workflow.tasks import check_task_write
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -61,8 +61,6 @@ def _apply(
         prediction_id = _mapping(edit.get("shape")).get("prediction_id")
         project.members.require("annotator", "annotate")
         with writing(project) as w:
-            if task_id is not None:
-                check_task_write(w.conn, project, task_id, asset_id)
             (new_id,) = w.create(
                 project.asset(asset_id),
                 [shape],
@@ -124,7 +122,7 @@ def _own_annotation(
         if task_id is not None:
             if row.task_id != task_id:
                 raise LabnbError(f"annotation {annotation_id} is not part of task {task_id}")
-            check_task_write(conn, project, task_id, asset_id)
+            check_pass_write(conn, project, task_id, asset_id)
     return annotation_id, row.score
 
 

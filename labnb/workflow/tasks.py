@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 import sqlalchemy as sa
 
+from labnb.annotations.passes import OPEN_DRAW
+from labnb.annotations.passes import whose as _whose
 from labnb.annotations.writer import Writes, writing
-from labnb.errors import AccessDenied, LabnbError
+from labnb.errors import AccessDenied, LabnbError, TaskStateError
 from labnb.people import now, record_event
 from labnb.store import database as db
 from labnb.store.rows import READ_COLUMNS, row_to_shape
@@ -43,16 +45,12 @@ if TYPE_CHECKING:
     from labnb.widgets.annotator import Annotator
     from labnb.workflow.jobs import Job
 
+__all__ = ["DRAWN", "OPEN_DRAW", "Task", "TaskStateError", "claim", "load", "next_task", "task_shapes"]
+
 Kind = Literal["draw", "review"]
 Decision = Literal["accept", "reject", "fix"]
-#: Draw-task states in which the drawer still works on it.
-OPEN_DRAW = ("none", "to_fix")
 #: Draw-task states that count as drawn (for agreement and extra passes).
 DRAWN = ("annotated", "review", "completed")
-
-
-class TaskStateError(LabnbError):
-    """A transition that is not allowed from the task's state, or not by this user."""
 
 
 @dataclass
@@ -484,10 +482,6 @@ def _give_back(
     record_event(conn, project_id, user, "task.release", asset_id=row.asset_id, task_id=row.id, payload=payload)
 
 
-def _whose(row: Any) -> str:
-    return f"claimed by '{row.assignee}'" if row.assignee else "not claimed by anyone"
-
-
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
@@ -546,27 +540,3 @@ def _replace_shapes(w: Writes, draw: Any, shapes: list[Shape], working_on: int) 
         kind="annotation.replace",
         event_task_id=working_on,
     )
-
-
-def check_task_write(conn: sa.Connection, project: Project, task_id: int, asset_id: int) -> None:
-    """Raise unless the current user may write shapes for draw task ``task_id`` of image ``asset_id``: its
-    drawer while it is open (claimed or sent back to fix), or the reviewer holding its review (a fix)."""
-    row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id, tasks.c.project_id == project.id)).first()
-    if row is None:
-        raise LabnbError(f"no task {task_id} in project '{project.name}'")
-    if row.kind != "draw":
-        raise TaskStateError(f"task {task_id} is a review task; shapes belong to the draw task it reviews")
-    if row.asset_id != asset_id:
-        raise LabnbError(f"task {task_id} is a pass over asset {row.asset_id}, not asset {asset_id}")
-    if row.assignee == project.user and row.state in OPEN_DRAW:
-        return
-    reviewing = conn.execute(
-        sa.select(tasks.c.id).where(
-            tasks.c.draw_task_id == task_id, tasks.c.assignee == project.user, tasks.c.state == "review"
-        )
-    ).first()
-    if reviewing is None:
-        raise AccessDenied(
-            f"task {task_id} is '{row.state}', {_whose(row)}; only its drawer (while open) or the reviewer "
-            "holding its review can change its shapes"
-        )

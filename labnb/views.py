@@ -212,6 +212,7 @@ class AnnotationsView:
         df.insert(6, "value", [t.get("value") for t in tags])
         df["attributes"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["attributes"]]
         df["iscrowd"] = df["iscrowd"].astype(bool)
+        df.loc[df["kind"] == "tag", ["x", "y", "w", "h", "area"]] = float("nan")  # an image tag has no box
         for col in ("prediction_id", "task_id"):
             df[col] = df[col].astype("Int64")
         for attr in self._p.schema.attributes:

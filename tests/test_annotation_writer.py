@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from PIL import Image
 
 import labnb as lb
+from labnb.annotations.writer import writing
 from labnb.people import now
-from labnb.store import database as db
+from labnb.store.rows import shape_row
 from labnb.store.tables import annotation_rows
 
 
@@ -130,12 +131,12 @@ def test_annotations_df_shows_tag_values_attributes_and_model_origin(url: str) -
     asset = next(iter(olga.assets))
     occluded_cat = lb.Box(1, 1, 5, 5, label="cat", attributes={"occluded": "yes"})
     olga.annotate(asset, [lb.Tag("night", group="light"), occluded_cat])
-    stored = {"project_id": olga.id, "asset_id": asset.id, "label_id": olga.schema.get("dog").id, "kind": "box",
-              "x": 50, "y": 20, "w": 30, "h": 30, "area": 900, "iscrowd": False, "source": "prediction",
-              "model": "yolox", "model_version": "abc123", "score": 0.87, "revision": 1, "deleted": False,
-              "created_by": "olga", "created_at": now(), "updated_by": "olga", "updated_at": now()}  # fmt: skip
-    with db.transaction(olga._engine) as conn:  # a stored prediction, as pre_annotate writes it
-        pred = conn.execute(annotation_rows.insert().values(stored).returning(annotation_rows.c.id)).scalar_one()
+    dog = lb.Box(50, 20, 30, 30, label="dog", score=0.87)
+    row = shape_row(dog, project_id=olga.id, asset_id=asset.id, cls=olga.schema.get("dog"), user="olga", now=now(),
+                    source="prediction", model="yolox", model_version="abc123")  # fmt: skip
+    with writing(olga) as w:  # a stored prediction, written as pre_annotate writes its model's output
+        w.bulk_create([row], kind="assist.predict", payload={}, asset_ids=[asset.id], sources=["prediction"])
+    (pred,) = olga.predictions.df.prediction_id
     widget = olga.annotator()
     dto = {"id": None, "cid": "c1", "label": "dog", "attributes": {}, "prediction_id": pred,
            "geometry": {"kind": "box", "x": 50, "y": 20, "w": 30, "h": 30}}  # fmt: skip
@@ -143,6 +144,8 @@ def test_annotations_df_shows_tag_values_attributes_and_model_origin(url: str) -
                                 "edits": [{"op": "create", "cid": "c1", "shape": dto}]}, [])  # fmt: skip
     df = olga.annotations.df.set_index("kind")
     assert (df.loc["tag", "group"], df.loc["tag", "value"]) == ("light", "night")
+    assert df.loc["tag", ["x", "y", "w", "h", "area"]].isna().all()  # not a box at the origin
+    assert df.loc["box", "w"].notna().all()
     assert df.loc["box"].set_index("label").loc["cat", "occluded"] == "yes"
     committed = df.loc["box"].set_index("label").loc["dog"]
     assert (committed.model, committed.model_version, committed.score) == ("yolox", "abc123", pytest.approx(0.87))

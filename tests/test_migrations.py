@@ -98,21 +98,48 @@ def test_committed_suggestions_of_an_older_project_keep_their_prediction(backend
             )
         conn.execute(
             sa.text(
-                "INSERT INTO events (project_id, \"user\", kind, annotation_id, time, payload) VALUES "
+                'INSERT INTO events (project_id, "user", kind, annotation_id, time, payload) VALUES '
                 "(1, 'alice', 'annotation.create', 2, :t, :p)"
             ),
             {"t": now, "p": '{"annotation_ids": [2], "assist": {"prediction_id": 1, "model": "yolox"}}'},
         )
         conn.execute(
             sa.text(
-                "INSERT INTO annotation_revisions (annotation_id, revision, action, \"user\", time, label_id, x, y, "
+                'INSERT INTO annotation_revisions (annotation_id, revision, action, "user", time, label_id, x, y, '
                 "w, h, deleted) VALUES (2, 1, 'update', 'alice', :t, 1, 0, 0, 4, 4, false)"
             ),
             {"t": now},
         )
+        # a box an older labnb edited into a polygon: its revision (the box) has no kind of its own
+        conn.execute(
+            sa.text(
+                "INSERT INTO annotations (id, project_id, asset_id, label_id, kind, data, x, y, w, h, area, iscrowd, "
+                "source, revision, deleted, created_by, created_at, updated_by, updated_at) VALUES (3, 1, 1, 1, "
+                "'polygon', '[[1,1,9,1,5,8]]', 1, 1, 8, 7, 28, false, 'human', 2, false, 'alice', :t, 'alice', :t)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            sa.text(
+                'INSERT INTO annotation_revisions (annotation_id, revision, action, "user", time, label_id, x, y, '
+                "w, h, deleted) VALUES (3, 1, 'update', 'alice', :t, 1, 2, 2, 5, 5, false)"
+            ),
+            {"t": now},
+        )
+        for kind, payload in (("task.submit", '{"job": 1, "pass": 0}'), ("job.extra_pass", '{"job": 1, "pass": 2}')):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events (project_id, \"user\", kind, time, payload) VALUES (1, 'alice', :k, :t, :p)"
+                ),
+                {"k": kind, "t": now, "p": payload},
+            )
     engine.dispose()
     q = lb.Project.open(backend_url, user="alice")
-    df = q.annotations.df
-    assert df.prediction_id.tolist() == [1]
-    assert (df.model.iloc[0], df.score.iloc[0]) == ("yolox", 0.9)
+    df = q.annotations.df.set_index("annotation_id")
+    assert df.prediction_id.dropna().to_dict() == {2: 1}
+    assert (df.model[2], df.score[2]) == ("yolox", 0.9)
     assert [type(g).__name__ for g in q.history(2).geometry] == ["Box", "Box"]
+    assert [type(g).__name__ for g in q.history(3).geometry] == ["Box", "Polygon"]
+    assert q.history(3).geometry[0].bbox == (2, 2, 5, 5)
+    passes = q.events.df.set_index("kind").payload
+    assert (passes["task.submit"]["pass"], passes["job.extra_pass"]["pass"]) == (1, 3)  # counted from 1, as now

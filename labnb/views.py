@@ -112,10 +112,13 @@ class AssetsView:
             key = int(key)
         cond = assets.c.id == key if isinstance(key, int) else assets.c.file_name == key
         with self._p._engine.connect() as conn:
-            row = conn.execute(self._select().where(cond)).first()
-        if row is None:
+            rows = conn.execute(self._select().where(cond)).all()
+        if not rows:
             raise LabnbError(f"project '{self._p.name}' has no image {key!r}")
-        return self._asset(row)
+        if len(rows) > 1:  # the same file name in two folders: picking one would label the wrong image
+            ids = [r.id for r in rows]
+            raise LabnbError(f"{key!r} is the file name of images {ids} of project '{self._p.name}'; use an id")
+        return self._asset(rows[0])
 
     @property
     def df(self) -> pd.DataFrame:

@@ -227,3 +227,22 @@ def test_label_studio_and_cvat_carry_the_split(project: lb.Project, tmp_path: Pa
     val = [i for i in images if i.get("subset") == "val"]
     assert [i.get("id") for i in val] == ["0", "1", "2", "3", "4"]  # numbered within their task
     assert {i.get("task_id") for i in val} == {tasks_meta["val"]}
+
+
+def test_a_file_name_two_images_share_is_refused_not_guessed(tmp_path: Path) -> None:
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["cat"], user="olga")
+    for folder, colour in (("a", (200, 0, 0)), ("b", (0, 200, 0))):
+        (tmp_path / folder).mkdir()
+        Image.new("RGB", (40, 30), colour).save(tmp_path / folder / "img.png")
+    p.add_images([tmp_path / "a" / "img.png", tmp_path / "b" / "img.png"], progress=False)
+    first, second = (int(i) for i in p.assets.df.asset_id)
+    with pytest.raises(lb.LabnbError, match=rf"'img.png' is the file name of images \[{first}, {second}\]"):
+        p.asset("img.png")
+    with pytest.raises(lb.LabnbError, match=r"assets= names 'img.png', which is the file name of images"):
+        p.export_coco(tmp_path / "out.json", assets=["img.png"])
+    with pytest.raises(lb.LabnbError, match=r"split= names 'img.png'"):
+        p.export_coco(tmp_path / "out.json", split={"img.png": "val", second: "train"})
+    p.annotate(second, lb.Box(1, 1, 5, 5, label="cat"))
+    out = json.loads(p.export_coco(tmp_path / "out.json", assets=[second]).read_text())
+    assert [a["image_id"] for a in out["annotations"]] == [img["id"] for img in out["images"]]
+    assert len(out["images"]) == 1

@@ -163,7 +163,9 @@ def _resolve(given: Any, images: Sequence[tuple[int, str]], what: str) -> list[i
     if isinstance(given, (str, int, np.integer, Asset)):
         given = [given]
     by_id = {aid for aid, _ in images}
-    by_name = {name: aid for aid, name in images}
+    by_name: dict[str, list[int]] = {}
+    for aid, name in images:
+        by_name.setdefault(name, []).append(aid)
     out, unknown = [], []
     for item in given:
         if isinstance(item, (bool, np.bool_)):
@@ -174,7 +176,12 @@ def _resolve(given: Any, images: Sequence[tuple[int, str]], what: str) -> list[i
         if isinstance(key, (int, np.integer)) and int(key) in by_id:
             out.append(int(key))
         elif isinstance(key, str) and key in by_name:
-            out.append(by_name[key])
+            if len(by_name[key]) > 1:  # two folders' img.png: a name alone would pick one of them at random
+                raise LabnbError(
+                    f"{what} names {key!r}, which is the file name of images {by_name[key]}; name them by id "
+                    "(p.assets.df.asset_id) or as Assets"
+                )
+            out.append(by_name[key][0])
         else:
             unknown.append(key)
     if unknown:

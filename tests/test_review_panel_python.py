@@ -18,7 +18,11 @@ import PIL.ImageFile
 import pytest
 import traitlets
 from PIL import Image
-from test_pyramid import CHECKER, HUGE, checkerboard, huge_jpeg, wait_for  # noqa: F401 - pytest puts tests/ on sys.path
+
+# pytest puts tests/ on sys.path. `plain_comm` (autouse, so here too): widgets talk through comm's kernel-less
+# stand-in, which sends state updates (solara's pytest plugin gives comms without a kernel, which send none),
+# so a test sees what would reach the browser (Driver.updates).
+from test_pyramid import CHECKER, HUGE, checkerboard, huge_jpeg, plain_comm, wait_for  # noqa: F401
 
 import labnb as lb
 from labnb import pyramid
@@ -85,6 +89,8 @@ class Driver:
         #: assigned again notifies nothing and sends nothing)
         self.changes: list[str] = []
         panel.observe(lambda change: self.changes.append(change["name"]), names=traitlets.All)
+        #: the traits each update message carried to the browser
+        self.updates: list[set[str]] = []
         #: the tiles sent (from the image feed's thread): the message and the encoded tile
         self.tiles: list[tuple[dict[str, Any], bytes]] = []
 
@@ -93,6 +99,8 @@ class Driver:
                 self.sent.append(msg["content"])
                 if msg["content"].get("type") == "tile":
                     self.tiles.append((msg["content"], bytes(buffers[0])))
+            elif msg.get("method") == "update":
+                self.updates.append(set(msg.get("state", {})))
             real(msg, buffers)
 
         panel._send = record  # type: ignore[method-assign]
@@ -578,3 +586,52 @@ def test_a_photo_shows_its_preview_then_the_full_image_and_every_pass_is_a_new_s
     assert panel.image == b""
     assert len(panel.preview) > 0
     assert [s["geometry"]["x"] for s in panel.shapes] == [300.0 if other["drawer"] == "bob" else 100.0]
+
+
+# -- shapes written through the panel's Project (labnb/annotations/writer.py notices) -----------------------
+def test_shapes_written_through_the_same_project_show_in_the_open_item(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    send = Driver(panel)
+    item = panel.current
+    assert (item["file_name"], item["drawer"]) == ("im0.png", "alice")
+    bob_pass = next(p["draw_task"] for p in panel.passes if p["drawer"] == "bob")
+    # p.annotate on the pass under review (the reviewer holding its review may)
+    carol.annotate("im0.png", [lb.Box(120, 40, 30, 30, label="dog")], task_id=item["draw_task"])
+    assert sorted(s["label"] for s in panel.shapes) == ["cat", "dog"], "the panel still shows the pass as opened"
+    # an edit through another widget of the same Project: the Annotator on the pass under review
+    annotator = panel.task.annotator()
+    dog = next(s for s in annotator.shapes if s["label"] == "dog")
+    moved = {**dog, "geometry": {**dog["geometry"], "x": 150}}
+    edits = [{"op": "update", "id": dog["id"], "cid": dog["cid"], "shape": moved, "duration_ms": 300}]
+    annotator._on_message(annotator, {"type": "edits", "batch": 1, "asset_id": item["asset_id"], "edits": edits}, [])
+    assert {s["label"]: s["geometry"]["x"] for s in panel.shapes} == {"cat": 10.0, "dog": 150.0}
+    assert {"shapes"} <= set().union(*send.updates)  # sent to the browser, not only changed in Python
+    # a fix decided in Python, of the other pass of the image shown (claiming it gives the panel's review back)
+    claim(carol, _review_of(carol, bob_pass)).review("fix", shapes=[lb.Box(5, 5, 10, 10, label="dog")])
+    (bob,) = [p for p in panel.passes if p["draw_task"] == bob_pass]
+    assert [(s["label"], s["geometry"]["x"]) for s in bob["shapes"]] == [("dog", 5.0)]
+    assert bob["state"] == "completed"
+    # writes about another image leave the open item alone
+    before = len(send.updates)
+    carol.annotate("im1.png", [lb.Box(1, 1, 5, 5, label="cat")], source="ground_truth")
+    assert len(send.updates) == before
+
+
+def test_the_panels_own_edits_are_not_reloaded(path: Path) -> None:
+    panel = as_user(path, "carol").review_panel("rev")
+    send = Driver(panel)
+    assert send("fix", review_task=send.current)["ok"]
+    (dto,) = panel.shapes
+    before = len(send.updates)
+    ack = send.edits([{"op": "update", "id": dto["id"], "cid": dto["cid"], "shape": _box(dto["cid"], 33, dto["id"]),
+                       "duration_ms": 700}])  # fmt: skip
+    assert ack["upsert"][0]["geometry"]["x"] == 33  # the ack carries the change
+    sent = set().union(*send.updates[before:])
+    assert not sent & {"shapes", "passes"}, f"the panel's own edit was sent again in full: {sent}"
+    assert [s["geometry"]["x"] for s in panel.shapes] == [33]
+
+
+def _review_of(p: lb.Project, draw_task: int) -> int:
+    t = p.jobs["rev"].tasks
+    return int(t[(t.kind == "review") & (t.draw_task == draw_task)].task.iloc[0])

@@ -10,11 +10,14 @@ Split from :mod:`labnb.widgets.review_panel` (the queue, the messages, the decis
   photo does. The feed's threads change traits only under the widget's lock, which every message handler
   holds too;
 - the pass under review (``shapes``, in the Annotator's wire format: the Annotator's editor shows and fixes it)
-  and every other drawn pass of the image (``passes``).
+  and every other drawn pass of the image (``passes``), read again whenever the Project writes shapes of the
+  image (:meth:`ReviewItem._store_changed`) unless the write is the panel's own (``_applying``), as for the
+  Annotator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Mapping
@@ -97,13 +100,18 @@ class ReviewItem(anywidget.AnyWidget):
         self._counter = itertools.count()
         #: the widget's lock: the kernel's trait changes and those of the image feed's threads stay apart
         self._lock = threading.RLock()
+        #: this panel's own write (the fix's edits) is under way: not an outside change to reload
+        self._applying = False
         self._feed = ImageFeed(project, self, self._lock)
 
     def close(self) -> None:
-        """Close the widget: the image feed's threads stop."""
+        """Close the widget: the image feed's threads stop, and writes to the project no longer reach it."""
         feed = getattr(self, "_feed", None)  # absent when __init__ failed early (close runs from __del__)
         if feed is not None:
             feed.close()
+        project = getattr(self, "_project", None)
+        if project is not None:
+            project._watchers.discard(self)
         super().close()
 
     def _color(self, drawer: str) -> str:
@@ -149,6 +157,25 @@ class ReviewItem(anywidget.AnyWidget):
             self.image = b""
             self.preview = b""
 
+    def _store_changed(self, asset_id: int) -> None:
+        """Shapes of ``asset_id`` were written through this panel's Project (``p.annotate(..., task_id=...)``,
+        another widget's edits, a fix decided in Python, ``job.merge``): if it is the open image, show the pass
+        under review and the other passes as stored now. Not for the panel's own edits, acknowledged with
+        their delta."""
+        task = self._task
+        if self._applying or task is None or task.asset_id != asset_id:
+            return
+        try:
+            with self._lock:
+                if self._task is not task:
+                    return  # another item opened meanwhile
+                with self.hold_sync():
+                    self.shapes = self._pass_dtos(int(task.draw_task_id or 0))
+                    self.passes = self._passes(task)
+        except Exception as exc:  # shown in the widget: the writer's caller must not fail because of a widget
+            with contextlib.suppress(Exception):
+                self.error = error_text(exc)
+
     def _passes(self, task: Task) -> list[dict[str, Any]]:
         out = []
         for r in drawn_passes(self._project, task):
@@ -182,7 +209,11 @@ class ReviewItem(anywidget.AnyWidget):
                 raise LabnbError(f"edits for image {asset_id!r}, which is not the image under review")
             draw_id = int(task.draw_task_id or 0)
             edits = list(content.get("edits") or [])
-            results = apply_edits(self._project, task.asset_id, edits, source="human", task_id=draw_id)
+            self._applying = True  # acknowledged below with its delta: not a change to reload
+            try:
+                results = apply_edits(self._project, task.asset_id, edits, source="human", task_id=draw_id)
+            finally:
+                self._applying = False
             for r in results:
                 if r["ok"]:
                     self._cids[r["id"]] = r["cid"]

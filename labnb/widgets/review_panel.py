@@ -21,8 +21,8 @@ reply) comes every :attr:`ReviewPanel.poll_seconds` while the panel is on screen
 handed in meanwhile appear (and open, when nothing is open) by themselves.
 
 The open item's side (its image through :class:`labnb.widgets.imagefeed.ImageFeed`, its passes, the fix's
-edits) is :class:`labnb.widgets.review_item.ReviewItem`, which the
-widget extends.
+edits, the Project's notices of shapes written) is :class:`labnb.widgets.review_item.ReviewItem`, which
+the widget extends.
 """
 
 from __future__ import annotations
@@ -189,6 +189,7 @@ class ReviewPanel(ReviewItem):
                     self._open_next(None)
             except LabnbError as exc:
                 self.error = str(exc)
+        project._watchers.add(self)  # shapes of the open image written through `project` are shown at once
 
     # -- Python-side API -------------------------------------------------------------------------
     @property
@@ -318,7 +319,7 @@ class ReviewPanel(ReviewItem):
         duration = float(ms) / 1000.0 if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0 else None
         task = self._renewed(task)
         row = self.current
-        task.review(decision, comment, duration=duration)
+        task.review(decision, comment, duration=duration)  # writes no shapes: the fix's edits are saved already
         what = {"accept": "Accepted", "reject": "Sent back", "fix": "Fixed and accepted"}[decision]
         done = f"{what} {row.get('file_name', '')} ({row.get('drawer', '')}, pass {int(row.get('pass', 0)) + 1})"
         self._task = None

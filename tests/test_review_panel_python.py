@@ -8,16 +8,24 @@ tests/browser/test_review_panel.py.
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import PIL.ImageFile
 import pytest
 import traitlets
 from PIL import Image
 
+# pytest puts tests/ on sys.path. `plain_comm` (autouse, so here too): widgets talk through comm's kernel-less
+# stand-in, which sends state updates (solara's pytest plugin gives comms without a kernel, which send none),
+# so a test sees what would reach the browser (Driver.updates).
+from test_pyramid import CHECKER, HUGE, checkerboard, huge_jpeg, plain_comm, wait_for  # noqa: F401
+
 import labnb as lb
+from labnb import pyramid
 from labnb.widgets.review_panel import ReviewPanel, error_text
 from labnb.workflow.tasks import TaskStateError, claim
 
@@ -81,10 +89,18 @@ class Driver:
         #: assigned again notifies nothing and sends nothing)
         self.changes: list[str] = []
         panel.observe(lambda change: self.changes.append(change["name"]), names=traitlets.All)
+        #: the traits each update message carried to the browser
+        self.updates: list[set[str]] = []
+        #: the tiles sent (from the image feed's thread): the message and the encoded tile
+        self.tiles: list[tuple[dict[str, Any], bytes]] = []
 
         def record(msg: dict[str, Any], buffers: Any = None) -> None:
             if msg.get("method") == "custom":
                 self.sent.append(msg["content"])
+                if msg["content"].get("type") == "tile":
+                    self.tiles.append((msg["content"], bytes(buffers[0])))
+            elif msg.get("method") == "update":
+                self.updates.append(set(msg.get("state", {})))
             real(msg, buffers)
 
         panel._send = record  # type: ignore[method-assign]
@@ -486,3 +502,136 @@ def test_errors_read_as_messages(path: Path) -> None:
     assert error_text(KeyError("shapes")) == "Unexpected error (KeyError): 'shapes'"
     with pytest.raises(lb.LabnbError, match="poll_seconds"):
         as_user(path, "carol").review_panel("rev", poll_seconds=-1)
+
+
+# -- the image: as the Annotator shows it (labnb/widgets/imagefeed.py) ------------------------------------
+def _job_of(tmp_path: Path, files: list[Path], passes: int = 1) -> Path:
+    """A project of ``files`` with a launched job ("scan") whose passes alice and bob have drawn (one box on
+    each image, at 100 px for alice and 300 px for bob)."""
+    location = tmp_path / "scan.labnb"
+    owner = lb.Project.create(location, labels=["cat"], user="olga")
+    owner.add_images(files, progress=False)
+    for user, role in TEAM.items():
+        owner.members.add(user, role)
+    as_user(location, "mona").jobs.create("scan", passes_per_file=passes, review_frequency=1).launch()
+    for user, x in (("alice", 100), ("bob", 300))[:passes]:
+        draw_all(as_user(location, user), {f.name: [lb.Box(x, 100, 50, 50, label="cat")] for f in files})
+    return location
+
+
+def test_a_huge_image_opens_without_being_decoded_and_its_tiles_are_answered(
+    tmp_path: Path,
+    huge_jpeg: Path,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 20000x15000 scan blocked the kernel for seconds while the panel decoded it (and was never shown above
+    8192 px): the panel sends its stored preview, decodes nothing, and answers the tiles the browser asks for."""
+    location = _job_of(tmp_path, [huge_jpeg])
+    pyramid.LEVELS.clear()
+    decodes = pyramid.LEVELS.decodes
+    loaded: list[tuple[int, int]] = []
+    real_load = PIL.ImageFile.ImageFile.load
+
+    def counting_load(im: PIL.ImageFile.ImageFile) -> Any:
+        loaded.append(im.size)
+        return real_load(im)
+
+    monkeypatch.setattr(PIL.ImageFile.ImageFile, "load", counting_load)
+    panel = as_user(location, "carol").review_panel("scan")
+    assert panel.current["file_name"] == "huge.jpg"
+    assert loaded == [], f"the panel decoded the image to show it: {loaded}"
+    assert pyramid.LEVELS.decodes == decodes
+    monkeypatch.setattr(PIL.ImageFile.ImageFile, "load", real_load)
+    assert panel.image == b""  # never the whole bitmap: the preview, then tiles
+    assert Image.open(io.BytesIO(panel.preview)).size == (1024, 768)
+    info = panel.image_info
+    assert info["tiles"] == {"size": 512, "levels": 5}
+    assert (info["width"], info["height"], info["bitmap_width"], info["bitmap_height"]) == (*HUGE, *HUGE)
+    assert info["preview_width"] == 1024
+
+    send = Driver(panel)
+    asset = info["asset_id"]
+    panel._on_message(panel, {"type": "want_full", "asset_id": asset}, [])  # tiled: no full image, ever
+    x, y, _, _ = CHECKER
+    tx, ty = x // 512, y // 512
+    request = {"type": "tiles", "id": 1, "view": "v", "asset_id": asset, "tiles": [[3, tx >> 3, ty >> 3], [0, tx, ty]]}
+    panel._on_message(panel, request, [])
+    wait_for(lambda: len(send.tiles) == 2)
+    (coarse_head, _), (fine_head, fine) = send.tiles
+    assert (coarse_head["level"], fine_head["level"], fine_head["tx"], fine_head["ty"]) == (3, 0, tx, ty)
+    pixels = np.asarray(Image.open(io.BytesIO(fine)).convert("L")).astype(int)
+    assert (np.abs(pixels - checkerboard(512, 512)) < 60).mean() > 0.99  # the file's own pixels
+    assert panel.image == b""
+    assert panel.error == ""
+
+
+def test_a_photo_shows_its_preview_then_the_full_image_and_every_pass_is_a_new_showing(tmp_path: Path) -> None:
+    Image.new("RGB", (3000, 2000), (200, 30, 30)).save(tmp_path / "photo.jpg", quality=90)
+    location = _job_of(tmp_path, [tmp_path / "photo.jpg"], passes=2)
+    panel = as_user(location, "carol").review_panel("scan")
+    send = Driver(panel)
+    assert Image.open(io.BytesIO(panel.preview)).size == (1024, 683)
+    assert panel.image == b""  # the 3000x2000 file waits until the browser has painted the preview
+    first = panel.image_info["shown"]
+    panel._on_message(panel, {"type": "want_full", "asset_id": panel.image_info["asset_id"]}, [])
+    wait_for(lambda: len(panel.image) > 0)
+    assert panel.image == (tmp_path / "photo.jpg").read_bytes()
+    assert panel.image_info["mime"] == "image/jpeg"
+    assert panel.image_info["shown"] == first  # the same showing: the editor swaps the bitmap and keeps the rest
+    other = next(r for r in panel.queue if r["review_task"] != send.current)
+    assert send("open", review_task=other["review_task"])["ok"]
+    # the other pass of the same image: a new showing (the editor resets its shapes and undo history)
+    assert panel.image_info["shown"] != first
+    assert panel.image_info["asset_id"] == other["asset_id"]
+    assert panel.image == b""
+    assert len(panel.preview) > 0
+    assert [s["geometry"]["x"] for s in panel.shapes] == [300.0 if other["drawer"] == "bob" else 100.0]
+
+
+# -- shapes written through the panel's Project (labnb/annotations/writer.py notices) -----------------------
+def test_shapes_written_through_the_same_project_show_in_the_open_item(path: Path) -> None:
+    carol = as_user(path, "carol")
+    panel = carol.review_panel("rev")
+    send = Driver(panel)
+    item = panel.current
+    assert (item["file_name"], item["drawer"]) == ("im0.png", "alice")
+    bob_pass = next(p["draw_task"] for p in panel.passes if p["drawer"] == "bob")
+    # p.annotate on the pass under review (the reviewer holding its review may)
+    carol.annotate("im0.png", [lb.Box(120, 40, 30, 30, label="dog")], task_id=item["draw_task"])
+    assert sorted(s["label"] for s in panel.shapes) == ["cat", "dog"], "the panel still shows the pass as opened"
+    # an edit through another widget of the same Project: the Annotator on the pass under review
+    annotator = panel.task.annotator()
+    dog = next(s for s in annotator.shapes if s["label"] == "dog")
+    moved = {**dog, "geometry": {**dog["geometry"], "x": 150}}
+    edits = [{"op": "update", "id": dog["id"], "cid": dog["cid"], "shape": moved, "duration_ms": 300}]
+    annotator._on_message(annotator, {"type": "edits", "batch": 1, "asset_id": item["asset_id"], "edits": edits}, [])
+    assert {s["label"]: s["geometry"]["x"] for s in panel.shapes} == {"cat": 10.0, "dog": 150.0}
+    assert {"shapes"} <= set().union(*send.updates)  # sent to the browser, not only changed in Python
+    # a fix decided in Python, of the other pass of the image shown (claiming it gives the panel's review back)
+    claim(carol, _review_of(carol, bob_pass)).review("fix", shapes=[lb.Box(5, 5, 10, 10, label="dog")])
+    (bob,) = [p for p in panel.passes if p["draw_task"] == bob_pass]
+    assert [(s["label"], s["geometry"]["x"]) for s in bob["shapes"]] == [("dog", 5.0)]
+    assert bob["state"] == "completed"
+    # writes about another image leave the open item alone
+    before = len(send.updates)
+    carol.annotate("im1.png", [lb.Box(1, 1, 5, 5, label="cat")], source="ground_truth")
+    assert len(send.updates) == before
+
+
+def test_the_panels_own_edits_are_not_reloaded(path: Path) -> None:
+    panel = as_user(path, "carol").review_panel("rev")
+    send = Driver(panel)
+    assert send("fix", review_task=send.current)["ok"]
+    (dto,) = panel.shapes
+    before = len(send.updates)
+    ack = send.edits([{"op": "update", "id": dto["id"], "cid": dto["cid"], "shape": _box(dto["cid"], 33, dto["id"]),
+                       "duration_ms": 700}])  # fmt: skip
+    assert ack["upsert"][0]["geometry"]["x"] == 33  # the ack carries the change
+    sent = set().union(*send.updates[before:])
+    assert not sent & {"shapes", "passes"}, f"the panel's own edit was sent again in full: {sent}"
+    assert [s["geometry"]["x"] for s in panel.shapes] == [33]
+
+
+def _review_of(p: lb.Project, draw_task: int) -> int:
+    t = p.jobs["rev"].tasks
+    return int(t[(t.kind == "review") & (t.draw_task == draw_task)].task.iloc[0])

@@ -66,7 +66,7 @@ export class ImageLayer {
     this.clear();
     this.tiles = extra.tiles ?? null;
     this.wantFull = extra.wantFull ?? null;
-    // the Annotator's Python says `preview_width` and sends the full image after it (the review panel does not)
+    // Python (labnb/widgets/imagefeed.py) says `preview_width` when it sends the full image after the preview
     this.waitingFull = !this.tiles && !(bytes && bytes.byteLength) && info.preview_width !== undefined;
     this.update(info, bytes, extra.preview ?? null);
   }

@@ -1,19 +1,17 @@
 // Entry point of the review panel's front end, loaded by anywidget (labnb/widgets/review_panel.py `_esm`).
-// `initialize` starts decoding the open item's image once per widget; `render` builds one panel per view
-// (js/src/review/panel.ts, around the Annotator's editor) and returns the cleanup that frees it.
+// `initialize` starts decoding the open item's image once per widget, as the Annotator's does (its stored
+// preview, or the image when it came whole); `render` builds one panel per view (js/src/review/panel.ts,
+// around the Annotator's editor) and returns the cleanup that frees it.
 import "./annotator.css";
 import "./review/review.css";
-import { decodeImage } from "./decode";
+import annotator from "./annotator";
 import { registerReviewDebug } from "./review/debug";
+import { editorModel } from "./review/editormodel";
 import type { PanelModel } from "./review/model";
 import { ReviewView } from "./review/panel";
 
 function initialize({ model }: { model: PanelModel }): void {
-  const bytes = model.get("image");
-  const info = model.get("image_info");
-  if (bytes && bytes.byteLength && info?.width && info.height) {
-    decodeImage(bytes, info.mime ?? "", info.bitmap_width || info.width, info.bitmap_height || info.height);
-  }
+  annotator.initialize({ model: editorModel(model) }); // the panel's image traits are the Annotator's
 }
 
 function render({ model, el }: { model: PanelModel; el: HTMLElement }): () => void {

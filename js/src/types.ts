@@ -75,9 +75,10 @@ export interface ShapeDTO {
 export interface ImageInfo {
   asset_id: number;
   /**
-   * Annotator only: a new number each time Python shows an image (even the same asset again), so the same
-   * image with new bytes (its full image after the preview) is told apart from another showing of it.
-   * Without it (the review panel), new image bytes are a new image.
+   * A new number each time Python shows an image (even the same asset again: the Annotator's navigation,
+   * another pass of the same image in the review panel), so the same image with new bytes (its full image
+   * after the preview) is told apart from another showing of it (labnb/widgets/imagefeed.py). Without it,
+   * new image bytes are a new image.
    */
   shown?: number;
   file_name: string;

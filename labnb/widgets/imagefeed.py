@@ -1,6 +1,8 @@
-"""What the Annotator sends of an image, and when: a small level at once, the rest in the background.
+"""What a widget sends of an image, and when: a small level at once, the rest in the background.
 
-The message that shows an image (the widget's creation, or navigation) carries only what paints at once:
+Used by the Annotator and the Review panel (``labnb/widgets/review_panel.py``), whose front ends share the
+image layer (``js/src/imagelayer.ts``, ``js/src/tiles.ts``). The message that shows an image (the widget's
+creation, navigation, another item of the review queue) carries only what paints at once:
 
 - an image no larger than the stored 1024-px preview travels whole (it is its own preview; a few hundred kB);
 - a larger one sends its stored preview (``labnb.pyramid``, ~50-150 kB) as ``preview``; once a view has
@@ -63,10 +65,10 @@ class _Shown:
 
 
 class ImageFeed:
-    """The image traits of one Annotator (``widget``: ``image``, ``preview``, ``image_info``, ``error``):
+    """The image traits of one widget (``widget``: ``image``, ``preview``, ``image_info``, ``error``):
     ``initial`` for the message that shows an image, then the background work (``follow``) and the tile
-    requests (``request``). ``lock`` is the widget's: every trait change and message from the threads is
-    made under it."""
+    requests (``request``); ``hide`` when the widget shows no image any more. ``lock`` is the widget's:
+    every trait change and message from the threads is made under it."""
 
     def __init__(self, project: Project, widget: anywidget.AnyWidget, lock: threading.RLock) -> None:
         self._project = project
@@ -219,8 +221,14 @@ class ImageFeed:
                 self._send({"type": "tile_error", "id": rid, "asset_id": shown.asset.id, "message": message}, [])
             self._apply(shown.token, {"error": f"{type(exc).__name__}: {exc}"})
 
+    def hide(self) -> None:
+        """No image is shown any more (the review queue ran out): work still running for one stops showing it,
+        and requests for it are ignored."""
+        self._token += 1
+        self._shown = None
+
     def close(self) -> None:
-        self._token += 1  # whatever is running is no longer shown
+        self.hide()  # whatever is running is no longer shown
         for pool in (self._follower, self._tiler):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)

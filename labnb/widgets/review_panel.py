@@ -13,36 +13,36 @@ editor for the pass under review, whose wire format (``js/src/types.ts``: ``shap
 matching traits and messages here follow. Messages from the browser (``{"type": ..., "seq": n}``): ``open``
 (``review_task``), ``filter`` (``agreement_below``, ``drawer``, ``label``), ``accept``, ``reject``
 (``comment``), ``fix`` (the first starts fixing, the second records the fix), ``refresh``, ``poll``, and the
-editor's ``edits``. Decisions name the ``review_task`` they are about and may carry ``duration_ms`` (active
-time on the item). Python updates the traits, then answers ``{"type": "reply", "seq": n, "ok": bool, "error":
-str}``. ``poll`` (no ``seq``, no reply) comes every :attr:`ReviewPanel.poll_seconds` while the panel is on
-screen: it costs one cheap query (:func:`labnb.widgets.review_queue.queue_stamp`) and sends nothing back unless
-the queue changed, so passes handed in meanwhile appear (and open, when nothing is open) by themselves.
+editor's ``edits``, ``want_full`` and ``tiles`` (the image, as for the Annotator). Decisions name the
+``review_task`` they are about and may carry ``duration_ms`` (active time on the item). Python updates the
+traits, then answers ``{"type": "reply", "seq": n, "ok": bool, "error": str}``. ``poll`` (no ``seq``, no
+reply) comes every :attr:`ReviewPanel.poll_seconds` while the panel is on screen: it costs one cheap query
+(:func:`labnb.widgets.review_queue.queue_stamp`) and sends nothing back unless the queue changed, so passes
+handed in meanwhile appear (and open, when nothing is open) by themselves.
+
+The open item's side (its image through :class:`labnb.widgets.imagefeed.ImageFeed`, its passes, the fix's
+edits, the Project's notices of shapes written) is :class:`labnb.widgets.review_item.ReviewItem`, which
+the widget extends.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import anywidget
-import sqlalchemy as sa
 import traitlets
 
 from labnb.errors import LabnbError
-from labnb.imaging import display_image
 from labnb.people import now
-from labnb.store.tables import tasks
 from labnb.widgets.annotator import DEFAULT_KEYMAP
+from labnb.widgets.review_item import ReviewItem, error_text
 from labnb.widgets.review_queue import filter_queue, held_row, job_drawers, queue_stamp, review_queue, task_seqs
-from labnb.widgets.serializers import safe_text, schema_payload, shape_to_dto
-from labnb.workflow.editing import apply_edits
+from labnb.widgets.serializers import safe_text, schema_payload
 from labnb.workflow.guides import render_guide
-from labnb.workflow.tasks import DRAWN, Decision, TaskStateError, claim, load, task_shapes
+from labnb.workflow.tasks import Decision, TaskStateError, claim, load
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -80,24 +80,10 @@ EDITOR_KEYMAP: dict[str, str] = {
     if k not in ("next_image", "prev_image", "accept_suggestions", "accept_all_suggestions", "toggle_assist")
 }
 
-#: Per-drawer colours (distinct hues that read on dark, light and grey images); cycled beyond ten drawers.
-DRAWER_COLORS = (
-    "#e6194b",
-    "#4363d8",
-    "#3cb44b",
-    "#f58231",
-    "#911eb4",
-    "#42d4f4",
-    "#f032e6",
-    "#bfef45",
-    "#9a6324",
-    "#469990",
-)
-
 NO_FILTERS: dict[str, Any] = {"agreement_below": None, "drawer": None, "label": None}
 
 
-class ReviewPanel(anywidget.AnyWidget):
+class ReviewPanel(ReviewItem):
     """Review a job's draw passes: accept, reject with a comment, or fix in place, with the keyboard.
 
     Build it with ``p.review_panel(job)`` (reviewers and above). Keys (``keymap`` remaps them): Up/Down (or
@@ -140,23 +126,6 @@ class ReviewPanel(anywidget.AnyWidget):
     drawers: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     """``[{"name", "color"}]``: every drawer of the job's passes and their colour (filter and legend)."""
 
-    current = traitlets.Dict().tag(sync=True)
-    """The open item (a queue row, with ``color``, ``state`` and the drawer's earlier rejection ``comment``),
-    or ``{}`` when nothing is open."""
-
-    image = traitlets.Bytes(b"").tag(sync=True)
-    """The open item's image, encoded (as the Annotator's ``image``)."""
-
-    image_info = traitlets.Dict().tag(sync=True)
-    """As the Annotator's: asset id, file name, sizes, mime; ``index``/``count`` in the queue."""
-
-    shapes: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
-    """The shapes of the pass under review (``js/src/types.ts`` ShapeDTO): what the editor shows and fixes."""
-
-    passes: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
-    """Every drawn pass of the image in this job: ``draw_task``, ``drawer``, ``pass``, ``state``, ``color``,
-    ``reviewed`` and ``shapes`` (empty for the reviewed pass, whose shapes are ``shapes``)."""
-
     schema = traitlets.Dict().tag(sync=True)
     """The project's classes, tools, tags and attributes (names sanitised), for the editor."""
 
@@ -169,21 +138,12 @@ class ReviewPanel(anywidget.AnyWidget):
     guide_html = traitlets.Unicode("").tag(sync=True)
     """The job's review guide, markdown rendered and sanitised in Python."""
 
-    fixing = traitlets.Bool(False).tag(sync=True)
-    """True while the reviewer fixes the pass in place (its shapes editable); set by the ``fix`` message."""
-
     side_by_side = traitlets.Bool(False).tag(sync=True)
     """Passes in separate panes (True) or overlaid (False); the browser toggles it."""
 
     poll_seconds = traitlets.Float(POLL_SECONDS).tag(sync=True)
     """How often the browser asks whether the queue changed (0: never; Refresh still works). Only while the
     panel is on screen and the page visible; an unchanged queue costs one small query and no message back."""
-
-    status = traitlets.Unicode("").tag(sync=True)
-    """What just happened, in words ("Accepted im0.png (alice, pass 1)")."""
-
-    error = traitlets.Unicode("").tag(sync=True)
-    """The last error from Python, shown in the widget (ipywidgets would swallow it otherwise)."""
 
     def __init__(
         self,
@@ -201,13 +161,9 @@ class ReviewPanel(anywidget.AnyWidget):
             raise LabnbError(f"unknown keymap action(s) {sorted(unknown)}; known: {sorted(REVIEW_KEYMAP)}")
         if isinstance(poll_seconds, bool) or not isinstance(poll_seconds, (int, float)) or not poll_seconds >= 0:
             raise LabnbError(f"poll_seconds must be a number of seconds >= 0 (0: never), got {poll_seconds!r}")
-        self._project = project
+        self._setup_item(project)  # the open item's state: image feed, lock, colours (review_item.py)
         self._job = the_job
         self._filters: dict[str, Any] = dict(NO_FILTERS)
-        self._colors: dict[str, str] = {}
-        self._cids: dict[int, str] = {}
-        self._counter = itertools.count()
-        self._task: Task | None = None
         self._rows: list[dict[str, Any]] = []
         self._stamp: tuple[Any, ...] = ()
         #: nothing is open because nothing could be: an item handed in later opens by itself (not after release)
@@ -223,15 +179,17 @@ class ReviewPanel(anywidget.AnyWidget):
             poll_seconds=float(poll_seconds),
         )
         self.on_msg(self._on_message)
-        try:
-            self._reload_queue()
-            held = next((r for r in self._rows if r["held"]), None)
-            if held is not None:
-                self._open(held["review_task"])
-            else:
-                self._open_next(None)
-        except LabnbError as exc:
-            self.error = str(exc)
+        with self._lock:
+            try:
+                self._reload_queue()
+                held = next((r for r in self._rows if r["held"]), None)
+                if held is not None:
+                    self._open(held["review_task"])
+                else:
+                    self._open_next(None)
+            except LabnbError as exc:
+                self.error = str(exc)
+        project._watchers.add(self)  # shapes of the open image written through `project` are shown at once
 
     # -- Python-side API -------------------------------------------------------------------------
     @property
@@ -242,36 +200,48 @@ class ReviewPanel(anywidget.AnyWidget):
     def refresh(self) -> None:
         """Read the queue again (other reviewers claim and decide, drawers hand passes in meanwhile) and, with
         no item open, open the first one that can be claimed (Refresh in the panel, U)."""
-        self._reload_queue()
-        if self._task is None and not self.fixing:
-            self._open_next(None)
-        n = len(self.queue)
-        self.status = f"{n} item{'s' if n != 1 else ''} in the queue" + (
-            f" of {self.queue_total}" if n != self.queue_total else ""
-        )
-        if self._task is not None:
-            self.status += f"; reviewing {self.current.get('file_name', '')}"
+        with self._lock:
+            self._reload_queue()
+            if self._task is None and not self.fixing:
+                self._open_next(None)
+            n = len(self.queue)
+            self.status = f"{n} item{'s' if n != 1 else ''} in the queue" + (
+                f" of {self.queue_total}" if n != self.queue_total else ""
+            )
+            if self._task is not None:
+                self.status += f"; reviewing {self.current.get('file_name', '')}"
 
     def release(self) -> None:
         """Give the open review back unfinished, for someone else to claim, and close the item."""
-        task = self._task
-        if task is None:
-            return
-        task.release()
-        self._reload_queue()
-        self._clear()
-        self._waiting_for_items = False  # given back on purpose: polling must not open it again
-        self.status = f"Gave back review task {task.id}"
+        with self._lock:
+            task = self._task
+            if task is None:
+                return
+            task.release()
+            self._reload_queue()
+            self._clear()
+            self._waiting_for_items = False  # given back on purpose: polling must not open it again
+            self.status = f"Gave back review task {task.id}"
 
     # -- messages --------------------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "edits":
+        with self._lock:  # trait changes stay apart from those of the image feed's threads
+            self._dispatch(content)
+
+    def _dispatch(self, content: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "edits":
             self._handle_edits(content)
             return
-        if isinstance(content, dict) and content.get("type") == "poll":
+        if kind in ("poll", "want_full", "tiles"):  # no reply to these
             try:
-                self._poll()
-            except Exception as exc:  # shown in the widget; a poll has no reply
+                if kind == "poll":
+                    self._poll()
+                elif kind == "want_full":
+                    self._feed.want_full(content)
+                else:
+                    self._feed.request(content)
+            except Exception as exc:  # shown in the widget
                 self.error = error_text(exc)
             return
         seq = content.get("seq") if isinstance(content, dict) else None
@@ -349,7 +319,7 @@ class ReviewPanel(anywidget.AnyWidget):
         duration = float(ms) / 1000.0 if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0 else None
         task = self._renewed(task)
         row = self.current
-        task.review(decision, comment, duration=duration)
+        task.review(decision, comment, duration=duration)  # writes no shapes: the fix's edits are saved already
         what = {"accept": "Accepted", "reject": "Sent back", "fix": "Fixed and accepted"}[decision]
         done = f"{what} {row.get('file_name', '')} ({row.get('drawer', '')}, pass {int(row.get('pass', 0)) + 1})"
         self._task = None
@@ -380,7 +350,7 @@ class ReviewPanel(anywidget.AnyWidget):
         self._stamp = queue_stamp(self._project, self._job.id)  # first: a change while reading shows next time
         rows = review_queue(self._project, self._job)
         for name in sorted({r["drawer"] for r in rows} | set(job_drawers(self._project, self._job.id))):
-            self._colors.setdefault(name, DRAWER_COLORS[len(self._colors) % len(DRAWER_COLORS)])
+            self._color(name)
         shown = filter_queue(rows, self._filters)
         self._rows = shown
         with self.hold_sync():
@@ -420,43 +390,15 @@ class ReviewPanel(anywidget.AnyWidget):
             raise LabnbError(f"task {review_task} is not a review task of job '{self._job.name}'")
         task = claim(self._project, review_task)
         self._reload_queue()
-        self._show(task)
-
-    def _show(self, task: Task) -> None:
-        asset = self._project.asset(task.asset_id)
-        shown = display_image(asset.read_bytes(), f"asset {asset.id} ({asset.file_name})")
-        self._task = task
         ids = [r["review_task"] for r in self._rows]
         row = next((r for r in self._rows if r["review_task"] == task.id), None) or held_row(self._project, task)
-        draw = load(self._project, int(task.draw_task_id or 0))
-        drawer = str(draw.assignee)
-        color = self._colors.setdefault(drawer, DRAWER_COLORS[len(self._colors) % len(DRAWER_COLORS)])
-        self._cids = {}
         with self.hold_sync():
-            self.fixing = False
-            self.current = {**row, "color": color, "state": task.state, "comment": draw.comment}
-            self.image = b""  # the same image for another pass: send the bytes again, the editor reloads
-            self.image_info = {
-                "asset_id": asset.id, "file_name": asset.file_name, "width": asset.width, "height": asset.height,
-                "bitmap_width": shown.width, "bitmap_height": shown.height, "mime": shown.mime,
-                "index": ids.index(task.id) if task.id in ids else 0, "count": len(ids),
-            }  # fmt: skip
-            self.image = shown.data
-            self.shapes = self._pass_dtos(draw.id)
-            self.passes = self._passes(task)
+            self._show(task, row, ids.index(task.id) if task.id in ids else 0, len(ids))
             self.drawers = [{"name": n, "color": c} for n, c in self._colors.items()]
-            self.error = ""
-            self.status = f"Reviewing {asset.file_name}: {drawer}, pass {task.pass_index + 1}"
 
     def _clear(self) -> None:
-        self._task = None
         with self.hold_sync():
-            self.fixing = False
-            self.current = {}
-            self.shapes = []
-            self.passes = []
-            self.image_info = {}
-            self.image = b""
+            self._hide_item()
             self.status = (
                 "Nothing to review"
                 if not self.queue_total
@@ -464,87 +406,3 @@ class ReviewPanel(anywidget.AnyWidget):
                 if not self.queue
                 else "No item is open: pick one in the queue"
             )
-
-    def _passes(self, task: Task) -> list[dict[str, Any]]:
-        t = tasks
-        with self._project._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.c.id, t.c.assignee, t.c.pass_index, t.c.state)
-                .where(t.c.job_id == task.job_id, t.c.asset_id == task.asset_id, t.c.kind == "draw")
-                .where(t.c.state.in_(DRAWN))
-                .order_by(t.c.pass_index)
-            ).all()
-        out = []
-        for r in rows:
-            drawer = str(r.assignee)
-            reviewed = r.id == task.draw_task_id
-            color = self._colors.setdefault(drawer, DRAWER_COLORS[len(self._colors) % len(DRAWER_COLORS)])
-            shapes = [] if reviewed else [shape_to_dto(s, f"p{r.id}-{s.id}") for s in task_shapes(self._project, r.id)]
-            out.append({
-                "draw_task": r.id, "drawer": safe_text(drawer), "pass": r.pass_index, "state": r.state,
-                "color": color, "reviewed": reviewed, "shapes": shapes,
-            })  # fmt: skip
-        return out
-
-    def _pass_dtos(self, draw_task: int) -> list[dict[str, Any]]:
-        return [shape_to_dto(s, self._cid(s.id)) for s in task_shapes(self._project, draw_task)]
-
-    def _cid(self, annotation_id: int | None) -> str:
-        if annotation_id is None:
-            return f"py{next(self._counter)}"
-        return self._cids.setdefault(annotation_id, f"s{annotation_id}")
-
-    # -- fixing: the editor's edits ----------------------------------------------------------------
-    def _handle_edits(self, content: Mapping[str, Any]) -> None:
-        """Apply the editor's edits to the pass under review (as the Annotator does for a task's pass) and
-        acknowledge them with the stored form of what they touched."""
-        try:
-            task = self._task
-            if task is None or not self.fixing:
-                raise LabnbError("the pass can be edited only while fixing it (F)")
-            asset_id = content.get("asset_id")
-            if asset_id != task.asset_id:
-                raise LabnbError(f"edits for image {asset_id!r}, which is not the image under review")
-            draw_id = int(task.draw_task_id or 0)
-            edits = list(content.get("edits") or [])
-            results = apply_edits(self._project, task.asset_id, edits, source="human", task_id=draw_id)
-            for r in results:
-                if r["ok"]:
-                    self._cids[r["id"]] = r["cid"]
-            stored = self._pass_dtos(draw_id)
-            cids = {str(r["cid"]) for r in results}
-            upsert = [d for d in stored if d["cid"] in cids]
-            ack = {
-                "type": "ack",
-                "batch": content.get("batch"),
-                "asset_id": task.asset_id,
-                "results": results,
-                "upsert": upsert,
-                "removed": sorted(cids - {d["cid"] for d in upsert}),
-            }
-            with self._lock_property(shapes=stored):  # the ack carries the change; the trait is not resent
-                self.shapes = stored
-            self.send(ack)
-            failed = [r["message"] for r in results if not r["ok"]]
-            saved = len(results) - len(failed)
-            with self.hold_sync():
-                self.status = f"{saved} edit{'s' if saved != 1 else ''} saved" + (
-                    f", {len(failed)} refused" if failed else ""
-                )
-                self.error = "; ".join(failed)
-        except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
-            self.error = error_text(exc)
-            results = [
-                {"cid": str(e.get("cid", "")), "ok": False, "message": str(exc)}
-                for e in (content.get("edits") or [])
-                if isinstance(e, dict)
-            ]
-            self.send({"type": "ack", "batch": content.get("batch"), "results": results})
-
-
-def error_text(exc: BaseException) -> str:
-    """What the panel shows of an error: labnb's own errors are written for the user, so their message alone
-    (no "LabnbError:" prefix); anything else is a bug, named as such with its type so it can be reported."""
-    if isinstance(exc, LabnbError):
-        return str(exc) or "the request was refused"
-    return f"Unexpected error ({type(exc).__name__}): {exc}"

@@ -143,6 +143,21 @@ def job_drawers(project: Project, job_id: int) -> list[str]:
         return [safe_text(str(u)) for u in found]
 
 
+def drawn_passes(project: Project, task: Task) -> list[Any]:
+    """The drawn passes of ``task``'s image in its job (``id``, ``assignee``, ``pass_index``, ``state``), in
+    pass order: what the review panel shows beside the pass under review."""
+    t = tasks
+    with project._engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(t.c.id, t.c.assignee, t.c.pass_index, t.c.state)
+                .where(t.c.job_id == task.job_id, t.c.asset_id == task.asset_id, t.c.kind == "draw")
+                .where(t.c.state.in_(DRAWN))
+                .order_by(t.c.pass_index)
+            ).all()
+        )
+
+
 def task_seqs(project: Project, task_ids: list[int]) -> dict[int, int]:
     with project._engine.connect() as conn:
         return {

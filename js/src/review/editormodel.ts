@@ -1,10 +1,11 @@
 // The Annotator's editor on the pass under review. The editor talks to an anywidget model with the
 // Annotator's traits (`../model.ts`, `../types.ts`); this adapter gives it one made of the review panel's
-// traits: the image and the reviewed pass's `shapes` as they are, `readonly` unless the reviewer is fixing,
-// the panel's editor keymap, and the schema with every class in the drawer's colour (the pass under review
-// shows in its drawer's colour, as the other passes do). Edits go out through the panel's comm and Python's
-// acks come back through it; the Annotator's other traits (guide, model assist, queue position) are
-// constants here: the panel shows its own guide and has no model.
+// traits: the image (`image`, `preview`, `image_info`, which Python fills as for the Annotator) and the
+// reviewed pass's `shapes` as they are, `readonly` unless the reviewer is fixing, the panel's editor keymap,
+// and the schema with every class in the drawer's colour (the pass under review shows in its drawer's
+// colour, as the other passes do). Edits, tile requests and the request for the full image go out through
+// the panel's comm, and Python's acks and tiles come back through it; the Annotator's other traits (guide,
+// model assist, queue position) are constants here: the panel shows its own guide and has no model.
 import type { ChangeEvent, WidgetModel } from "../model";
 import type { AssistModelInfo, Model, SchemaPayload, ShapeDTO, TaskInfo, ToPython } from "../types";
 import { safeColor } from "../ui/dom";
@@ -13,7 +14,7 @@ import type { PanelChange, PanelModel } from "./model";
 /** Which panel traits change each Annotator trait (none: a constant in the panel). */
 const SOURCES: Record<keyof Model, PanelChange[]> = {
   image: ["change:image"],
-  preview: [],
+  preview: ["change:preview"],
   image_info: ["change:image_info"],
   shapes: ["change:shapes"],
   schema: ["change:schema", "change:current"],
@@ -50,6 +51,8 @@ export function editorModel(panel: PanelModel): WidgetModel {
     switch (key) {
       case "image":
         return panel.get("image");
+      case "preview":
+        return panel.get("preview");
       case "image_info":
         return panel.get("image_info");
       case "shapes":
@@ -86,7 +89,8 @@ export function editorModel(panel: PanelModel): WidgetModel {
     set: () => undefined, // queue position and assist settings: nothing of them in the panel
     save_changes: () => undefined,
     send: (content: ToPython) => {
-      if (content.type === "edits") panel.send(content);
+      // edits, and the image as the Annotator's editor asks for it (tiles, the full image); no "submit_task"
+      if (content.type === "edits" || content.type === "tiles" || content.type === "want_full") panel.send(content);
     },
     on(event: ChangeEvent | "msg:custom", callback: ((content: unknown) => void) | (() => void)): void {
       if (event === "msg:custom") panel.on("msg:custom", callback as (content: unknown) => void);

@@ -102,7 +102,8 @@ export class ReviewView {
       h("div", { class: "lrv-guide-head" }, h("h3", {}, "Review guide"), close),
       this.guideContent,
     );
-    this.panes = new Panes(this.others, this.disposer);
+    const editorSide = editorModel(model);
+    this.panes = new Panes(this.others, editorSide, this.disposer);
     this.view = h("div", { class: "lrv-view" }, this.editorHost, this.panes.el);
     const head = h(
       "div",
@@ -156,7 +157,7 @@ export class ReviewView {
       h("div", { class: "lrv-statusbar" }, this.status, this.noteEl, this.errorEl, this.keysHint),
     );
     el.appendChild(this.root);
-    this.editor = new Editor(editorModel(model), this.editorHost);
+    this.editor = new Editor(editorSide, this.editorHost);
     this.editor.underlay = (ctx, view, dpr) => {
       if (this.sideBySide) this.panes.follow(this.editor.view);
       else this.others.drawOverlaid(ctx, view, dpr);
@@ -252,7 +253,7 @@ export class ReviewView {
       this.pullItem();
       this.queueUi();
     });
-    on(["change:passes", "change:image", "change:image_info", "change:schema"], () => this.queuePasses());
+    on(["change:passes", "change:image", "change:preview", "change:image_info", "change:schema"], () => this.queuePasses());
     on(["change:keymap"], () => {
       this.pullKeys();
       this.queueUi();
@@ -326,8 +327,7 @@ export class ReviewView {
     const passes = m.get("passes") ?? [];
     this.others.set(passes, info, m.get("schema")?.classes ?? []);
     for (const id of [...this.others.hidden]) if (!passes.some((p) => p.draw_task === id)) this.others.hidden.delete(id);
-    const image = m.get("image");
-    this.panes.set(info, image && image.byteLength ? image : null);
+    this.panes.set(info, { image: m.get("image") ?? null, preview: m.get("preview") ?? null });
     this.buildLegend();
     this.editor.layers.invalidate("shapes");
     this.queueUi();
@@ -727,12 +727,14 @@ export class ReviewView {
     layout: { labels: boolean; queueOpen: boolean; classesOpen: boolean; fullWidth: boolean };
     labels: DrawnLabel[];
     paneLabels: DrawnLabel[][];
+    paneImages: ReturnType<Panes["images"]>;
   } {
     const lay = this.layout;
     return {
       layout: { labels: lay.labels, queueOpen: lay.queueOpen, classesOpen: lay.classesOpen, fullWidth: lay.fullWidth },
       labels: this.labels.drawn,
       paneLabels: this.panes.drawnLabels(),
+      paneImages: this.panes.images(),
       current: this.currentId(),
       queue: (this.model.get("queue") ?? []).map((r) => r.review_task),
       fixing: this.fixing,

@@ -1,14 +1,19 @@
 // The other drawn passes of the open image, each in its drawer's colour: overlaid under the editor's shapes
 // (dashed, so the pass under review, drawn solid by the editor, stands out), or side by side in panes of
 // their own that show the same part of the image as the editor. Drawing reuses the Annotator's modules:
-// ShapePainter (render.ts) for the shapes, ImageLayer (imagelayer.ts, sharing the decoded bitmap) and
-// Viewport (view.ts) for the panes. With labels on, every shape carries its class name (labels.ts).
+// ShapePainter (render.ts) for the shapes, ImageLayer (imagelayer.ts, sharing the decoded bitmaps) and
+// Viewport (view.ts) for the panes. A pane shows the image as the editor does: the stored preview, then
+// the full image once Python sends it (swapped in, the pane kept), or for a huge image the tiles of what
+// the pane shows, asked for by the pane itself (tiles.ts; Python serves every view of the widget). With
+// labels on, every shape carries its class name (labels.ts).
 import type { Disposer } from "../disposer";
 import { boundsOf } from "../hittest";
 import { ImageLayer } from "../imagelayer";
 import { LabelLayer, type DrawnLabel } from "../labels";
 import { MaskGrid } from "../mask";
+import type { WidgetModel } from "../model";
 import { ShapePainter } from "../render";
+import { isTiled, TileSet } from "../tiles";
 import type { ClassDef, ImageInfo } from "../types";
 import { h, safeColor, setText } from "../ui/dom";
 import { Viewport } from "../view";
@@ -91,7 +96,7 @@ class Pane {
   readonly labels = new LabelLayer();
 
   constructor(
-    readonly pass: PassInfo,
+    public pass: PassInfo,
     private readonly schedule: () => void,
   ) {
     this.canvas = h("canvas", { class: "lrv-pane-canvas", "aria-hidden": "true" });
@@ -139,11 +144,24 @@ class Pane {
   }
 }
 
+/** The images of a showing: the bytes (empty until Python sends them; never for tiles) and the stored preview. */
+export interface PaneImages {
+  image: DataView | null;
+  preview: DataView | null;
+}
+
+/** The same showing of the same image (Python's `shown`; without it, the same bytes). */
+function sameShowing(a: ImageInfo | null, b: ImageInfo, aImages: PaneImages, bImages: PaneImages): boolean {
+  if (!a || a.asset_id !== b.asset_id) return false;
+  return b.shown !== undefined ? a.shown === b.shown : aImages.image === bImages.image;
+}
+
 /** The side-by-side panes of the passes not under review. */
 export class Panes {
   readonly el = h("div", { class: "lrv-panes", "data-testid": "panes" });
   private panes: Pane[] = [];
   private info: ImageInfo | null = null;
+  private bytes: PaneImages = { image: null, preview: null };
   /** Class names on the shapes (the panel's labels toggle). */
   labels = false;
   private raf = 0;
@@ -152,6 +170,8 @@ export class Panes {
 
   constructor(
     private readonly passes: OtherPasses,
+    /** The panel's model as the editor sees it: tile requests and the full image go through it. */
+    private readonly model: WidgetModel,
     disposer: Disposer,
   ) {
     this.ro = new ResizeObserver(() => this.follow(this.last));
@@ -159,15 +179,39 @@ export class Panes {
     disposer.add(() => this.dispose());
   }
 
-  /** New passes or a new image. */
-  set(info: ImageInfo | null, image: DataView | null): void {
+  /**
+   * New passes, a new image, or better bytes of the same one. The panes of the same showing and passes are
+   * kept (their tiles and bitmaps with them): the full image arriving after the preview is swapped in, and
+   * passes Python read again (another widget's edits) are only redrawn.
+   */
+  set(info: ImageInfo | null, images: PaneImages): void {
+    const passes = this.passes.passes;
+    const same =
+      info !== null &&
+      sameShowing(this.info, info, this.bytes, images) &&
+      passes.length === this.panes.length &&
+      passes.every((p, i) => this.panes[i]?.pass.draw_task === p.draw_task);
+    this.bytes = images;
+    if (same) {
+      this.info = info;
+      passes.forEach((p, i) => {
+        const pane = this.panes[i];
+        if (!pane) return;
+        pane.pass = p;
+        pane.image.update(info, images.image, images.preview);
+      });
+      this.schedule();
+      return;
+    }
     for (const p of this.panes) p.dispose();
     this.panes = [];
     this.info = info;
-    if (!info || !image) return;
-    for (const pass of this.passes.passes) {
+    if (!info) return;
+    for (const pass of passes) {
       const pane = new Pane(pass, () => this.schedule());
-      pane.image.load(info, image);
+      const tiles = isTiled(info) ? new TileSet(this.model, info, () => this.schedule(), () => undefined) : null;
+      const wantFull = (): void => this.model.send({ type: "want_full", asset_id: info.asset_id });
+      pane.image.load(info, images.image ?? new DataView(new ArrayBuffer(0)), { preview: images.preview, tiles, wantFull });
       this.panes.push(pane);
       this.el.append(pane.el);
     }
@@ -210,6 +254,11 @@ export class Panes {
 
   get busy(): boolean {
     return this.raf !== 0 || this.panes.some((p) => p.image.loading || p.image.refining);
+  }
+
+  /** What each pane's image layer shows (the test handle): which bitmap, and tiles held per level. */
+  images(): ReturnType<ImageLayer["describe"]>[] {
+    return this.panes.map((p) => p.image.describe());
   }
 
   /** The labels drawn in each pane (the test handle). */

@@ -3,7 +3,7 @@
 // sides together. The pass under review travels in the Annotator's own wire format (`../types.ts`: the
 // `shapes`, `image` and `image_info` traits, `EditsMessage` and `AckMessage`), because the Annotator's editor
 // shows and fixes it.
-import type { Action, EditsMessage, ImageInfo, SchemaPayload, ShapeDTO } from "../types";
+import type { Action, EditsMessage, FullImageRequest, ImageInfo, SchemaPayload, ShapeDTO, TilesRequest } from "../types";
 
 /** Actions of the panel's own keys (Python sends the defaults merged with the user's remapping). */
 export type ReviewAction =
@@ -67,7 +67,8 @@ export interface ReviewModel {
   filters: Filters;
   drawers: { name: string; color: string }[];
   current: Partial<CurrentItem>; // {} when nothing is open
-  image: DataView;
+  image: DataView; // as the Annotator's: empty until the browser asks (want_full), and for a huge image
+  preview: DataView; // the stored small level, painted first (may be empty: the image came whole)
   image_info: Partial<ImageInfo>; // {} when nothing is open
   shapes: ShapeDTO[];
   passes: PassInfo[];
@@ -99,7 +100,8 @@ export interface PollMessage {
   type: "poll";
 }
 
-export type ToPython = (Request & { seq: number }) | PollMessage | EditsMessage;
+/** The editor's messages (the Annotator's wire format): its edits, and the image's tiles and full image. */
+export type ToPython = (Request & { seq: number }) | PollMessage | EditsMessage | TilesRequest | FullImageRequest;
 
 /** Python -> JS: a request was handled (the traits are already updated), or refused with `error`. */
 export interface ReplyMessage {

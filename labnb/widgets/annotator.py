@@ -462,7 +462,8 @@ class Annotator(anywidget.AnyWidget):
     def _submit_task(self) -> None:
         """The front end has saved every edit (it sends this after the last ack): hand the pass in, then
         show the next one when bound by ``p.work()``."""
-        from labnb.workflow.tasks import load, next_task  # noqa: PLC0415
+        from labnb.workflow.claims import next_task  # noqa: PLC0415
+        from labnb.workflow.tasks import load  # noqa: PLC0415
 
         try:
             if self._task_id is None:

@@ -28,9 +28,9 @@ import traitlets
 
 from labnb.errors import LabnbError
 from labnb.widgets.imagefeed import ImageFeed
-from labnb.widgets.review_queue import drawn_passes
 from labnb.widgets.serializers import safe_text, shape_to_dto
 from labnb.workflow.editing import apply_edits
+from labnb.workflow.review_queue import drawn_passes
 from labnb.workflow.tasks import load, task_shapes
 
 if TYPE_CHECKING:

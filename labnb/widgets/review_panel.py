@@ -2,7 +2,7 @@
 
 ``p.review_panel(job)`` lists the job's draw passes awaiting review that the current user may review (never
 their own drawing) and the review they hold. Opening an item claims its review task
-(:func:`labnb.workflow.tasks.claim`); the image is shown with every drawn pass of it in per-drawer colours,
+(:func:`labnb.workflow.claims.claim`); the image is shown with every drawn pass of it in per-drawer colours,
 the pass under review editable when the reviewer fixes it in place. Decisions go to
 :meth:`labnb.workflow.tasks.Task.review`: accept, reject (with a comment) or fix (the edits, made through
 :func:`labnb.workflow.editing.apply_edits` on the pass, then accepted). Every rule (roles, credentials,
@@ -17,7 +17,7 @@ editor's ``edits``, ``want_full`` and ``tiles`` (the image, as for the Annotator
 ``review_task`` they are about and may carry ``duration_ms`` (active time on the item). Python updates the
 traits, then answers ``{"type": "reply", "seq": n, "ok": bool, "error": str}``. ``poll`` (no ``seq``, no
 reply) comes every :attr:`ReviewPanel.poll_seconds` while the panel is on screen: it costs one cheap query
-(:func:`labnb.widgets.review_queue.queue_stamp`) and sends nothing back unless the queue changed, so passes
+(:func:`labnb.workflow.review_queue.queue_stamp`) and sends nothing back unless the queue changed, so passes
 handed in meanwhile appear (and open, when nothing is open) by themselves.
 
 The open item's side (its image through :class:`labnb.widgets.imagefeed.ImageFeed`, its passes, the fix's
@@ -39,10 +39,11 @@ from labnb.errors import LabnbError
 from labnb.people import now
 from labnb.widgets.annotator import DEFAULT_KEYMAP
 from labnb.widgets.review_item import ReviewItem, error_text
-from labnb.widgets.review_queue import filter_queue, held_row, job_drawers, queue_stamp, review_queue, task_seqs
 from labnb.widgets.serializers import safe_text, schema_payload
+from labnb.workflow.claims import claim
 from labnb.workflow.guides import render_guide
-from labnb.workflow.tasks import Decision, TaskStateError, claim, load
+from labnb.workflow.review_queue import filter_queue, held_row, job_drawers, queue_stamp, review_queue, task_seqs
+from labnb.workflow.tasks import Decision, TaskStateError, load
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -95,7 +96,7 @@ class ReviewPanel(ReviewItem):
     panel opens the next item; passes handed in meanwhile join the queue by themselves (``poll_seconds``).
     Only the job's passes are ever shown, never ground truth.
 
-    Opening an item claims its review task (:func:`labnb.workflow.tasks.claim`, which gives back the review
+    Opening an item claims its review task (:func:`labnb.workflow.claims.claim`, which gives back the review
     held before); the panel starts on the review this user holds, else on the first free item. A claim left
     open when the reviewer stops lapses after the job's ``claim_minutes`` (or :meth:`release` gives it back).
     Edits made while fixing are saved to the pass at once; a pass rejected after edits goes back with them.

@@ -31,7 +31,8 @@ from labnb.store import database as db
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import merge
 from labnb.workflow.guides import render_guide, warn_removed_images
-from labnb.workflow.tasks import DRAWN, Task, load, next_seq, settle_job_state, task_shapes
+from labnb.workflow.task_rows import next_seq, settle_job_state
+from labnb.workflow.tasks import DRAWN, Task, load, task_shapes
 
 if TYPE_CHECKING:
     from labnb.geometry import Shape

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from labnb.workflow import claims as _claims
 from labnb.workflow import tasks as _tasks
 from labnb.workflow.jobs import Job, Jobs
 
@@ -35,7 +36,7 @@ class WorkflowMethods:
         of one image or reviews their own drawing. The claim is atomic across processes and machines
         (SQLite and PostgreSQL) and lapses after the job's ``claim_minutes`` unless handed in.
         """
-        return _tasks.next_task(self._workflow_project(), kind, job)
+        return _claims.next_task(self._workflow_project(), kind, job)
 
     def work(self, job: Job | int | str | None = None, **options: Any) -> Annotator | None:
         """Start labelling: claim your next draw task (:meth:`next_task`) and return the Annotator on it, with

@@ -1,8 +1,10 @@
-"""The review queue, read from the store: what a reviewer may open in a job, its filters, and a cheap stamp
-of the job's task rows, so that an open panel learns of new passes without reading the whole queue again.
+"""The review queue: what a reviewer may open in a job, its filters, and a cheap stamp of the job's task
+rows, so that an open panel learns of new passes without reading the whole queue again.
 
-Split from :mod:`labnb.widgets.review_panel` (the widget), which shows these rows; every rule of who may
-review what is the workflow backend's (:func:`labnb.workflow.tasks.eligible_jobs`, claims).
+The review panel (:mod:`labnb.widgets.review_panel`) shows these rows. Which reviews a user may take is
+stated once, in :func:`labnb.workflow.claims.claimable_review`, which claiming uses too: the queue lists
+exactly what a claim would accept (plus the review the user holds). Names are passed through
+:func:`labnb.schema.plain_text` on their way to the browser.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from labnb.people import now
+from labnb.schema import plain_text
 from labnb.store.tables import annotation_rows, assets, jobs, tasks
-from labnb.widgets.serializers import safe_text
-from labnb.workflow.tasks import DRAWN, eligible_jobs, load
+from labnb.workflow.claims import claimable_review, eligible_jobs
+from labnb.workflow.tasks import DRAWN, load
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -69,11 +72,11 @@ def review_queue(project: Project, job: Job) -> list[dict[str, Any]]:
             )
             .join(d, d.c.id == t.c.draw_task_id)
             .join(assets, assets.c.id == t.c.asset_id)
-            .where(t.c.job_id == job.id, t.c.kind == "review", d.c.assignee != user)
+            .where(t.c.job_id == job.id)
             .where(
                 sa.or_(
-                    t.c.state == "none",
-                    sa.and_(t.c.state == "review", sa.or_(t.c.expires_at < stamp, sa.and_(t.c.assignee == user, live))),
+                    claimable_review(t, d, user, stamp),
+                    sa.and_(t.c.kind == "review", t.c.state == "review", t.c.assignee == user, live),
                 )
             )
             .order_by(t.c.seq)
@@ -85,7 +88,7 @@ def review_queue(project: Project, job: Job) -> list[dict[str, Any]]:
         held = r.state == "review" and r.assignee == user and (r.expires_at is None or _aware(r.expires_at) > stamp)
         out.append({
             "review_task": r.id, "draw_task": r.draw_task_id, "asset_id": r.asset_id,
-            "file_name": r.file_name, "drawer": safe_text(str(r.drawer)), "pass": r.pass_index,
+            "file_name": r.file_name, "drawer": plain_text(str(r.drawer)), "pass": r.pass_index,
             "agreement": agreement.get(r.asset_id), "labels": labels.get(int(r.draw_task_id), []), "held": held,
         })  # fmt: skip
     return out
@@ -120,7 +123,7 @@ def _pass_labels(project: Project, conn: sa.Connection, draw_tasks: list[int]) -
     for task_id, label_id in found:
         cls = classes.get(label_id)
         if cls is not None:
-            out.setdefault(int(task_id), set()).add(safe_text(cls.name))
+            out.setdefault(int(task_id), set()).add(plain_text(cls.name))
     return {k: sorted(v) for k, v in out.items()}
 
 
@@ -140,7 +143,7 @@ def job_drawers(project: Project, job_id: int) -> list[str]:
             .where(t.c.job_id == job_id, t.c.kind == "draw", t.c.state.in_(DRAWN), t.c.assignee.is_not(None))
             .distinct()
         ).scalars()
-        return [safe_text(str(u)) for u in found]
+        return [plain_text(str(u)) for u in found]
 
 
 def drawn_passes(project: Project, task: Task) -> list[Any]:
@@ -172,7 +175,7 @@ def held_row(project: Project, task: Task) -> dict[str, Any]:
         labels = _pass_labels(project, conn, [draw.id]).get(draw.id, [])
     return {
         "review_task": task.id, "draw_task": draw.id, "asset_id": task.asset_id,
-        "file_name": project.asset(task.asset_id).file_name, "drawer": safe_text(str(draw.assignee)),
+        "file_name": project.asset(task.asset_id).file_name, "drawer": plain_text(str(draw.assignee)),
         "pass": task.pass_index, "agreement": _agreement(task.job).get(task.asset_id), "labels": labels, "held": True,
     }  # fmt: skip
 

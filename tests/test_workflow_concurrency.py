@@ -269,10 +269,10 @@ def test_a_team_works_one_job_at_once(backend_url: str) -> None:
 def _submit_both_at_once(url: str, hold: Callable[[Callable[..., None]], Callable[..., None]]) -> None:
     """Two annotators hand in the two passes of one image in the same instant (threads of one process;
     ``hold`` wraps the after-submit hook so both transactions have written before either goes on)."""
-    import labnb.workflow.jobs as jobs_module  # noqa: PLC0415
+    import labnb.workflow.pass_plan as pass_plan  # noqa: PLC0415
 
-    original = jobs_module.after_pass_drawn
-    jobs_module.after_pass_drawn = hold(original)
+    original = pass_plan.after_pass_drawn
+    pass_plan.after_pass_drawn = hold(original)
     people = [lb.Project.open(url, user=u) for u in ("ann0", "ann1")]
     try:
         tasks = [person.next_task() for person in people]
@@ -293,7 +293,7 @@ def _submit_both_at_once(url: str, hold: Callable[[Callable[..., None]], Callabl
             th.join(60)
         assert not errors, errors
     finally:
-        jobs_module.after_pass_drawn = original
+        pass_plan.after_pass_drawn = original
         for person in people:
             person.close()
 

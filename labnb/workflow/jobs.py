@@ -1,21 +1,17 @@
-"""Jobs: a batch of images turned into draw and review tasks, and what happens as passes come in.
+"""A job: a batch of images turned into draw and review tasks, and what it yields as passes come in.
 
-``p.jobs.create(...)`` writes a draft; ``job.launch()`` builds the task graph: ``passes_per_file`` draw
-tasks per image (only one for the images outside ``overlap``, the share that gets every pass), each
-``review_frequency``-th draw task also reviewed. When all planned passes of an image are drawn, their
-agreement (:mod:`labnb.metrics.agreement`) is stored, and if it is under ``min_agreement`` one more draw
-pass is added, up to ``max_extra_passes``.
+``p.jobs.create(...)`` (:mod:`labnb.workflow.job_list`) writes a draft; ``job.launch()`` builds the task
+graph: ``passes_per_file`` draw tasks per image (only one for the images outside ``overlap``, the share that
+gets every pass), each ``review_frequency``-th draw task also reviewed. When all planned passes of an image
+are drawn, their agreement (:mod:`labnb.metrics.agreement`) is stored, and if it is under ``min_agreement``
+one more draw pass is added, up to ``max_extra_passes`` (:mod:`labnb.workflow.pass_plan`).
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 import pandas as pd
 import sqlalchemy as sa
@@ -23,15 +19,14 @@ from tqdm.auto import tqdm
 
 from labnb.annotations.writer import writing
 from labnb.errors import LabnbError
-from labnb.metrics.agreement import image_agreement
 from labnb.metrics.scoring import score_table
 from labnb.people import now, record_event
-from labnb.schema import check_name
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import merge
-from labnb.workflow.guides import render_guide, warn_removed_images
-from labnb.workflow.task_rows import next_seq, settle_job_state
+from labnb.workflow.guides import render_guide
+from labnb.workflow.pass_plan import draw_values, insert_pass
+from labnb.workflow.task_rows import settle_job_state
 from labnb.workflow.tasks import DRAWN, Task, load, task_shapes
 
 if TYPE_CHECKING:
@@ -111,7 +106,7 @@ class Job:
                     if pass_index < r.passes:
                         seq += 1
                         values.append(
-                            _draw_values(p.id, self.id, r.asset_id, pass_index, seq, self.review_frequency, stamp)
+                            draw_values(p.id, self.id, r.asset_id, pass_index, seq, self.review_frequency, stamp)
                         )
             if values:
                 conn.execute(tasks.insert(), values)
@@ -140,7 +135,7 @@ class Job:
             ).first()
             if ja is None:
                 raise LabnbError(f"image {a.file_name!r} is not part of job '{self.name}'")
-            _insert_pass(p, conn, job, ja, stamp, extra=False)
+            insert_pass(p, conn, job, ja, stamp, extra=False)
             record_event(conn, p.id, p.user, "job.add_pass", asset_id=a.id,
                          payload={"job": self.id, "pass": ja.passes + 1})  # fmt: skip
             settle_job_state(conn, p, self.id)
@@ -339,239 +334,3 @@ class Job:
             a = self.project.asset(asset_id)
             for task_id, user in passes:
                 yield user, gt, task_shapes(self.project, task_id), a.height, a.width
-
-
-def _draw_values(
-    project_id: int, job_id: int, asset_id: int, pass_index: int, seq: int, frequency: int, stamp: datetime
-) -> dict[str, Any]:
-    return {
-        "project_id": project_id,
-        "job_id": job_id,
-        "asset_id": asset_id,
-        "kind": "draw",
-        "pass_index": pass_index,
-        "seq": seq,
-        "state": "none",
-        "needs_review": frequency > 0 and seq % frequency == 0,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
-
-
-def after_pass_drawn(project: Project, conn: sa.Connection, job: Any, asset_id: int, stamp: datetime) -> None:
-    """A pass of ``asset_id`` was handed in: once all planned passes are, store their agreement, and add a
-    pass when it is under the job's ``min_agreement`` (inside the submitting transaction)."""
-    # The image's row is locked first (PostgreSQL; SQLite's writer lock already serialises): two passes
-    # handed in at once would otherwise each count only their own as drawn, and neither store the agreement.
-    ja = conn.execute(
-        sa.select(job_assets).where(job_assets.c.job_id == job.id, job_assets.c.asset_id == asset_id).with_for_update()
-    ).one()
-    drawn = (
-        conn.execute(
-            sa.select(tasks.c.id).where(
-                tasks.c.job_id == job.id, tasks.c.asset_id == asset_id, tasks.c.kind == "draw", tasks.c.state.in_(DRAWN)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if len(drawn) < ja.passes or ja.passes < 2:
-        return
-    asset = project.asset(asset_id)
-    passes = [task_shapes(project, tid, conn) for tid in drawn]
-    score = image_agreement(passes, asset.height, asset.width)
-    conn.execute(
-        job_assets.update()
-        .where(job_assets.c.job_id == job.id, job_assets.c.asset_id == asset_id)
-        .values(agreement=score)
-    )
-    if job.min_agreement is None or not score < job.min_agreement or ja.extra_passes >= job.max_extra_passes:
-        return
-    _insert_pass(project, conn, job, ja, stamp, extra=True)
-    record_event(
-        conn,
-        project.id,
-        project.user,
-        "job.extra_pass",
-        asset_id=asset_id,
-        payload={"job": job.id, "agreement": score, "min_agreement": job.min_agreement, "pass": ja.passes + 1},
-    )
-
-
-def _insert_pass(project: Project, conn: sa.Connection, job: Any, ja: Any, stamp: datetime, *, extra: bool) -> None:
-    """One more draw pass of the image of job-asset row ``ja``, at the end of the job's queue."""
-    seq = next_seq(conn, job.id)
-    conn.execute(
-        tasks.insert().values(
-            _draw_values(project.id, job.id, ja.asset_id, ja.passes, seq, job.review_frequency, stamp)
-        )
-    )
-    conn.execute(
-        job_assets.update()
-        .where(job_assets.c.job_id == job.id, job_assets.c.asset_id == ja.asset_id)
-        .values(passes=ja.passes + 1, extra_passes=ja.extra_passes + int(extra))
-    )
-
-
-class Jobs:
-    """``p.jobs``: create jobs, look them up by name or id, list them."""
-
-    def __init__(self, project: Project) -> None:
-        self._p = project
-
-    def create(
-        self,
-        name: str,
-        assets: Sequence[Any] | pd.Series | None = None,
-        *,
-        passes_per_file: int = 1,
-        review_frequency: int = 1,
-        guide: str = "",
-        review_guide: str = "",
-        credentials: Sequence[str] = (),
-        min_agreement: float | None = None,
-        max_extra_passes: int = 0,
-        overlap: float = 1.0,
-        claim_minutes: float = 60.0,
-    ) -> Job:
-        """A new job over ``assets`` (ids, file names, Assets, or a DataFrame column such as
-        ``p.next_to_label(...).asset``; default: every image), as a draft until :meth:`Job.launch`.
-
-        ``passes_per_file`` independent draw passes per image (by different people); ``overlap`` the share of
-        images that get all of them (the rest get one; chosen at random, reproducibly per job name);
-        ``review_frequency`` k: every k-th draw task is reviewed (1: all, 0: none); ``guide`` and
-        ``review_guide`` are markdown shown (sanitised) in the annotator and the review panel;
-        ``credentials`` a worker must hold (``p.members.grant``); with ``min_agreement``, an image whose passes
-        agree less gets another pass, up to ``max_extra_passes``. A claim not handed in within
-        ``claim_minutes`` lapses. Managers and owners only.
-        """
-        p = self._p
-        p.members.require("manager", f"create job '{name}'")
-        name = check_name(name, "job name")
-        if passes_per_file < 1:
-            raise LabnbError(f"passes_per_file must be at least 1, got {passes_per_file}")
-        if review_frequency < 0:
-            raise LabnbError(f"review_frequency must be 0 (no review) or more, got {review_frequency}")
-        if not 0.0 <= overlap <= 1.0 or math.isnan(overlap):
-            raise LabnbError(f"overlap must be between 0 and 1, got {overlap}")
-        if min_agreement is not None and not 0.0 <= min_agreement <= 1.0:
-            raise LabnbError(f"min_agreement must be between 0 and 1, got {min_agreement}")
-        if max_extra_passes < 0:
-            raise LabnbError(f"max_extra_passes must be 0 or more, got {max_extra_passes}")
-        if claim_minutes <= 0:
-            raise LabnbError(f"claim_minutes must be positive, got {claim_minutes}")
-        creds = [check_name(c, "credential") for c in credentials]
-        ids = (
-            [p._asset_id(a if not isinstance(a, np.integer) else int(a)) for a in assets]
-            if assets is not None
-            else [a.id for a in p.assets]
-        )
-        if len(set(ids)) != len(ids):
-            raise LabnbError(f"job '{name}': some images are listed twice")
-        if not ids:
-            raise LabnbError(f"job '{name}' has no images")
-        for text, what in ((guide, "guide"), (review_guide, "review guide")):
-            # a guide that cannot be rendered is refused now, not in a worker's notebook; the images it will
-            # show as removed are named to its author now
-            warn_removed_images(text, p, f"job '{name}' {what}")
-        chooser = random.Random(name)  # noqa: S311 - a reproducible choice per job, not a secret
-        full = set(chooser.sample(ids, round(overlap * len(ids))))
-        stamp = now()
-        with db.transaction(p._engine) as conn:
-            if conn.execute(sa.select(jobs.c.id).where(jobs.c.project_id == p.id, jobs.c.name == name)).first():
-                raise LabnbError(f"project '{p.name}' already has a job named '{name}'")
-            job_id = conn.execute(
-                jobs.insert()
-                .values(
-                    project_id=p.id,
-                    name=name,
-                    state="draft",
-                    passes_per_file=passes_per_file,
-                    review_frequency=review_frequency,
-                    overlap=overlap,
-                    min_agreement=min_agreement,
-                    max_extra_passes=max_extra_passes,
-                    guide=guide,
-                    review_guide=review_guide,
-                    credentials=orjson.dumps(creds).decode(),
-                    claim_minutes=claim_minutes,
-                    created_by=p.user,
-                    created_at=stamp,
-                )
-                .returning(jobs.c.id)
-            ).scalar_one()
-            conn.execute(
-                job_assets.insert(),
-                [
-                    {
-                        "job_id": job_id,
-                        "asset_id": a,
-                        "position": i,
-                        "extra_passes": 0,
-                        "passes": passes_per_file if a in full else 1,
-                    }
-                    for i, a in enumerate(ids)
-                ],
-            )
-            record_event(conn, p.id, p.user, "job.create", payload={"job": job_id, "name": name, "images": len(ids)})
-        return self[job_id]
-
-    def __getitem__(self, key: int | str | Job) -> Job:
-        if isinstance(key, Job):
-            return key
-        q = sa.select(jobs).where(jobs.c.project_id == self._p.id)
-        q = q.where(jobs.c.id == key) if isinstance(key, int) else q.where(jobs.c.name == key)
-        with self._p._engine.connect() as conn:
-            row = conn.execute(q).first()
-        if row is None:
-            raise LabnbError(f"project '{self._p.name}' has no job {key!r}")
-        return Job(self._p, row)
-
-    def __iter__(self) -> Iterator[Job]:
-        with self._p._engine.connect() as conn:
-            rows = conn.execute(sa.select(jobs).where(jobs.c.project_id == self._p.id).order_by(jobs.c.id)).all()
-        return iter([Job(self._p, r) for r in rows])
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-    @property
-    def df(self) -> pd.DataFrame:
-        """Jobs with their task counts by state."""
-        with self._p._engine.connect() as conn:
-            counts = conn.execute(
-                sa.select(tasks.c.job_id, tasks.c.kind, tasks.c.state, sa.func.count())
-                .where(tasks.c.project_id == self._p.id)
-                .group_by(tasks.c.job_id, tasks.c.kind, tasks.c.state)
-            ).all()
-        rows = []
-        for j in self:
-            mine = {(k, s): n for jid, k, s, n in counts if jid == j.id}
-            rows.append(
-                {
-                    "job": j.id,
-                    "name": j.name,
-                    "state": j.state,
-                    "images": len(j.assets),
-                    "draw_tasks": sum(n for (k, _), n in mine.items() if k == "draw"),
-                    "completed": mine.get(("draw", "completed"), 0),
-                    "to_fix": mine.get(("draw", "to_fix"), 0),
-                    "in_review": mine.get(("draw", "review"), 0),
-                    "awaiting_review": mine.get(("draw", "annotated"), 0),
-                }
-            )
-        frame: pd.DataFrame = pd.DataFrame(
-            rows,
-            columns=[
-                "job",
-                "name",
-                "state",
-                "images",
-                "draw_tasks",
-                "completed",
-                "to_fix",
-                "in_review",
-                "awaiting_review",
-            ],
-        )
-        return frame

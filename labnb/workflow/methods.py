@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from labnb.workflow import claims as _claims
 from labnb.workflow import tasks as _tasks
-from labnb.workflow.jobs import Job, Jobs
+from labnb.workflow.job_list import Jobs
+from labnb.workflow.jobs import Job
 
 if TYPE_CHECKING:
     from labnb.project import Project

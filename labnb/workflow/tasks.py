@@ -150,7 +150,7 @@ class Task:
             )
             if row.needs_review:
                 insert_review(conn, p.id, row, stamp)
-            from labnb.workflow.jobs import after_pass_drawn  # noqa: PLC0415 - jobs imports this module
+            from labnb.workflow.pass_plan import after_pass_drawn  # noqa: PLC0415 - it imports this module
 
             after_pass_drawn(p, conn, job, row.asset_id, stamp)
             settle_job_state(conn, p, row.job_id)

@@ -602,3 +602,11 @@ def test_shapes_written_from_python_appear_in_the_open_widget(project: lb.Projec
         [far, *[s.id for s in project.get_annotations(a.asset.id) if s.id != far]]
     )
     assert {d["id"] for d in a.shapes} == {s.id for s in project.get_annotations(a.asset.id)}
+
+
+def test_errors_show_their_message_without_a_type_prefix(project: lb.Project) -> None:
+    a = project.annotator()
+    a._on_message(a, {"type": "submit_task"}, [])
+    assert a.error == "this annotator is not bound to a task"  # as the review panel shows errors
+    a._on_message(a, {"type": "edits", "asset_id": 999_999, "edits": []}, [])
+    assert a.error.startswith("edits for image 999999")

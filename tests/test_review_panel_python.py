@@ -26,7 +26,8 @@ from test_pyramid import CHECKER, HUGE, checkerboard, huge_jpeg, plain_comm, wai
 
 import labnb as lb
 from labnb import pyramid
-from labnb.widgets.review_panel import ReviewPanel, error_text
+from labnb.widgets.errors import error_text
+from labnb.widgets.review_panel import ReviewPanel
 from labnb.workflow.claims import claim
 from labnb.workflow.tasks import TaskStateError
 

@@ -19,7 +19,6 @@ image is served as tiles the browser asks for. Coordinates are always full-resol
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 from collections.abc import Mapping, Sequence
@@ -27,12 +26,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anywidget
 import traitlets
 
 from labnb.errors import GeometryError, LabnbError
+from labnb.widgets.annotator_assist import AssistSide
+from labnb.widgets.errors import error_text
 from labnb.widgets.imagefeed import ImageFeed
-from labnb.widgets.serializers import schema_payload, shape_to_dto, suggestion_dto, validate_dtos
+from labnb.widgets.serializers import schema_payload, shape_to_dto, validate_dtos
 from labnb.workflow.editing import apply_edits, assist_origins
 from labnb.workflow.guides import render_guide
 
@@ -75,7 +75,7 @@ DEFAULT_KEYMAP: dict[str, str] = {
 }
 
 
-class Annotator(anywidget.AnyWidget):
+class Annotator(AssistSide):
     """Label a queue of images: every shape kind of the project's schema, with the keyboard.
 
     Build it with ``p.annotator(assets=None, keymap=None, guide=None, assist=None)``. It shows and edits one
@@ -129,25 +129,6 @@ class Annotator(anywidget.AnyWidget):
 
     error = traitlets.Unicode("").tag(sync=True)
     """The last error from Python, shown in the widget (ipywidgets would swallow it otherwise)."""
-
-    suggestions: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
-    """The assist model's predictions for the shown image, as shape dicts (``js/src/types.ts`` ShapeDTO) with
-    ``prediction_id`` (the stored prediction's annotation id), ``model`` and ``score``; cid ``g<prediction id>``
-    and no ``id`` (a suggestion is not an annotation until committed). Empty without a model, with assist
-    off, or while the model runs on the image."""
-
-    assist_on = traitlets.Bool(False).tag(sync=True)
-    """Whether suggestions are shown (the browser toggles it, key M); true at start when a model is given."""
-
-    assist_threshold = traitlets.Float(0.3).tag(sync=True)
-    """Suggestions scoring below this (0..1) are not shown; the browser's slider sets it."""
-
-    assist_status = traitlets.Unicode("").tag(sync=True)
-    """"" (no model or assist off), "predicting …", "N suggestions", or the error the model raised."""
-
-    assist_model = traitlets.Dict().tag(sync=True)
-    """``{"name", "version"}`` of the assist model; ``{}`` when there is none (the browser then shows no
-    assist controls)."""
 
     def __init__(
         self,
@@ -314,81 +295,6 @@ class Annotator(anywidget.AnyWidget):
             **self._assist_state(asset, self.assist_on if assist_on is None else assist_on),
         }  # fmt: skip
 
-    # -- model assist ----------------------------------------------------------------------------
-    def _assist_state(self, asset: Asset, on: bool) -> dict[str, Any]:
-        """The suggestions and status for ``asset``: read now when the model version has seen the image,
-        else empty with "predicting …" (the caller then starts the prediction: :meth:`_start_prediction`).
-        Every call starts a new generation: a prediction still running for an earlier state is not shown."""
-        self._generation += 1
-        self._job_asset = None
-        if self._assist is None or not on:
-            return {"suggestions": [], "assist_status": ""}
-        try:
-            if not self._predicted_before(asset):
-                self._job_asset = asset.id
-                return {"suggestions": [], "assist_status": "predicting …"}
-            dtos = self._suggestions(asset)
-        except Exception as exc:  # the model's or the store's error is shown, never raised into a callback
-            return {"suggestions": [], "assist_status": f"{type(exc).__name__}: {exc}"}
-        return {"suggestions": dtos, "assist_status": _count(len(dtos))}
-
-    def _set_assist(self, state: Mapping[str, Any]) -> None:
-        with self.hold_sync():
-            self.suggestions = state["suggestions"]
-            self.assist_status = state["assist_status"]
-
-    def _predicted_before(self, asset: Asset) -> bool:
-        from labnb.assist import store  # noqa: PLC0415 - only widgets with a model need it
-
-        assert self._assist is not None
-        with self._project._engine.connect() as conn:
-            return asset.id in store._done(conn, self._project.id, self._assist, [asset.id])
-
-    def _suggestions(self, asset: Asset) -> list[dict[str, Any]]:
-        """The model's stored predictions for ``asset`` as suggestion dicts (predicting them first when the
-        model version has not seen the image: slow, so the background thread does that)."""
-        from labnb.assist import store  # noqa: PLC0415
-
-        assert self._assist is not None
-        shapes = store.suggestions(self._project, asset, self._assist, self._mapping)
-        return [suggestion_dto(s, str(self._assist.name)) for s in shapes if s.id is not None]
-
-    def _start_prediction(self) -> None:
-        """Run the model on the image :meth:`_assist_state` found unseen, in the one background worker; the
-        result is shown only if that image is still shown and nothing changed the assist state since."""
-        with self._assist_lock:
-            asset_id = self._job_asset
-            if asset_id is None or self._asset is None or self._asset.id != asset_id:
-                return
-            self._job_asset = None
-            asset = self._asset
-            generation = self._generation
-            if self._job is not None:
-                self._job.cancel()  # not started yet: an image the user has already left
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnb-assist")
-            job = self._executor.submit(self._suggestions, asset)
-            self._job = job
-        job.add_done_callback(lambda done: self._predicted(done, asset_id, generation))
-
-    def _predicted(self, job: Future[list[dict[str, Any]]], asset_id: int, generation: int) -> None:
-        """The worker finished (in the worker's thread): show its suggestions if they are still wanted."""
-        if job.cancelled():
-            return
-        try:
-            with self._assist_lock:
-                if generation != self._generation or self._asset is None or self._asset.id != asset_id:
-                    return
-                exc = job.exception()
-                if exc is not None:
-                    self._set_assist({"suggestions": [], "assist_status": f"{type(exc).__name__}: {exc}"})
-                    return
-                dtos = job.result()
-                self._set_assist({"suggestions": dtos, "assist_status": _count(len(dtos))})
-        except Exception as exc:  # e.g. the widget was closed meanwhile: nothing to show it in
-            with contextlib.suppress(Exception):
-                self.assist_status = f"{type(exc).__name__}: {exc}"
-
     def _take_stored(self, cids: set[str]) -> dict[str, Any]:
         """Note what the store now holds for the shown image, and return the part that changed: the stored
         form of the shapes a batch touched (``upsert``) and the touched ones no longer stored (``removed``).
@@ -414,7 +320,7 @@ class Annotator(anywidget.AnyWidget):
         try:
             self.refresh()
         except Exception as exc:  # shown in the widget
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = error_text(exc)
 
     def _stored_dtos(self) -> list[dict[str, Any]]:
         if self._task_id is not None:
@@ -485,7 +391,7 @@ class Annotator(anywidget.AnyWidget):
                 self.task = self._task_info()
                 self.error = ""
         except Exception as exc:  # shown in the widget
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = error_text(exc)
 
     def _handle_edits(self, content: Any) -> None:
         try:
@@ -520,8 +426,4 @@ class Annotator(anywidget.AnyWidget):
                 )
                 self.error = "; ".join(failed)
         except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
-            self.error = f"{type(exc).__name__}: {exc}"
-
-
-def _count(n: int) -> str:
-    return f"{n} suggestion{'s' if n != 1 else ''}"
+            self.error = error_text(exc)

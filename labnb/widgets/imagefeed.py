@@ -45,6 +45,7 @@ from labnb.pyramid import (
     load_preview,
     sides_for,
 )
+from labnb.widgets.errors import error_text
 
 if TYPE_CHECKING:
     import anywidget
@@ -160,7 +161,7 @@ class ImageFeed:
                         },
                     )
         except Exception as exc:  # shown in the widget: a worker's exception would be lost
-            self._apply(shown.token, {"error": f"{type(exc).__name__}: {exc}"})
+            self._apply(shown.token, {"error": error_text(exc)})
 
     def _apply(self, token: int, changes: Mapping[str, Any]) -> None:
         """Set ``image``, ``preview``, ``error`` and the rest into ``image_info``, in one message, if the image
@@ -217,9 +218,9 @@ class ImageFeed:
                         self._send({**head, "mime": mime}, [data])
         except Exception as exc:
             with self._lock, contextlib.suppress(Exception):
-                message = f"{type(exc).__name__}: {exc}"
+                message = error_text(exc)
                 self._send({"type": "tile_error", "id": rid, "asset_id": shown.asset.id, "message": message}, [])
-            self._apply(shown.token, {"error": f"{type(exc).__name__}: {exc}"})
+            self._apply(shown.token, {"error": error_text(exc)})
 
     def hide(self) -> None:
         """No image is shown any more (the review queue ran out): work still running for one stops showing it,

@@ -27,6 +27,7 @@ import anywidget
 import traitlets
 
 from labnb.errors import LabnbError
+from labnb.widgets.errors import error_text
 from labnb.widgets.imagefeed import ImageFeed
 from labnb.widgets.serializers import safe_text, shape_to_dto
 from labnb.workflow.editing import apply_edits
@@ -246,11 +247,3 @@ class ReviewItem(anywidget.AnyWidget):
                 if isinstance(e, dict)
             ]
             self.send({"type": "ack", "batch": content.get("batch"), "results": results})
-
-
-def error_text(exc: BaseException) -> str:
-    """What the panel shows of an error: labnb's own errors are written for the user, so their message alone
-    (no "LabnbError:" prefix); anything else is a bug, named as such with its type so it can be reported."""
-    if isinstance(exc, LabnbError):
-        return str(exc) or "the request was refused"
-    return f"Unexpected error ({type(exc).__name__}): {exc}"

@@ -38,7 +38,8 @@ import traitlets
 from labnb.errors import LabnbError
 from labnb.people import now
 from labnb.widgets.annotator import DEFAULT_KEYMAP
-from labnb.widgets.review_item import ReviewItem, error_text
+from labnb.widgets.errors import error_text
+from labnb.widgets.review_item import ReviewItem
 from labnb.widgets.serializers import safe_text, schema_payload
 from labnb.workflow.claims import claim
 from labnb.workflow.guides import render_guide

@@ -86,7 +86,8 @@ class FormatMethods:
     ) -> Path | dict[str, Path]:
         """Write the project's annotations as COCO JSON; returns the path.
 
-        A box, or an object that is only keypoints, is written with its box's rectangle as the segmentation.
+        A box, or an object that is only keypoints, is written with its box's rectangle as the segmentation,
+        marked ``"labnb_kind": "box"`` (or ``"keypoints"``) so that :meth:`import_coco` reads it back as it was.
         ``assets``, ``split``, ``seed``, ``skip_empty`` choose the images (:class:`~labnb.formats.export.ExportOptions`;
         images without annotations are exported, as background images, unless ``skip_empty``). With a split,
         one file per split: ``out.json`` -> ``out_train.json``, ``out_val.json``, returned as ``{split: path}``.

@@ -121,7 +121,8 @@ class FormatMethods:
         an image without annotations gets an empty label file (a background image) unless ``skip_empty``.
         Splits are ``images/<split>/`` and ``labels/<split>/``, listed in data.yaml; their names must be train,
         val or test (Train, Validation, valid, ... are read as those). Without ``split``, each image's own
-        (``p.assets.df.split``, else train).
+        (``p.assets.df.split``, else train); when no image is in val, data.yaml's val is the training images
+        (Ultralytics needs the key) and a warning says to pass ``split=0.2`` to hold some out.
         """
         from labnb.formats import yolo_export  # noqa: PLC0415
 

@@ -240,7 +240,9 @@ class FormatMethods:
 
         ``assets``, ``split``, ``seed``, ``skip_empty``: which images (:class:`~labnb.formats.export.ExportOptions`);
         an image without annotations is an ``<image>`` with no shapes unless ``skip_empty``. With a split,
-        the file is shaped like a CVAT project export: one task per split, each image's ``subset``.
+        the file is shaped like a CVAT project export, each image with its ``subset``: images imported from
+        a CVAT project keep their task (name and id), so ``split="split"`` writes that project back as it
+        came; other images make one task per split.
         """
         from labnb.formats import cvat_export  # noqa: PLC0415
 

@@ -148,6 +148,62 @@ def test_every_exported_object_rasterises_with_pycocotools(tmp_path: Path) -> No
         (3, 4, 20, 10),
         (30.5, 5.25, 9.5, 7.5),
     ]
+    marks = sorted(str(a.get("labnb_kind")) for a in coco.dataset["annotations"])
+    assert marks == ["None", "box", "box", "keypoints"]  # the polygon is itself, only rectangles are marked
+
+
+def test_a_rectangular_region_from_another_tool_stays_a_polygon(tmp_path: Path) -> None:
+    """A segmentation tool's rectangle (a window, a sign) is a polygon with vertex handles, not a box:
+    only the rectangle labnb's own export marks comes back as a box."""
+    window = [[10.0, 5.0, 30.0, 5.0, 30.0, 25.0, 10.0, 25.0]]  # clockwise from the top left, as labnb writes
+    sign = [[40.0, 30.0, 40.0, 10.0, 55.0, 10.0, 55.0, 30.0]]  # another corner order
+    doc = {
+        "info": {"description": "", "contributor": "", "version": "", "year": ""},
+        "licenses": [{"name": "", "id": 0, "url": ""}],
+        "categories": [
+            {"id": 1, "name": "window", "supercategory": ""},
+            {"id": 2, "name": "sign", "supercategory": ""},
+            {"id": 3, "name": "hand", "supercategory": "", "keypoints": ["a", "b"], "skeleton": []},
+        ],
+        "images": [{"id": 1, "file_name": "a.png", "width": 60, "height": 40}],
+        "annotations": [
+            # plain objects (the importer's fast path) ...
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": window, "area": 400.0},
+            # ... and one with attributes (the shape-building path)
+            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": sign, "area": 300.0},
+            # keypoints whose region is a rectangle: the region is kept beside the points
+            {
+                "id": 3,
+                "image_id": 1,
+                "category_id": 3,
+                "segmentation": [[2.0, 2.0, 8.0, 2.0, 8.0, 9.0, 2.0, 9.0]],
+                "area": 42.0,
+                "keypoints": [2.0, 2.0, 2, 8.0, 9.0, 2],
+                "num_keypoints": 2,
+            },
+        ],
+    }
+    for ann, bbox in zip(doc["annotations"], ([10, 5, 20, 20], [40, 10, 15, 20], [2, 2, 6, 7]), strict=True):
+        ann.update(bbox=[float(v) for v in bbox], iscrowd=0)
+    doc["annotations"][1]["attributes"] = {"occluded": "yes"}
+    path = tmp_path / "other_tool.json"
+    path.write_text(json.dumps(doc))
+    Image.new("RGB", (60, 40)).save(tmp_path / "a.png")
+    attributes = [{"name": "occluded", "type": "choice", "options": ["yes", "no"]}]
+    p = lb.Project.create(tmp_path / "p.labnb", labels=[], attributes=attributes)
+    assert p.import_coco(path, images=tmp_path, progress=False).empty
+    got = sorted((s.label, s.kind) for s in p.get_annotations("a.png"))
+    assert got == [("hand", "keypoints"), ("hand", "polygon"), ("sign", "polygon"), ("window", "polygon")]
+    window_shape = next(s for s in p.get_annotations("a.png") if s.label == "window")
+    assert isinstance(window_shape, lb.Polygon)
+    assert [part.tolist() for part in window_shape.parts] == [[[10, 5], [30, 5], [30, 25], [10, 25]]]  # 4 vertices
+
+    # labnb's own export of them: the polygons stay polygons, a drawn box comes back as a box
+    p.annotate("a.png", [lb.Box(12, 6, 10, 10, label="window")])
+    out = p.export_coco(tmp_path / "out.json")
+    q = lb.Project.create(tmp_path / "q.labnb", labels=[], attributes=attributes)
+    assert q.import_coco(out, images=tmp_path, progress=False).empty
+    assert sorted((s.label, s.kind) for s in q.get_annotations("a.png")) == sorted([*got, ("window", "box")])
 
 
 # -- bad input: a clear error naming the item, and the project exactly as it was -----------------

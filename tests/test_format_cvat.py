@@ -326,3 +326,79 @@ def test_cvat_project_export_from_its_root_and_back(backend_url: str, tmp_path: 
         zip(p.assets.df.file_name, p.assets.df.split, strict=True)
     )
     assert len(q.annotations) == len(p.annotations)
+
+
+def project_layout(xml: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """A CVAT project file's tasks (id, name, subset, size) and images (id, name, subset, task_id, size)."""
+    root = SafeET.parse(xml).getroot()
+    tasks = [tuple(t.findtext(k) or "" for k in ("id", "name", "subset", "size")) for t in root.iter("task")]
+    keys = ("id", "name", "subset", "task_id", "width", "height")
+    return tasks, [tuple(i.get(k) or "" for k in keys) for i in root.findall("image")]
+
+
+def described_shapes(p: lb.Project) -> dict[str, list[tuple[Any, ...]]]:
+    """Each image's shapes as what a user sees of them: kind, label or tag, geometry, attributes."""
+    out = {}
+    for name in p.assets.df.file_name:
+        shapes = [
+            (s.kind, getattr(s, "label", None), getattr(s, "value", None), str(s.to_data()), s.bbox, s.attributes)
+            for s in p.get_annotations(name)
+        ]
+        out[name] = sorted(shapes, key=repr)
+    return out
+
+
+def test_cvat_project_round_trip_keeps_its_tasks(backend_url: str, tmp_path: Path) -> None:
+    """Import a CVAT project, export it with its subsets, import that: the same tasks (names, ids, each
+    with its subset), image ids, names (a name two subsets share is written as CVAT wrote it) and shapes."""
+    xml = cvat_project_export(tmp_path / "zoo")
+    quality = [{"name": "quality", "type": "choice", "options": ["good", "blurry"]}]
+    p = lb.Project.create(backend_url, labels=[], attributes=quality)
+    assert p.import_cvat(xml, images=tmp_path / "zoo" / "images", progress=False).empty
+    again = p.export_cvat(tmp_path / "again.xml", split="split")
+    tasks, images = project_layout(again)
+    assert tasks == [
+        ("11", "batch A", "Train", "2"),
+        ("12", "batch B", "Train", "2"),
+        ("13", "holdout", "Validation", "2"),
+    ]
+    assert (tasks, images) == project_layout(PROJECT_XML)  # ids count per subset across its tasks, as CVAT's
+    assert [i[1] for i in images].count("cat_01.jpg") == 2  # not Train/cat_01.jpg
+
+    q = other_project(backend_url, "again", attributes=quality)
+    assert q.import_cvat(again, images=tmp_path / "zoo" / "images", progress=False).empty
+    columns = ["file_name", "split", "cvat_task", "width", "height"]
+    assert q.assets.df[columns].to_dict("records") == p.assets.df[columns].to_dict("records")
+    assert [q.asset(n).meta for n in q.assets.df.file_name] == [p.asset(n).meta for n in p.assets.df.file_name]
+    assert described_shapes(q) == described_shapes(p)
+    assert len(q.annotations) == 6
+
+
+def test_cvat_tasks_split_apart_or_added_get_their_own_names(backend_url: str, tmp_path: Path) -> None:
+    """A CVAT task whose images a new split puts in two subsets becomes one task per subset (a CVAT task
+    has one subset), images from outside CVAT make a task of their split, ids never repeat, and two
+    images CVAT named alike keep their labnb names once they share a subset."""
+    xml = cvat_project_export(tmp_path / "zoo")
+    p = lb.Project.create(backend_url, labels=[])
+    with pytest.warns(UserWarning, match="attributes not in the project schema"):
+        p.import_cvat(xml, images=tmp_path / "zoo" / "images", progress=False)
+    p.add_images(write_png(tmp_path / "new.png"), progress=False)
+    split = dict.fromkeys(p.assets.df.file_name, "train") | {"cat_02.jpg": "val"}  # batch A in two subsets
+    out = p.export_cvat(tmp_path / "resplit.xml", split=split)
+    tasks, images = project_layout(out)
+    assert sorted(t[1:] for t in tasks) == sorted(
+        [
+            ("batch A train", "train", "1"),
+            ("batch A val", "val", "1"),
+            ("batch B", "train", "2"),
+            ("holdout", "train", "2"),
+            (f"{p.name} train", "train", "1"),
+        ]
+    )
+    ids = {t[1]: t[0] for t in tasks}
+    assert (ids["batch B"], ids["holdout"]) == ("12", "13")  # whole tasks keep their CVAT ids
+    assert len(set(ids.values())) == 5
+    assert "11" not in ids.values()  # batch A is no longer one task
+    train = sorted(i[1] for i in images if i[2] == "train")
+    assert train == ["Train/cat_01.jpg", "Validation/cat_01.jpg", "bird_01.jpg", "dog_01.jpg", "dog_02.jpg", "new.png"]
+    assert sorted(int(i[0]) for i in images if i[2] == "train") == list(range(6))

@@ -197,8 +197,13 @@ def test_yolo_writes_each_split_and_lists_it(project: lb.Project, tmp_path: Path
     assert sorted(q.assets.df[q.assets.df.split == "val"].file_name) == val
     with pytest.raises(lb.LabnbError, match="YOLO splits are train, val and test; got split 'holdout'"):
         project.export_yolo(tmp_path / "bad", split={**mapping, "im00.png": "holdout"})
-    with pytest.warns(UserWarning, match="no 'val' images: data.yaml's val is the training images"):
+    remedy_first = r"^pass split=0\.2 \(or a column of p\.assets\.df, e\.g\. split='split'\) to hold out"
+    with pytest.warns(UserWarning, match=remedy_first) as caught:
         project.export_yolo(tmp_path / "trainonly", task="detect")
+    (message,) = [str(w.message) for w in caught if "'val'" in str(w.message)]
+    assert "no 'val' images, so data.yaml's val is the training images" in message
+    doc = yaml.safe_load((tmp_path / "trainonly" / "data.yaml").read_text())
+    assert (doc["train"], doc["val"]) == ("images/train", "images/train")  # Ultralytics needs a val key
 
 
 def test_voc_split_writes_the_devkit_layout(project: lb.Project, tmp_path: Path) -> None:

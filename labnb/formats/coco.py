@@ -5,9 +5,12 @@ and licence/attribution fields, each object's ``bbox`` and ``area`` exactly as t
 (COCO's area is of the rasterised polygon, not its shoelace area), crowd RLE masks. A COCO object
 with both keypoints and a segmentation becomes two labnb shapes (keypoints carry the object's box).
 Exports give every object a ``segmentation``, so that ``annToMask`` works on each: a box, and an
-object that is only keypoints, is written as its box's rectangle (a 4-corner polygon), which the
-importer reads back as a box (or as nothing beside the keypoints).
-Labnb extras that COCO readers ignore: image ``tags``, annotation ``attributes``, ``track_id``, ``score``.
+object that is only keypoints, is written as its box's rectangle (a 4-corner polygon) and marked
+``"labnb_kind": "box"`` (or ``"keypoints"``). The importer reads such a marked rectangle back as a box
+(or as nothing beside the keypoints); an unmarked one, as another tool writes a rectangular region, stays
+the polygon it is. The mark is per object, not in ``info``, so that it survives files being merged.
+Labnb extras that COCO readers ignore: image ``tags``, annotation ``attributes``, ``track_id``, ``score``,
+``labnb_kind``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ def _need_list(doc: Mapping[str, Any], key: str, source: str) -> list[Any]:
 
 
 _NUMBER = frozenset((int, float))
+#: The annotation key by which an export marks the rectangle it wrote as the segmentation of a box
+#: (``"box"``) or of keypoints (``"keypoints"``). pycocotools and other COCO readers ignore it.
+KIND_KEY = "labnb_kind"
 
 
 def box_outline(x: float, y: float, w: float, h: float) -> list[list[float]]:
@@ -54,7 +60,8 @@ def box_outline(x: float, y: float, w: float, h: float) -> list[list[float]]:
 
     COCO has no box-only objects: pycocotools' ``annToMask`` (and every segmentation tool built on it)
     needs a ``segmentation``, so exports write a box, and an object that is only keypoints, as its box's
-    rectangle. :func:`is_box_outline` recognises it on import, so the object comes back as it was.
+    rectangle, marked with :data:`KIND_KEY`. :func:`written_outline` recognises it on import, so the
+    object comes back as it was.
     """
     return [[x, y, x + w, y, x + w, y + h, x, y + h]]
 
@@ -69,6 +76,15 @@ def is_box_outline(seg: Any, bbox: tuple[float, float, float, float] | None) -> 
     want = box_outline(x, y, w, h)[0]
     corners = set(zip(want[::2], want[1::2], strict=True))
     return flat == want or (len(corners) == 4 and set(zip(flat[::2], flat[1::2], strict=True)) == corners)
+
+
+def written_outline(ann: Mapping[str, Any], kind: str, bbox: tuple[float, float, float, float] | None) -> bool:
+    """``ann``'s segmentation is the rectangle a labnb export wrote for a ``kind`` object (box, keypoints).
+
+    The mark is what decides: a rectangular region another tool drew (a window, a page, a sign) has the
+    same geometry, and it must stay the polygon it is, with vertex handles, not become a box.
+    """
+    return ann.get(KIND_KEY) == kind and is_box_outline(ann.get("segmentation"), bbox)
 
 
 def _finite_bbox(value: Any) -> tuple[float, float, float, float] | None:
@@ -273,7 +289,7 @@ def _read_annotation(
         return
     if not has_kps and bbox is not None and len(common) == 3 and common["track_id"] is None and common["score"] is None:
         # Fast path for the bulk of real files: plain boxes and polygons, stored without building shapes.
-        if (not seg or is_box_outline(seg, bbox)) and bbox[2] > 0 and bbox[3] > 0:
+        if (not seg or written_outline(ann, "box", bbox)) and bbox[2] > 0 and bbox[3] > 0:
             x, y, w, h = bbox
             plan.rows.append(
                 Row(
@@ -301,7 +317,7 @@ def _read_annotation(
             return
     if has_kps:
         plan.add_shape(image, item, lambda: Keypoints.from_flat(ann["keypoints"], kp_names, **common), bbox=bbox, **kw)
-        if is_box_outline(seg, bbox):
+        if written_outline(ann, "keypoints", bbox):
             return  # the rectangle an export writes for segmentation tools, not a second object
     if isinstance(seg, dict):
         plan.add_shape(
@@ -311,7 +327,7 @@ def _read_annotation(
         if bbox is None and raw_bbox is not None:
             plan.problem(item, f"bbox must be 4 finite numbers with non-negative size, got {raw_bbox!r}")
             return
-        if bbox is not None and is_box_outline(seg, bbox):
+        if bbox is not None and written_outline(ann, "box", bbox):
             plan.add_shape(image, item, lambda: Box(*bbox, **common), area=area, **kw)
             return
         plan.add_shape(image, item, lambda: Polygon(seg, **common), area=area, bbox=bbox, **kw)
@@ -429,7 +445,10 @@ def _document(
             "iscrowd": int(bool(r.iscrowd)),
         }
         data: Any = orjson.loads(r.data) if r.data is not None else None
-        ann["segmentation"] = data if r.kind in {"polygon", "mask"} else box_outline(r.x, r.y, r.w, r.h)
+        if r.kind in {"polygon", "mask"}:
+            ann["segmentation"] = data
+        else:  # a box or keypoints: the rectangle, marked so that the importer knows it is not a polygon
+            ann["segmentation"], ann[KIND_KEY] = box_outline(r.x, r.y, r.w, r.h), r.kind
         if r.kind == "keypoints":
             ann["keypoints"] = data
             ann["num_keypoints"] = sum(1 for v in data[2::3] if v > 0)

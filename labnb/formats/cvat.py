@@ -10,7 +10,8 @@ A project export (``<meta><project>`` with several tasks) works too: each image 
 (as its split, ``p.assets.df.split``) and its task (``p.assets.df.cvat_task``, the task's name); its file
 is looked for under ``images/<subset>/`` (``images=`` may be the export's root or its ``images`` folder).
 CVAT numbers images per subset and keeps names unique only within one, so a name two subsets use
-becomes ``<subset>/<name>``.
+becomes ``<subset>/<name>`` (CVAT's name is kept in the asset's meta as ``cvat_name``). Exported with
+``split="split"``, such a project goes back as it came: the same tasks, ids, subsets and names.
 
 Decisions:
 
@@ -188,6 +189,8 @@ class _Reader:
             meta["cvat_task_id"] = int(task) if task.isdigit() else task
             meta["cvat_task"] = self.tasks.get(task) or f"task {task}"
         file_name = f"{subset}/{name}" if subset is not None and name in self.shared_names else name
+        if file_name != name:
+            meta["cvat_name"] = name  # the export writes this name back, within its subset
         path = self._find(name, subset) if self.folder is not None else None
         self.plan.images.append(ImageEntry(key, file_name, path, size[0], size[1], meta=meta))
         seen: Counter[str] = Counter()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import math
 import warnings
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
@@ -26,8 +28,11 @@ def export_cvat(
     """Write a CVAT for images 1.1 XML file: the images, their objects and a ``<meta>`` label list.
 
     An image without annotations is an ``<image>`` with no shapes unless ``skip_empty``. With a split the
-    file is shaped like a CVAT project export: ``<meta><project>`` with one ``<task>`` per split (its
-    ``<subset>``), and each ``<image>`` with ``subset`` and ``task_id``, numbered from 0 within its task.
+    file is shaped like a CVAT project export: ``<meta><project>`` with its ``<task>`` elements (each with
+    its ``<subset>``), and each ``<image>`` with ``subset`` and ``task_id``, numbered from 0 within its
+    subset as CVAT does. The tasks are those the images came from in a CVAT project import (their name
+    and id, ``p.assets.df.cvat_task``), so that a project goes back as it came; other images make one
+    task per split.
     """
     path = Path(path)
     schema, images = export_images(project, source)
@@ -38,17 +43,23 @@ def export_cvat(
     tag_values: list[str] = []
     skipped = 0
     body = []
-    for task_id, (split, imgs) in enumerate(chosen.items(), 1):
-        where = {} if split is None else {"subset": split, "task_id": str(task_id)}
-        for frame, img in enumerate(imgs):
+    tasks = _tasks(project.name, chosen)
+    names: dict[int, str] = {}
+    for subset in dict.fromkeys(t.subset for t in tasks):
+        names |= _cvat_names([img for t in tasks if t.subset == subset for img in t.images])
+    frames: Counter[str | None] = Counter()  # CVAT numbers a project's images per subset, across its tasks
+    for task in tasks:
+        where = {} if task.subset is None else {"subset": task.subset, "task_id": task.id}
+        for img in task.images:
             size = {"width": str(img.width), "height": str(img.height)}
-            image = ET.Element("image", {"id": str(frame), "name": img.file_name, **where, **size})
+            frame = str(frames[task.subset])
+            frames[task.subset] += 1
+            image = ET.Element("image", {"id": frame, "name": names[img.asset_id], **where, **size})
             group_ids = iter(range(1, 1 << 31))
             for obj in img.objects:
                 skipped += not _write_object(image, img, obj, schema, extra, tag_values, group_ids)
             body.append(image)
-    sizes = {name: len(imgs) for name, imgs in chosen.items()}
-    root.append(_meta(project.name, schema, sizes, extra, tag_values))
+    root.append(_meta(project.name, schema, tasks, extra, tag_values))
     root.extend(body)
     if skipped:
         warnings.warn(f"{skipped} empty mask(s) were left out: CVAT cannot hold an empty mask", stacklevel=4)
@@ -56,6 +67,51 @@ def export_cvat(
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
     return path
+
+
+@dataclass
+class _Task:
+    """One ``<task>`` of the export: its CVAT id and name, its subset (``None``: a task export)."""
+
+    id: str
+    name: str
+    subset: str | None
+    images: list[ExportImage]
+
+
+def _tasks(project_name: str, chosen: dict[str | None, list[ExportImage]]) -> list[_Task]:
+    """The export's tasks: without a split one task of every image; with one, per split the CVAT tasks
+    its images came from (``meta["cvat_task"]``, ``meta["cvat_task_id"]``) and one "<project> <split>"
+    task of the others. A CVAT task whose images now fall in several splits becomes one task per split,
+    named "<task> <split>" with new ids (a CVAT task has one subset)."""
+    if list(chosen) == [None]:
+        return [_Task("1", project_name, None, chosen[None])]
+    groups: dict[tuple[str, Any, str | None], list[ExportImage]] = {}
+    for split, imgs in chosen.items():
+        for img in imgs:
+            name = img.meta.get("cvat_task")
+            key = (str(split), img.meta.get("cvat_task_id"), name if isinstance(name, str) else None)
+            groups.setdefault(key, []).append(img)
+    splits_of = Counter((cvat_id, name) for _, cvat_id, name in groups if name is not None)
+    kept = [str(cvat_id) for (cvat_id, name), n in splits_of.items() if n == 1 and cvat_id is not None]
+    taken = {i for i, n in Counter(kept).items() if n == 1}  # an id two kept tasks claim is given to neither
+    fresh = iter(range(max((int(i) for i in taken if i.isdigit()), default=0) + 1, 1 << 31))
+    tasks = []
+    for (split, cvat_id, name), imgs in groups.items():
+        whole = name is not None and splits_of[(cvat_id, name)] == 1
+        task_id = str(cvat_id) if whole and str(cvat_id) in taken else str(next(fresh))
+        title = name if whole else f"{name or project_name} {split}"
+        tasks.append(_Task(task_id, str(title), split, imgs))
+    return tasks
+
+
+def _cvat_names(images: list[ExportImage]) -> dict[int, str]:
+    """Each image's ``name`` within one subset: the one CVAT gave it (``meta["cvat_name"]``: a name two
+    subsets share, kept as ``<subset>/<name>`` in labnb) where that is unique here, else its file name."""
+    wanted = [str(img.meta.get("cvat_name") or img.file_name) for img in images]
+    counts = Counter(wanted)
+    pairs = zip(images, wanted, strict=True)
+    return {img.asset_id: name if counts[name] == 1 else img.file_name for img, name in pairs}
 
 
 def _f(value: float) -> str:
@@ -120,25 +176,25 @@ def _write_object(
 
 
 def _meta(
-    name: str, schema: Schema, sizes: dict[str | None, int], extra: dict[str, set[str]], tag_values: list[str]
+    name: str, schema: Schema, tasks: list[_Task], extra: dict[str, set[str]], tag_values: list[str]
 ) -> ET.Element:
-    """``<meta><task>`` (or, with splits, ``<meta><project>`` and a task per split) with the label list CVAT
+    """``<meta><task>`` (or, with splits, ``<meta><project>`` and its tasks) with the label list CVAT
     and Datumaro read: types, attributes, skeleton parts."""
     meta = ET.Element("meta")
-    if list(sizes) == [None]:
+    if [t.subset for t in tasks] == [None]:
         owner = ET.SubElement(meta, "task")
-        for key, value in (("name", name), ("size", str(sizes[None])), ("mode", "annotation")):
+        for key, value in (("name", name), ("size", str(len(tasks[0].images))), ("mode", "annotation")):
             ET.SubElement(owner, key).text = value
     else:
         owner = ET.SubElement(meta, "project")
         ET.SubElement(owner, "name").text = name
-        tasks = ET.SubElement(owner, "tasks")
-        for task_id, (split, size) in enumerate(sizes.items(), 1):
-            task = ET.SubElement(tasks, "task")
-            fields = (("id", str(task_id)), ("name", f"{name} {split}"), ("size", str(size)), ("mode", "annotation"))
-            for key, value in (*fields, ("subset", str(split))):
+        listed = ET.SubElement(owner, "tasks")
+        for t in tasks:
+            task = ET.SubElement(listed, "task")
+            fields = (("id", t.id), ("name", t.name), ("size", str(len(t.images))), ("mode", "annotation"))
+            for key, value in (*fields, ("subset", str(t.subset))):
                 ET.SubElement(task, key).text = value
-        ET.SubElement(owner, "subsets").text = "\n".join(str(split) for split in sizes)
+        ET.SubElement(owner, "subsets").text = "\n".join(dict.fromkeys(str(t.subset) for t in tasks))
     labels = ET.SubElement(owner, "labels")
     entries: list[tuple[str, str, LabelClass | None]] = [
         (c.name, "skeleton" if c.keypoints else "any", c) for c in schema.classes

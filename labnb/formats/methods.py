@@ -86,7 +86,8 @@ class FormatMethods:
     ) -> Path | dict[str, Path]:
         """Write the project's annotations as COCO JSON; returns the path.
 
-        A box, or an object that is only keypoints, is written with its box's rectangle as the segmentation.
+        A box, or an object that is only keypoints, is written with its box's rectangle as the segmentation,
+        marked ``"labnb_kind": "box"`` (or ``"keypoints"``) so that :meth:`import_coco` reads it back as it was.
         ``assets``, ``split``, ``seed``, ``skip_empty`` choose the images (:class:`~labnb.formats.export.ExportOptions`;
         images without annotations are exported, as background images, unless ``skip_empty``). With a split,
         one file per split: ``out.json`` -> ``out_train.json``, ``out_val.json``, returned as ``{split: path}``.
@@ -120,7 +121,8 @@ class FormatMethods:
         an image without annotations gets an empty label file (a background image) unless ``skip_empty``.
         Splits are ``images/<split>/`` and ``labels/<split>/``, listed in data.yaml; their names must be train,
         val or test (Train, Validation, valid, ... are read as those). Without ``split``, each image's own
-        (``p.assets.df.split``, else train).
+        (``p.assets.df.split``, else train); when no image is in val, data.yaml's val is the training images
+        (Ultralytics needs the key) and a warning says to pass ``split=0.2`` to hold some out.
         """
         from labnb.formats import yolo_export  # noqa: PLC0415
 
@@ -238,7 +240,9 @@ class FormatMethods:
 
         ``assets``, ``split``, ``seed``, ``skip_empty``: which images (:class:`~labnb.formats.export.ExportOptions`);
         an image without annotations is an ``<image>`` with no shapes unless ``skip_empty``. With a split,
-        the file is shaped like a CVAT project export: one task per split, each image's ``subset``.
+        the file is shaped like a CVAT project export, each image with its ``subset``: images imported from
+        a CVAT project keep their task (name and id), so ``split="split"`` writes that project back as it
+        came; other images make one task per split.
         """
         from labnb.formats import cvat_export  # noqa: PLC0415
 

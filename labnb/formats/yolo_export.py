@@ -71,9 +71,14 @@ def export_yolo(
         target.write_text("".join(f"{line}\n" for line in lines if line), encoding="utf-8")
     yaml_path = out / "data.yaml"
     yaml_path.write_text(_data_yaml(project, out, schema, task, k, splits), encoding="utf-8")
+    if images and "val" not in splits:  # Ultralytics needs a val key, so it is written; say how to fix it first
+        warnings.warn(
+            f"pass split=0.2 (or a column of p.assets.df, e.g. split='split') to hold out validation images: "
+            f"this YOLO export to {out} has no 'val' images, so data.yaml's val is the training images and "
+            "validation metrics would be measured on the images the model trains on",
+            stacklevel=3,
+        )
     notes = [f"{n} {why}" for why, n in skipped.items()]
-    if images and "val" not in splits:
-        notes.append("no 'val' images: data.yaml's val is the training images (split=0.2 holds a fifth out)")
     if no_pixels:
         notes.append(
             f"{len(no_pixels)} image(s) have no local file or stored pixels (first: {no_pixels[0]}); "

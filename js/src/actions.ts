@@ -1,8 +1,9 @@
 // Document actions outside the drawing tools: delete, copy and paste, select all, relabel, image tags,
-// attributes, model suggestions (accept, turn on or off, threshold); and the keyboard's dispatch. Each action that changes shapes is one command (one undo
+// attributes, model suggestions (accept, turn on or off, threshold), navigation, handing the task in; and the keyboard's dispatch. Each action that changes shapes is one command (one undo
 // step, and one edit per shape for Python).
 import type { Ghost } from "./assist";
 import type { Editor } from "./editor";
+import { ghostsChanged, visibleGhosts } from "./editorassist";
 import { clampDelta, deepEqual, plainBounds } from "./geometry";
 import { rleBounds } from "./mask";
 import { formatKey } from "./keys";
@@ -138,6 +139,22 @@ export async function navigate(ed: Editor, delta: number): Promise<void> {
   ed.model.save_changes();
 }
 
+/** Hand the bound task in, once every edit made so far is saved (an edit arriving after would be refused). */
+export async function submitTask(ed: Editor): Promise<void> {
+  if (ed.submitting) return;
+  ed.submitting = true;
+  ed.message("Saving, then submitting…");
+  try {
+    if (!(await ed.sync.drain(15_000))) {
+      ed.message("Edits are not saved yet (is the kernel busy?); nothing was submitted");
+      return;
+    }
+    ed.model.send({ type: "submit_task" });
+  } finally {
+    ed.submitting = false;
+  }
+}
+
 export function selectAll(ed: Editor): void {
   ed.select(ed.store.all().filter((s) => s.geometry.kind !== "tag" && ed.isVisible(s)).map((s) => s.cid));
 }
@@ -218,7 +235,7 @@ function formatUndo(ed: Editor): string {
 }
 
 export function acceptSelectedSuggestions(ed: Editor): void {
-  const chosen = ed.visibleGhosts().filter((g) => ed.assist.selected.has(g.cid));
+  const chosen = visibleGhosts(ed).filter((g) => ed.assist.selected.has(g.cid));
   if (!chosen.length) {
     ed.message("Click a grey suggestion to select it first");
     return;
@@ -227,7 +244,7 @@ export function acceptSelectedSuggestions(ed: Editor): void {
 }
 
 export function acceptAllSuggestions(ed: Editor): void {
-  const shown = ed.visibleGhosts();
+  const shown = visibleGhosts(ed);
   if (!shown.length) {
     ed.message(ed.assist.on ? "No suggestion is shown" : "Model suggestions are off");
     return;
@@ -242,14 +259,14 @@ export function toggleAssist(ed: Editor): void {
   if (!on) ed.assist.clear();
   ed.model.set("assist_on", on);
   ed.model.save_changes();
-  ed.ghostsChanged();
+  ghostsChanged(ed);
 }
 
 /** The slider: shown suggestions follow at once; Python's trait is set when the slider is released. */
 export function setThreshold(ed: Editor, value: number, done: boolean): void {
   const v = Math.min(1, Math.max(0, Math.round(value * 100) / 100));
   ed.assist.threshold = v;
-  ed.ghostsChanged();
+  ghostsChanged(ed);
   if (done && ed.model.get("assist_threshold") !== v) {
     ed.model.set("assist_threshold", v);
     ed.model.save_changes();

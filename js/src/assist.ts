@@ -5,6 +5,7 @@
 // the model, version and score from the stored prediction.
 import { hitPlain, plainBounds } from "./geometry";
 import { rasterHit, rleBounds } from "./mask";
+import type { WidgetModel } from "./model";
 import { drawKeypoints, drawLabel, type ClassOf, type ShapePainter } from "./render";
 import type { AssistModelInfo, ShapeDTO } from "./types";
 import type { Rect, Viewport } from "./view";
@@ -49,6 +50,19 @@ export class Assist {
 
   get active(): boolean {
     return this.model !== null;
+  }
+
+  /** Python's assist traits (model, on, threshold, status, suggestions) into this state. */
+  pull(m: WidgetModel): void {
+    const info = m.get("assist_model") as AssistModelInfo | undefined;
+    const model = info && typeof info.name === "string" && info.name ? info : null;
+    this.model = model;
+    this.on = model !== null && Boolean(m.get("assist_on"));
+    const t = Number(m.get("assist_threshold"));
+    if (Number.isFinite(t)) this.threshold = Math.min(1, Math.max(0, t));
+    this.status = String(m.get("assist_status") ?? "");
+    this.setSuggestions(m.get("suggestions"));
+    this.invalidate();
   }
 
   /** Python's `suggestions` (the same list object again changes nothing). Returns true when they changed. */

@@ -1,11 +1,15 @@
 // The debug handle for browser tests and benchmarks (see js/README.md): `window.__labnb.annotators`
 // lists one object per rendered view. It reads state and converts coordinates; it changes nothing.
 import type { Editor } from "./editor";
+import { visibleGhosts } from "./editorassist";
+import type { ImageLayer } from "./imagelayer";
+import type { ToolName } from "./tools/tool";
+import type { AssistModelInfo, ShapeDTO } from "./types";
 
 export interface AnnotatorHandle {
   toScreen(x: number, y: number): [number, number];
   toImage(clientX: number, clientY: number): [number, number];
-  state(): ReturnType<Editor["state"]>;
+  state(): EditorState;
   idle(): Promise<void>;
 }
 
@@ -19,6 +23,44 @@ declare global {
   }
 }
 
+/** What a test reads of an editor: its tool, class, zoom, selection, shapes, saving, frames, assist, image. */
+export interface EditorState {
+  tool: ToolName;
+  label: string | null;
+  zoom: number;
+  selected: string[];
+  shapes: ShapeDTO[];
+  pending: number;
+  frameTimes: number[];
+  assist: { model: AssistModelInfo | null; on: boolean; threshold: number; status: string };
+  ghosts: { cid: string; prediction_id: number; score: number; label: string | null; visible: boolean; selected: boolean }[];
+  image: ReturnType<ImageLayer["describe"]>;
+}
+
+export function editorState(ed: Editor): EditorState {
+  const a = ed.assist;
+  const shown = new Set(visibleGhosts(ed).map((g) => g.cid));
+  return {
+    tool: ed.tool.name,
+    label: ed.label,
+    zoom: ed.view.scale,
+    selected: [...ed.selection],
+    shapes: [...ed.store.all()],
+    pending: ed.sync.pending,
+    frameTimes: ed.layers.frameTimes.values(),
+    image: ed.image.describe(),
+    assist: { model: a.model, on: a.on, threshold: a.threshold, status: a.status },
+    ghosts: a.suggestions.map((g) => ({
+      cid: g.cid,
+      prediction_id: g.predictionId,
+      score: g.score,
+      label: g.dto.label,
+      visible: shown.has(g.cid),
+      selected: a.selected.has(g.cid),
+    })),
+  };
+}
+
 export function registerDebug(ed: Editor): () => void {
   const handle: AnnotatorHandle = {
     toScreen(x, y) {
@@ -29,7 +71,7 @@ export function registerDebug(ed: Editor): () => void {
       const r = ed.stage.getBoundingClientRect();
       return [ed.view.toImageX(clientX - r.left), ed.view.toImageY(clientY - r.top)];
     },
-    state: () => ed.state(),
+    state: () => editorState(ed),
     async idle() {
       // Two quiet checks in a row: an ack can schedule a frame, a frame can queue UI work.
       let quiet = 0;

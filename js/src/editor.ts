@@ -1,34 +1,34 @@
 // The Annotator's editor: one per rendered view. It owns the state (image, tool, class, selection,
 // hidden classes), connects the model, the store, sync and the layers, and implements the editor side of
-// the tools' API. Around it: ui/shell.ts (the DOM outside the canvases), input.ts (pointer and keys),
-// actions.ts (document actions), overlay.ts and render.ts (drawing).
-import { pickClass, runAction, selectedShapes, setAttribute, setThreshold, toggleClassVisibility, toggleTag } from "./actions";
+// the tools' API. Around it: editorui.ts (what the panels show, and the schema read into classes and
+// tools), editorpaint.ts (what each layer draws), editorassist.ts (model suggestions in the view),
+// ui/shell.ts (the DOM outside the canvases), input.ts (pointer and keys), actions.ts (document actions),
+// overlay.ts and render.ts (drawing), debug.ts (what tests read).
 import { ActivityClock } from "./activity";
-import { Assist, drawGhosts, ghostAt, type Ghost } from "./assist";
+import { Assist, type Ghost } from "./assist";
 import { Disposer } from "./disposer";
 import { HitIndex } from "./hitindex";
-import { boundsOf, shapeAt, shapesIn } from "./hittest";
+import { reindex, shapeAt, shapesIn } from "./hittest";
 import { ImageLayer } from "./imagelayer";
 import { isTiled, TileSet } from "./tiles";
 import { installInput } from "./input";
-import { formatKey, KeyMap } from "./keys";
-import { LayerStack, type LayerName } from "./layers";
+import { ghostsChanged, ghostUnder, hoverGhost, pickGhost, pullAssist } from "./editorassist";
+import { paintLayer } from "./editorpaint";
+import { buildUi, createShell, ShapeCounts, updateUi } from "./editorui";
+import { KeyMap } from "./keys";
+import { LayerStack } from "./layers";
 import { MaskGrid } from "./mask";
 import type { WidgetModel } from "./model";
 import { ModelLink } from "./modellink";
-import { paintOverlay } from "./overlay";
 import { ShapePainter, UNKNOWN_COLOR } from "./render";
 import { Store } from "./store";
 import { Sync } from "./sync";
 import { forgetPaintedMask } from "./tools/mask";
-import { makeTool, toolsFor } from "./tools/registry";
 import { SelectTool } from "./tools/select";
 import type { EditorApi, Pointer, PreviewItem, Tool, ToolName } from "./tools/tool";
-import type { AssistModelInfo, ClassDef, Geometry, ImageInfo, SchemaPayload, ShapeDTO } from "./types";
+import type { ClassDef, Geometry, ImageInfo, SchemaPayload, ShapeDTO } from "./types";
 import { safeColor } from "./ui/dom";
-import { Shell } from "./ui/shell";
-import { saveState } from "./ui/status";
-import { formatZoom } from "./ui/toolbar";
+import type { Shell } from "./ui/shell";
 import { Viewport, type Rect } from "./view";
 
 const EMPTY_INFO: ImageInfo = { asset_id: -1, file_name: "", width: 1, height: 1, bitmap_width: 1, bitmap_height: 1, mime: "", index: 0, count: 0 };
@@ -44,7 +44,7 @@ export class Editor implements EditorApi {
   /** Model assist: the suggestions ("ghosts") of the shown image and what is shown of them. */
   readonly assist = new Assist();
   private readonly disposer = new Disposer();
-  private readonly image: ImageLayer;
+  readonly image: ImageLayer;
   private readonly link: ModelLink;
   info: ImageInfo = EMPTY_INFO;
   grid = new MaskGrid(1, 1, 1);
@@ -52,8 +52,9 @@ export class Editor implements EditorApi {
   schema: SchemaPayload = { classes: [], tools: [], tags: [], attributes: [] };
   keys = new KeyMap({});
   readonly = false;
-  private readonly classes = new Map<string, ClassDef>();
-  private tools = new Map<ToolName, Tool>();
+  /** The schema's classes by name, and the tools it enables (editorui.ts builds both). */
+  readonly classes = new Map<string, ClassDef>();
+  tools = new Map<ToolName, Tool>();
   tool: Tool;
   label: string | null = null;
   readonly selection = new Set<string>();
@@ -64,14 +65,14 @@ export class Editor implements EditorApi {
   navigating = false;
   private panning = false;
   private toolCursor = "default";
-  private hover: string | null = null;
-  private preview: PreviewItem[] | null = null;
-  private readonly previewCids = new Set<string>();
-  private shapesStale = true;
+  /** The hovered shape (`setHover`), and the shapes a gesture edits, drawn on the overlay (`setPreview`). */
+  hover: string | null = null;
+  preview: PreviewItem[] | null = null;
+  readonly previewCids = new Set<string>();
+  /** The shapes layer's batches must be rebuilt before it is drawn next. */
+  shapesStale = true;
   private uiQueued = false;
-  private countsVersion = -1;
-  private counts = new Map<string, number>();
-  private tagShapes: ShapeDTO[] = [];
+  readonly shapeCounts = new ShapeCounts();
   private cidSeq = 0;
   /**
    * Drawn on the shapes layer under the editor's own shapes, in the same view (so it follows pans and zooms
@@ -83,38 +84,15 @@ export class Editor implements EditorApi {
   /** Client ids are unique per view and widget life: several views may create shapes at once. */
   private readonly token = `c${Math.random().toString(36).slice(2, 8)}`;
   private disposed = false;
-  private submitting = false;
+  /** A task hand-in is waiting for the edits to be saved (actions.ts `submitTask`). */
+  submitting = false;
 
   constructor(
     readonly model: WidgetModel,
     el: HTMLElement,
   ) {
-    this.shell = new Shell(
-      {
-        tool: (t) => {
-          this.setTool(t);
-          this.focus();
-        },
-        action: (a) => {
-          this.focus();
-          runAction(this, a);
-        },
-        pickClass: (n) => {
-          pickClass(this, n);
-          this.focus();
-        },
-        toggleVisibility: (n) => toggleClassVisibility(this, n),
-        toggleTag: (g, v) => toggleTag(this, g, v),
-        setAttribute: (n, v) => setAttribute(this, n, v),
-        setThreshold: (v, done) => setThreshold(this, v, done),
-        submitTask: () => void this.submitTask(),
-      },
-      () => {
-        if (!this.shell.helpOpen) this.focus();
-        this.queueUi();
-      },
-    );
-    this.layers = new LayerStack(this.stage, this.view, (layer, ctx, view) => this.paint(layer, ctx, view));
+    this.shell = createShell(this);
+    this.layers = new LayerStack(this.stage, this.view, (layer, ctx, view) => paintLayer(this, layer, ctx, view));
     this.image = new ImageLayer(
       () => {
         this.shell.setLoading(false);
@@ -157,7 +135,7 @@ export class Editor implements EditorApi {
         },
         rebuild: () => this.buildUi(),
         refresh: () => this.queueUi(),
-        assist: () => this.pullAssist(),
+        assist: () => pullAssist(this),
         editing: () => this.preview !== null,
       },
       this.disposer,
@@ -166,7 +144,7 @@ export class Editor implements EditorApi {
     ro.observe(this.stage);
     this.disposer.add(() => ro.disconnect());
     this.link.pull(); // starts decoding the image before the panels are built
-    this.pullAssist(false);
+    pullAssist(this, false);
     this.buildUi();
     this.resized();
   }
@@ -183,23 +161,7 @@ export class Editor implements EditorApi {
     return this.shell.helpOpen;
   }
 
-  // ---- model -----------------------------------------------------------------------------------
-  /** Hand the bound task in, once every edit made so far is saved (an edit arriving after would be refused). */
-  private async submitTask(): Promise<void> {
-    if (this.submitting) return;
-    this.submitting = true;
-    this.message("Saving, then submitting…");
-    try {
-      if (!(await this.sync.drain(15_000))) {
-        this.message("Edits are not saved yet (is the kernel busy?); nothing was submitted");
-        return;
-      }
-      this.model.send({ type: "submit_task" });
-    } finally {
-      this.submitting = false;
-    }
-  }
-
+  // ---- a new image ---------------------------------------------------------------------------
   private loadImage(info: ImageInfo, image: DataView, shapes: ShapeDTO[]): void {
     this.tool.deactivate();
     this.info = info;
@@ -228,87 +190,27 @@ export class Editor implements EditorApi {
     this.queueUi();
   }
 
-  /** Python's assist traits (model, on, threshold, status, suggestions) into the view. */
-  pullAssist(rebuild = true): void {
-    const m = this.model;
-    const info = m.get("assist_model") as AssistModelInfo | undefined;
-    const model = info && typeof info.name === "string" && info.name ? info : null;
-    const a = this.assist;
-    const was = a.active;
-    a.model = model;
-    a.on = model !== null && Boolean(m.get("assist_on"));
-    const t = Number(m.get("assist_threshold"));
-    if (Number.isFinite(t)) a.threshold = Math.min(1, Math.max(0, t));
-    a.status = String(m.get("assist_status") ?? "");
-    a.setSuggestions(m.get("suggestions"));
-    a.invalidate();
-    this.layers.setEnabled("ghosts", model !== null);
-    if (was !== a.active && rebuild) this.buildUi();
-    this.ghostsChanged();
-  }
-
-  /** What is shown of the suggestions may have changed: redraw them. */
-  ghostsChanged(): void {
-    this.assist.invalidate();
-    this.layers.invalidate("ghosts", "overlay");
-    this.queueUi();
-  }
-
-  /** The suggestions shown now (assist on, score at or above the threshold, not committed, class shown). */
-  visibleGhosts(): readonly Ghost[] {
-    return this.assist.visible(this.store.all(), this.hidden);
-  }
-
-  /** The shown suggestion under an image point, if it is smaller than `than` (the stored shape hit there). */
+  // ---- suggestions (editorassist.ts) ------------------------------------------------------------
   ghostAt(x: number, y: number, than: ShapeDTO | null): Ghost | null {
-    const gh = ghostAt(this.visibleGhosts(), this.painter, x, y, this.px(5));
-    if (!gh || !than) return gh;
-    const b = this.index.bounds(than.cid);
-    const area = than.geometry.kind === "keypoints" ? 0 : b ? (b.maxX - b.minX) * (b.maxY - b.minY) : Infinity;
-    return gh.area < area ? gh : null;
+    return ghostUnder(this, x, y, than);
   }
 
-  /** Select a suggestion ("replace" also clears the selection of stored shapes), or clear them (null). */
   selectGhost(cid: string | null, mode: "replace" | "toggle" = "replace"): void {
-    const sel = this.assist.selected;
-    if (mode === "replace") {
-      this.select([]);
-      sel.clear();
-    }
-    if (cid !== null) {
-      if (mode === "toggle" && sel.has(cid)) sel.delete(cid);
-      else sel.add(cid);
-    }
-    this.layers.invalidate("overlay");
-    this.queueUi();
+    pickGhost(this, cid, mode);
   }
 
   setGhostHover(cid: string | null): void {
-    if (cid === this.assist.hover) return;
-    this.assist.hover = cid;
-    this.layers.invalidate("overlay");
+    hoverGhost(this, cid);
   }
 
   // ---- shapes ----------------------------------------------------------------------------------
   private shapesChanged(cids: readonly string[] | null): void {
-    if (cids === null) {
-      const entries: [string, Rect][] = [];
-      for (const s of this.store.all()) {
-        const b = boundsOf(s);
-        if (b) entries.push([s.cid, b]);
-      }
-      this.index.reset(entries);
-    } else {
-      for (const cid of cids) {
-        const s = this.store.get(cid);
-        this.index.set(cid, s ? boundsOf(s) : null);
-        if (!s) this.selection.delete(cid);
-      }
-    }
+    reindex(this.index, this.store, cids);
+    for (const cid of cids ?? []) if (!this.store.get(cid)) this.selection.delete(cid);
     if (this.hover && !this.store.get(this.hover)) this.hover = null;
     this.shapesStale = true;
     this.layers.invalidate("shapes", "overlay");
-    if (this.assist.active) this.ghostsChanged(); // a committed suggestion stops showing, an undone one returns
+    if (this.assist.active) ghostsChanged(this); // a committed suggestion stops showing, an undone one returns
     this.queueUi();
   }
 
@@ -496,78 +398,13 @@ export class Editor implements EditorApi {
   refreshShapes(): void {
     this.shapesStale = true;
     this.layers.invalidate("shapes", "overlay");
-    if (this.assist.active) this.ghostsChanged();
+    if (this.assist.active) ghostsChanged(this);
     this.queueUi();
   }
 
-  // ---- painting ----------------------------------------------------------------------------------
-  private paint(layer: LayerName, ctx: CanvasRenderingContext2D, view: Viewport): void {
-    if (layer === "image") this.image.draw(ctx, view, this.dpr, this.info);
-    else if (layer === "shapes") {
-      if (this.shapesStale) {
-        this.painter.rebuild(this.store.all(), (s) => !this.isVisible(s) || this.previewCids.has(s.cid), (l) => this.classOf(l));
-        this.shapesStale = false;
-      }
-      this.underlay?.(ctx, view, this.dpr);
-      this.painter.draw(ctx, view, this.dpr);
-      this.aboveShapes?.(ctx, view, this.dpr);
-    } else if (layer === "ghosts") {
-      drawGhosts(ctx, view, this.dpr, this.visibleGhosts(), this.painter, (l) => this.classOf(l));
-    } else {
-      paintOverlay(ctx, {
-        view,
-        dpr: this.dpr,
-        painter: this.painter,
-        store: this.store,
-        index: this.index,
-        selection: this.selection,
-        hover: this.hover,
-        preview: this.preview,
-        previewCids: this.previewCids,
-        tool: this.tool,
-        classOf: (l) => this.classOf(l),
-        colorOf: (l) => this.colorOf(l),
-        isVisible: (s) => this.isVisible(s),
-        ghosts: this.assist.active ? this.visibleGhosts() : [],
-        ghostSelection: this.assist.selected,
-        ghostHover: this.assist.hover,
-        acceptHint: this.keys.keys.accept_suggestions ? `${formatKey(this.keys.keys.accept_suggestions)} accepts` : "",
-      });
-    }
-  }
-
-  // ---- UI --------------------------------------------------------------------------------------
-  private buildUi(): void {
-    const m = this.model;
-    this.schema = m.get("schema") ?? this.schema;
-    this.keys = new KeyMap(m.get("keymap") ?? {});
-    this.readonly = Boolean(m.get("readonly"));
-    this.classes.clear();
-    for (const c of this.schema.classes) this.classes.set(c.name, c);
-    if (this.label === null || !this.classes.has(this.label)) this.label = this.schema.classes[0]?.name ?? null;
-
-    const names = toolsFor(this.schema, this.readonly);
-    const current = this.tool.name;
-    this.tool.deactivate();
-    this.tools = new Map(names.map((n) => [n, makeTool(this, n)]));
-    // Select first: a click never draws by surprise, and a drag on empty canvas pans.
-    this.tool = this.tools.get(current) ?? this.tools.get("select") ?? new SelectTool(this);
-    this.tool.activate?.();
-    this.setCursor(this.tool.name === "select" ? "default" : "crosshair");
-    this.shell.build({
-      schema: this.schema,
-      keys: this.keys,
-      readonly: this.readonly,
-      guideHtml: m.get("guide_html") ?? "",
-      tools: names,
-      assist: this.assist.active,
-      task: !this.readonly && m.get("task")?.can_submit === true,
-      colorOf: (l) => this.colorOf(l),
-    });
-    this.countsVersion = -1;
-    this.shapesStale = true;
-    this.layers.invalidate("shapes", "overlay");
-    this.queueUi();
+  // ---- UI (editorui.ts) ------------------------------------------------------------------------
+  buildUi(): void {
+    buildUi(this);
   }
 
   queueUi(): void {
@@ -575,91 +412,11 @@ export class Editor implements EditorApi {
     this.uiQueued = true;
     queueMicrotask(() => {
       this.uiQueued = false;
-      if (!this.disposed) this.updateUi();
+      if (!this.disposed) updateUi(this);
     });
   }
 
-  private updateUi(): void {
-    if (this.countsVersion !== this.store.version) {
-      this.countsVersion = this.store.version;
-      this.counts = new Map();
-      this.tagShapes = [];
-      for (const s of this.store.all()) {
-        if (s.geometry.kind === "tag") this.tagShapes.push(s);
-        else if (s.label !== null) this.counts.set(s.label, (this.counts.get(s.label) ?? 0) + 1);
-      }
-    }
-    const info = this.info;
-    const error = this.model.get("error") || this.sync.errors.join("; ");
-    const a = this.assist;
-    const ghosts = a.active ? this.visibleGhosts() : [];
-    this.shell.update({
-      toolbar: {
-        tool: this.tool.name,
-        canUndo: this.store.canUndo,
-        canRedo: this.store.canRedo,
-        hasSelection: this.selection.size > 0,
-        index: info.index,
-        count: info.count,
-        zoom: this.view.scale,
-        brushSize: this.brushSize,
-        busy: this.navigating,
-        assist: { on: a.on, threshold: a.threshold, shown: ghosts.length, selected: a.selected.size },
-      },
-      label: this.label,
-      hidden: this.hidden,
-      counts: this.counts,
-      tags: this.tagShapes,
-      selected: selectedShapes(this),
-      status: {
-        file: info.file_name,
-        position: info.count ? `${info.index + 1} / ${info.count}` : "",
-        size: `${info.width} × ${info.height}${info.bitmap_width && info.bitmap_width < info.width ? ` (shown at ${info.bitmap_width} × ${info.bitmap_height})` : ""}`,
-        zoom: formatZoom(this.view.scale),
-        objects: this.store.size - this.tagShapes.length,
-        ...saveState(this.sync, this.navigating, this.model.get("status") || (this.readonly ? "Read-only" : ""), error !== ""),
-        error,
-        assist: a.active ? assistText(a, ghosts.length, this.keys.keys.toggle_assist) : null,
-      },
-    });
-  }
-
-  // ---- debug handle ------------------------------------------------------------------------------
-  state(): {
-    tool: ToolName;
-    label: string | null;
-    zoom: number;
-    selected: string[];
-    shapes: ShapeDTO[];
-    pending: number;
-    frameTimes: number[];
-    assist: { model: AssistModelInfo | null; on: boolean; threshold: number; status: string };
-    ghosts: { cid: string; prediction_id: number; score: number; label: string | null; visible: boolean; selected: boolean }[];
-    image: ReturnType<ImageLayer["describe"]>;
-  } {
-    const a = this.assist;
-    const shown = new Set(this.visibleGhosts().map((g) => g.cid));
-    return {
-      tool: this.tool.name,
-      label: this.label,
-      zoom: this.view.scale,
-      selected: [...this.selection],
-      shapes: [...this.store.all()],
-      pending: this.sync.pending,
-      frameTimes: this.layers.frameTimes.values(),
-      image: this.image.describe(),
-      assist: { model: a.model, on: a.on, threshold: a.threshold, status: a.status },
-      ghosts: a.suggestions.map((g) => ({
-        cid: g.cid,
-        prediction_id: g.predictionId,
-        score: g.score,
-        label: g.dto.label,
-        visible: shown.has(g.cid),
-        selected: a.selected.has(g.cid),
-      })),
-    };
-  }
-
+  // ---- life ------------------------------------------------------------------------------------
   get closed(): boolean {
     return this.disposed;
   }
@@ -678,13 +435,4 @@ export class Editor implements EditorApi {
     this.image.dispose();
     this.shell.dispose();
   }
-}
-
-/** The status bar's assist part: the model, Python's status, how many suggestions are shown. */
-function assistText(a: Assist, shown: number, toggleKey: string | undefined): string {
-  const name = a.model?.name ?? "model";
-  if (!a.on) return `${name}: assist off${toggleKey ? ` (${formatKey(toggleKey)} turns it on)` : ""}`;
-  const total = a.suggestions.length;
-  const extra = total && /suggestion/.test(a.status) ? `, ${shown} shown at ≥ ${a.threshold.toFixed(2)}` : "";
-  return `${name}: ${a.status || "no suggestions"}${extra}`;
 }

@@ -21,6 +21,23 @@ export function boundsOf(s: ShapeDTO): Rect | null {
   return s.geometry.kind === "mask" ? rleBounds(s.geometry.rle) : plainBounds(s.geometry);
 }
 
+/** The index follows the store: every shape anew (`cids` null, a reset), or only the shapes that changed. */
+export function reindex(index: HitIndex, store: Store, cids: readonly string[] | null): void {
+  if (cids === null) {
+    const entries: [string, Rect][] = [];
+    for (const s of store.all()) {
+      const b = boundsOf(s);
+      if (b) entries.push([s.cid, b]);
+    }
+    index.reset(entries);
+  } else {
+    for (const cid of cids) {
+      const s = store.get(cid);
+      index.set(cid, s ? boundsOf(s) : null);
+    }
+  }
+}
+
 /** The visible shape at (x, y) within `tol` image px; the smallest one when several overlap. */
 export function shapeAt(sc: HitScene, x: number, y: number, tol: number): ShapeDTO | null {
   let best: ShapeDTO | null = null;

@@ -21,14 +21,19 @@ export class GuidePanel {
   }
 
   setHtml(html: string): void {
-    this.content.innerHTML = html; // sanitised in Python (labnb/workflow/guides.py)
-    for (const a of this.content.querySelectorAll("a")) {
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-    }
+    setGuideHtml(this.content, html);
   }
 
   setOpen(open: boolean): void {
     setHidden(this.el, !open);
+  }
+}
+
+/** A guide's sanitised HTML into `content` (the review panel's guide too); its links open in a new tab. */
+export function setGuideHtml(content: HTMLElement, html: string): void {
+  content.innerHTML = html; // sanitised in Python (labnb/workflow/guides.py)
+  for (const a of content.querySelectorAll("a")) {
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
   }
 }

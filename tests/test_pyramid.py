@@ -199,7 +199,7 @@ def test_level_cache_keeps_to_its_budget_but_keeps_one_oversized_level() -> None
 
 
 # -- the annotator ----------------------------------------------------------------------------------------
-def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path) -> None:
+def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Image.new("RGB", (3000, 2000), (200, 30, 30)).save(tmp_path / "photo.jpg", quality=90)
     p = lb.Project.create(tmp_path / "p.labnb", labels=["x"])
     p.add_images(tmp_path / "photo.jpg", progress=False)
@@ -210,18 +210,16 @@ def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path) ->
         opened.append(self.get_state())
         real(self, *args, **kwargs)
 
-    Annotator.open = spy  # type: ignore[method-assign]
-    try:
-        a = p.annotator()
-    finally:
-        Annotator.open = real  # type: ignore[method-assign]
+    monkeypatch.setattr(Annotator, "open", spy)  # undone after the test, whatever happens
+    a = p.annotator()
     [state] = opened
     assert Image.open(io.BytesIO(state["preview"])).size == (1024, 683)
     assert state["image_info"]["preview_width"] == 1024
     assert (state["image_info"]["bitmap_width"], state["image_info"]["bitmap_height"]) == (3000, 2000)
     assert len(state["image"]) == 0  # the 3000x2000 file is not in the first message
-    time.sleep(0.3)
-    assert a.image == b""  # nor sent before a view has painted the preview and asks for it
+    # nor sent before a view has painted the preview and asks for it: no background work was even started
+    assert a._feed._follower is None
+    assert a.image == b""
     a._on_message(a, {"type": "want_full", "asset_id": a.asset.id}, [])
     wait_for(lambda: len(a.image) > 0)
     assert a.image == (tmp_path / "photo.jpg").read_bytes()

@@ -8,6 +8,7 @@ PostgreSQL team project. Exact duplicates (same SHA-256 of the encoded bytes) ar
 from __future__ import annotations
 
 import glob
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from labnb.imaging import (
     to_rgb_array,
 )
 from labnb.people import now, record_event
-from labnb.pyramid import PreviewWriter, preview_writer
+from labnb.pyramid import Preview, Previews, PreviewWriter, preview_writer
 from labnb.store.database import transaction
 from labnb.store.rows import dumps
 from labnb.store.tables import assets, blobs
@@ -102,31 +103,36 @@ def _expand(source: Any) -> list[Any]:
     raise AssetError(f"cannot add {type(source).__name__}: give paths, a glob, arrays or PIL images")
 
 
-def _prepare(
-    item: Any, index: int, previews: PreviewWriter
-) -> tuple[str, str, ImageInfo, bytes | None, dict[str, Any]]:
-    """(file_name, uri, info, blob bytes or None, meta) for one source item; its small levels go to
-    ``previews`` (an image whose previews cannot be made raises like an unreadable one)."""
+Prepared = tuple[str, str, ImageInfo, bytes | None, dict[str, Any]]
+PNG_MODES = ("1", "L", "LA", "I;16", "RGB", "RGBA", "P")
+_ENCODING = threading.Lock()
+
+
+def _prepare(item: Any, index: int, previews: PreviewWriter) -> tuple[Prepared, list[Preview]]:
+    """(file_name, uri, info, blob bytes or None, meta) for one source item, and its small levels still to
+    store (an image whose previews cannot be made raises like an unreadable one). Runs in the preview
+    writer's threads: it only reads its item and the store."""
     if isinstance(item, Path):
         data = read_file(item)
         info = probe_bytes(data, str(item))
-        previews.add(data, str(item), info.sha256, info.width, info.height)
-        return item.name, item.resolve().as_uri(), info, None, {}
+        made = previews.make(data, str(item), info.sha256, info.width, info.height)
+        return (item.name, item.resolve().as_uri(), info, None, {}), made
     if isinstance(item, str) and item.startswith(("http://", "https://")):
         raise AssetError(f"{item}: URLs need their size; import them with a format file that gives it")
     name = f"array-{index:06d}.png"
-    if isinstance(item, Image.Image):
-        name = Path(getattr(item, "filename", "") or name).name
-        if not name.lower().endswith(".png"):
-            name = f"{Path(name).stem or f'image-{index:06d}'}.png"
-        data = encode_png(item if item.mode in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P") else item.convert("RGB"))
-    elif isinstance(item, np.ndarray):
-        data = encode_png(array_to_image(item, f"array #{index}"))
-    else:
-        raise AssetError(f"item #{index}: cannot add {type(item).__name__}")
+    with _ENCODING:  # one at a time: the caller's PIL image may be in the list twice (save() mutates it)
+        if isinstance(item, Image.Image):
+            name = Path(getattr(item, "filename", "") or name).name
+            if not name.lower().endswith(".png"):
+                name = f"{Path(name).stem or f'image-{index:06d}'}.png"
+            data = encode_png(item if item.mode in PNG_MODES else item.convert("RGB"))
+        elif isinstance(item, np.ndarray):
+            data = encode_png(array_to_image(item, f"array #{index}"))
+        else:
+            raise AssetError(f"item #{index}: cannot add {type(item).__name__}")
     info = probe_bytes(data, name)
-    previews.add(data, name, info.sha256, info.width, info.height)
-    return name, f"blob:{info.sha256}", info, data, {}
+    made = previews.make(data, name, info.sha256, info.width, info.height)
+    return (name, f"blob:{info.sha256}", info, data, {}), made
 
 
 def add_images(
@@ -136,6 +142,7 @@ def add_images(
     sequence: str | None = None,
     on_error: OnError = "raise",
     progress: bool = True,
+    previews: Previews = "eager",
 ) -> pd.DataFrame:
     """Probe, de-duplicate and add images in one transaction; return a row per item.
 
@@ -144,6 +151,11 @@ def add_images(
     ``on_error="raise"`` any bad file raises :class:`~labnb.errors.ImageProblems` listing all of them, each by
     name with its problem, and nothing is added; with ``on_error="skip"`` the good ones are added and the bad
     ones are the ``skipped`` rows, with the reason in ``problem``.
+
+    ``previews`` (:data:`labnb.pyramid.Previews`): the stored small levels are made while the files are read
+    (``"eager"``, in a few threads: about 60 ms of CPU for a 12 MP JPEG, 3 ms for a 640x480 one), or the
+    first time each image is shown (``"lazy"``; a file whose pixels cannot be decoded then goes unnoticed
+    until it is shown).
     """
     project.members.require("manager", "add images")
     if on_error not in ("raise", "skip"):
@@ -151,12 +163,22 @@ def add_images(
     items = _expand(source)
     prepared = []
     skipped: list[tuple[str, str]] = []
-    with preview_writer(project._engine) as previews:
-        for i, item in enumerate(tqdm(items, desc="reading images", disable=not progress or len(items) < 50)):
+    with preview_writer(project._engine, previews) as writer:
+        work = writer.map(lambda i: _prepare(items[i], i, writer), range(len(items)))
+        bar = tqdm(
+            zip(items, work, strict=True),
+            total=len(items),
+            desc="reading images",
+            disable=not progress or len(items) < 50,
+        )
+        for i, (item, done) in enumerate(bar):
             try:
-                prepared.append(_prepare(item, i, previews))
+                one, made = done.result()
             except AssetError as exc:
                 skipped.append((_item_name(item, i), _problem(exc, item)))
+                continue
+            writer.keep(one[2].sha256, made)
+            prepared.append(one)
     if skipped and on_error == "raise":
         raise ImageProblems("add_images", skipped)
     report = []

@@ -27,6 +27,7 @@ from labnb.errors import AssetError, LabnbError, ProjectError
 from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Shape
 from labnb.people import Members, current_user, now, record_event
+from labnb.pyramid import Previews, remove_unused_previews
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
 from labnb.settings import ProjectSettings
 from labnb.store import database as db
@@ -254,6 +255,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         sequence: str | None = None,
         on_error: _assets.OnError = "raise",
         progress: bool = True,
+        previews: Previews = "eager",
     ) -> pd.DataFrame:
         """Add images from a glob, a folder, paths, numpy arrays or PIL images.
 
@@ -262,8 +264,22 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         large) makes the call raise :class:`lb.ImageProblems` listing all of them and add nothing, or with
         ``on_error="skip"`` be left out. Returns a DataFrame with a row per item: ``status`` added, duplicate
         or skipped (with its ``problem``).
+
+        Each image's stored small levels (the 256-px thumbnail and 1024-px preview the widgets show first)
+        are made as it is read, in a few threads: about 60 ms of CPU for a 12 MP JPEG. For a very large
+        import, ``previews="lazy"`` leaves them to the first time each image is shown (a file whose
+        pixels cannot be decoded is then noticed only there).
         """
-        return _assets.add_images(self, source, sequence=sequence, on_error=on_error, progress=progress)
+        return _assets.add_images(
+            self, source, sequence=sequence, on_error=on_error, progress=progress, previews=previews
+        )
+
+    def remove_unused_previews(self) -> int:
+        """Delete the stored image previews no asset of any project in this database refers to any more, and
+        return how many went (maintenance: previews are shared by file hash across projects, so they outlive
+        a project removed from a shared database and the files of an import that failed). Managers."""
+        self.members.require("manager", "remove unused previews")
+        return remove_unused_previews(self._engine)
 
     def asset(self, ref: int | str | Asset | np.integer[Any]) -> Asset:
         """An image by id or file name."""

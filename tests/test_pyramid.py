@@ -7,6 +7,7 @@ collected by replacing ``send``. No test here times anything: "fast" is asserted
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import struct
@@ -148,6 +149,85 @@ def test_an_image_whose_preview_cannot_be_made_is_refused_by_name(tmp_path: Path
     assert p.assets.df.file_name.tolist() == ["good.png"]
 
 
+def test_many_files_are_read_in_threads_and_reported_in_their_order(tmp_path: Path) -> None:
+    """More files than the threads hold at once, bad ones among them: every bad file is named, in the
+    order given, and the good ones are added in that order with their previews."""
+    names = []
+    for i in range(14):
+        name = f"{i:02d}.jpg"
+        if i in (1, 6, 13):
+            (tmp_path / name).write_text("not an image")
+        else:
+            Image.new("RGB", (700, 500), (i * 15, 0, 0)).save(tmp_path / name)
+        names.append(name)
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["x"])
+    with pytest.raises(lb.ImageProblems) as err:
+        p.add_images(tmp_path, progress=False)
+    assert [Path(item).name for item, _ in err.value.problems] == ["01.jpg", "06.jpg", "13.jpg"]
+    with pytest.warns(UserWarning, match="3 file"):
+        report = p.add_images(tmp_path, on_error="skip", progress=False)
+    good = [n for i, n in enumerate(names) if i not in (1, 6, 13)]
+    assert report.file_name.tolist()[:11] == good
+    assert p.assets.df.file_name.tolist() == good
+    assert {k[0] for k in stored(p)} == set(p.assets.df.sha256)
+
+
+def test_previews_can_be_left_to_the_first_view(tmp_path: Path) -> None:
+    """``previews="lazy"``: adding or importing decodes nothing; the widget and the thumbnail make them."""
+    Image.new("RGB", (3000, 2000), (200, 30, 30)).save(tmp_path / "photo.jpg", quality=90)
+    Image.new("RGB", (2000, 1500), (10, 200, 10)).save(tmp_path / "a.jpg")
+    p = lb.Project.create(tmp_path / "p.labnb", labels=["x"])
+    with pytest.raises(lb.LabnbError, match=r"previews must be one of \('eager', 'lazy'\), got 'later'"):
+        p.add_images(tmp_path / "photo.jpg", progress=False, previews="later")  # type: ignore[arg-type]
+    assert len(p.assets) == 0
+    p.add_images(tmp_path / "photo.jpg", progress=False, previews="lazy")
+    coco = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 2000, "height": 1500}],
+        "annotations": [],
+        "categories": [{"id": 1, "name": "x"}],
+    }
+    (tmp_path / "c.json").write_text(json.dumps(coco))
+    p.import_coco(tmp_path / "c.json", images=tmp_path, progress=False, previews="lazy")
+    assert len(p.assets) == 2
+    assert stored(p) == {}
+    a = p.annotator()
+    assert a.preview == b""
+    wait_for(lambda: len(a.image) > 0 and len(stored(p)) == 2)  # shown: made in the background, and kept
+    assert stored(p)[(sha(p, "photo.jpg"), 1024)] == (1024, 683, "jpeg")
+    thumb = pyramid.thumbnail(p._engine, p.asset("a.jpg"))  # what the metric explorer shows
+    assert thumb is not None
+    assert (thumb.width, thumb.height) == (256, 192)
+    assert len(stored(p)) == 4
+
+
+def test_previews_no_asset_refers_to_can_be_removed(backend_url: str, tmp_path: Path) -> None:
+    """Previews are shared by file hash across the projects of a database: only those of files no project
+    has any more go (a project deleted from the database, the good files of an import that failed)."""
+    for name, colour in (("one.jpg", 40), ("two.jpg", 120), ("three.jpg", 200), ("four.jpg", 250)):
+        Image.new("RGB", (1500, 1000), (colour, 0, 0)).save(tmp_path / name)
+    (tmp_path / "bad.jpg").write_text("not an image")
+    url = backend_url if "://" in backend_url else f"sqlite:///{backend_url}"
+    a = lb.Project.create(url, name="a", labels=["x"], user="olga")
+    b = lb.Project.create(url, name="b", labels=["x"], user="olga")
+    a.add_images([tmp_path / "one.jpg", tmp_path / "two.jpg"], progress=False)
+    b.add_images([tmp_path / "two.jpg", tmp_path / "three.jpg"], progress=False)
+    with pytest.raises(lb.ImageProblems):  # four.jpg's previews are made, then nothing is added
+        a.add_images([tmp_path / "four.jpg", tmp_path / "bad.jpg"], progress=False)
+    with b._engine.begin() as conn:  # no API removes a project: as a database administrator would
+        conn.execute(sa.delete(sa.table("projects", sa.column("id"))).where(sa.column("id") == b.id))
+    shas = {
+        n: hashlib.sha256((tmp_path / n).read_bytes()).hexdigest()
+        for n in ("one.jpg", "two.jpg", "three.jpg", "four.jpg")
+    }
+    assert {k[0] for k in stored(a)} == set(shas.values())
+    with pytest.raises(lb.AccessDenied):
+        lb.Project.open(url, name="a", user="ann").remove_unused_previews()
+    assert a.remove_unused_previews() == 4  # three.jpg's and four.jpg's two levels
+    assert {k[0] for k in stored(a)} == {shas["one.jpg"], shas["two.jpg"]}
+    assert a.remove_unused_previews() == 0
+    assert len(a.annotator(assets=[a.asset("two.jpg").id]).preview) > 0  # the shared one is still there
+
+
 # -- sizes and the limit --------------------------------------------------------------------------------
 def png_header_only(path: Path, width: int, height: int) -> None:
     """A tiny PNG file that claims ``width x height`` (a decompression bomb's header)."""
@@ -199,7 +279,7 @@ def test_level_cache_keeps_to_its_budget_but_keeps_one_oversized_level() -> None
 
 
 # -- the annotator ----------------------------------------------------------------------------------------
-def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path) -> None:
+def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Image.new("RGB", (3000, 2000), (200, 30, 30)).save(tmp_path / "photo.jpg", quality=90)
     p = lb.Project.create(tmp_path / "p.labnb", labels=["x"])
     p.add_images(tmp_path / "photo.jpg", progress=False)
@@ -210,18 +290,16 @@ def test_the_preview_is_sent_first_and_the_full_image_follows(tmp_path: Path) ->
         opened.append(self.get_state())
         real(self, *args, **kwargs)
 
-    Annotator.open = spy  # type: ignore[method-assign]
-    try:
-        a = p.annotator()
-    finally:
-        Annotator.open = real  # type: ignore[method-assign]
+    monkeypatch.setattr(Annotator, "open", spy)  # undone after the test, whatever happens
+    a = p.annotator()
     [state] = opened
     assert Image.open(io.BytesIO(state["preview"])).size == (1024, 683)
     assert state["image_info"]["preview_width"] == 1024
     assert (state["image_info"]["bitmap_width"], state["image_info"]["bitmap_height"]) == (3000, 2000)
     assert len(state["image"]) == 0  # the 3000x2000 file is not in the first message
-    time.sleep(0.3)
-    assert a.image == b""  # nor sent before a view has painted the preview and asks for it
+    # nor sent before a view has painted the preview and asks for it: no background work was even started
+    assert a._feed._follower is None
+    assert a.image == b""
     a._on_message(a, {"type": "want_full", "asset_id": a.asset.id}, [])
     wait_for(lambda: len(a.image) > 0)
     assert a.image == (tmp_path / "photo.jpg").read_bytes()

@@ -152,18 +152,32 @@ class Harness:
             self.log(f"{kind}: the image never showed ({exc.message.splitlines()[0]}); this display counts as missing")
             self.wait_idle()
             return dict.fromkeys(
-                ("first_paint_ms", "cell_to_paint_ms", "full_res_drawn_ms", "how", "image_bytes", "comm_bytes")
+                (
+                    "first_paint_ms",
+                    "cell_to_paint_ms",
+                    "full_res_drawn_ms",
+                    "cell_to_full_res_ms",
+                    "probe_delay_ms",
+                    "how",
+                    "image_bytes",
+                    "comm_bytes",
+                )
             )
         self.wait_idle()
         # labnb paints a small preview first; its marks say when the full-resolution image followed
         marks = dict(self.page.evaluate("() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])"))
         full_res = marks.get("labnb:image-drawn") or marks.get("labnb:full-res-tile-drawn")
+        preview = marks.get("labnb:preview-drawn")
         sent = json.loads(self.exec("print(KS.sent_summary())"))
         paint_epoch = rec["epochOrigin"] + rec["tPaint"]
         return {
             "first_paint_ms": rec["tPaint"] - rec["t0"],
             "cell_to_paint_ms": paint_epoch - sent["t_cell_ms"],
             "full_res_drawn_ms": None if full_res is None else full_res - rec["t0"],
+            # the cell's first line to labnb's full-resolution bitmap drawn (its mark, at the drawImage call)
+            "cell_to_full_res_ms": None if full_res is None else rec["epochOrigin"] + full_res - sent["t_cell_ms"],
+            # how much later the probe notes pixels than labnb's mark says they were drawn (on the preview)
+            "probe_delay_ms": None if preview is None else rec["tPaint"] - preview,
             "how": rec["how"],
             "image_bytes": sent["image_bytes"],
             "image_messages": sent["image_messages"],

@@ -29,6 +29,7 @@ from labnb.formats.common import LabelRegistry, load_json, stable_ids
 from labnb.formats.export import ExportOptions, split_assets, split_file
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, Row, ingest
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
+from labnb.pyramid import Previews
 from labnb.schema import Schema
 
 if TYPE_CHECKING:
@@ -349,9 +350,10 @@ def import_coco(
     on_error: OnError,
     source: str,
     progress: bool,
+    previews: Previews,
 ) -> pd.DataFrame:
     plan, registry = read_coco(path, images=images, source=source, schema=project.schema)
-    result = ingest(project, plan, on_error=on_error, progress=progress)
+    result = ingest(project, plan, on_error=on_error, progress=progress, previews=previews)
     registry.warn_dropped()
     return result
 

@@ -48,6 +48,7 @@ from labnb.formats.common import LabelRegistry
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.formats.rle_codecs import cvat_rle_to_mask
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
+from labnb.pyramid import Previews
 from labnb.schema import Attribute, Schema
 
 if TYPE_CHECKING:
@@ -68,10 +69,11 @@ def import_cvat(
     on_error: OnError,
     source: str,
     progress: bool,
+    previews: Previews,
 ) -> pd.DataFrame:
     """Import a CVAT for images 1.1 XML file; returns the skipped items (see :func:`~labnb.formats.ingest.ingest`)."""
     plan, registry = read_cvat(path, images=images, source=source, schema=project.schema)
-    result = ingest(project, plan, on_error=on_error, progress=progress)
+    result = ingest(project, plan, on_error=on_error, progress=progress, previews=previews)
     registry.warn_dropped()
     return result
 

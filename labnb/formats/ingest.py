@@ -23,7 +23,7 @@ from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, 
 from labnb.geometry import BBox, Mask, Shape, Tag, inside_tolerance
 from labnb.imaging import ImageInfo, probe_bytes, read_file
 from labnb.people import now
-from labnb.pyramid import PreviewWriter, preview_writer
+from labnb.pyramid import Preview, Previews, PreviewWriter, preview_writer
 from labnb.schema import LabelClass, Schema, TagGroup
 from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids
 from labnb.store.rows import SOURCES, dumps, geometry_data
@@ -172,8 +172,18 @@ def shape_to_row(entry: AnnotationEntry, classes: dict[str, LabelClass]) -> Row:
     )
 
 
-def ingest(project: Project, plan: ImportPlan, *, on_error: OnError = "raise", progress: bool = True) -> pd.DataFrame:
-    """Check the plan, then write it all or nothing; returns the skipped items (item, problem)."""
+def ingest(
+    project: Project,
+    plan: ImportPlan,
+    *,
+    on_error: OnError = "raise",
+    progress: bool = True,
+    previews: Previews = "eager",
+) -> pd.DataFrame:
+    """Check the plan, then write it all or nothing; returns the skipped items (item, problem).
+
+    ``previews`` says when the images get their stored small levels, as for ``p.add_images``
+    (:data:`labnb.pyramid.Previews`): while their files are checked, or the first time each is shown."""
     if on_error not in ("raise", "skip"):
         raise LabnbError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     project.members.require("manager", f"import {plan.source}")
@@ -184,8 +194,8 @@ def ingest(project: Project, plan: ImportPlan, *, on_error: OnError = "raise", p
     for c in plan.new_labels:
         classes[c.name] = c
 
-    with preview_writer(project._engine) as previews:
-        sizes = _check_images(plan, progress, previews)
+    with preview_writer(project._engine, previews) as writer:
+        sizes = _check_images(plan, progress, writer)
     rows = plan.rows
     for entry in plan.annotations:
         try:
@@ -283,39 +293,42 @@ def _check_rows(
 
 def _check_images(plan: ImportPlan, progress: bool, previews: PreviewWriter) -> dict[Hashable, tuple[int, int]]:
     """Probe each image file and store its small levels (``labnb.pyramid``); returns ``key -> (width,
-    height)`` for the usable ones. A file whose previews cannot be made is a problem like an unreadable one."""
+    height)`` for the usable ones. A file whose previews cannot be made is a problem like an unreadable one.
+
+    The files are read in the preview writer's threads, and their results taken in the plan's order, so the
+    problems come in the order of a plain loop."""
     sizes: dict[Hashable, tuple[int, int]] = {}
-    seen_names: dict[str, Hashable] = {}
-    with_files = sum(1 for i in plan.images if i.path is not None)
+    listed = _listed(plan)
+    with_files = sum(1 for img, _, twice in listed if img.path is not None and twice is None)
     bar = tqdm(total=with_files, desc="checking images", disable=not progress or with_files < 50)
-    for img in plan.images:
-        item = f"image '{img.file_name}'" if img.key == img.file_name else f"image '{img.file_name}' ({img.key})"
-        if img.key in sizes or img.key in plan.bad_images:
-            plan.problem(item, f"image id {img.key!r} is listed twice")
+
+    def read(entry: tuple[ImageEntry, str, str | None]) -> tuple[ImageInfo, list[Preview]] | None:
+        img, _, twice = entry
+        if img.path is None or twice is not None:
+            return None
+        data = read_file(img.path)
+        info = img.info or probe_bytes(data, str(img.path))
+        return info, previews.make(data, str(img.path), info.sha256, info.width, info.height)
+
+    for (img, item, twice), done in zip(listed, previews.map(read, listed), strict=True):
+        if twice is not None:
+            plan.problem(item, twice)
             continue
-        if img.file_name in seen_names:
-            plan.problem(item, f"file name listed twice (ids {seen_names[img.file_name]!r} and {img.key!r})")
-            plan.bad_images.add(img.key)
-            continue
-        seen_names[img.file_name] = img.key
         if img.path is not None:
             bar.update()
             try:
-                data = read_file(img.path)
-                info = img.info or probe_bytes(data, str(img.path))
-                previews.add(data, str(img.path), info.sha256, info.width, info.height)
+                result = done.result()
             except AssetError as exc:
                 plan.problem(item, str(exc))
                 plan.bad_images.add(img.key)
                 continue
+            assert result is not None
+            info, made = result
+            previews.keep(info.sha256, made)
             if (
                 img.width is not None
                 and img.height is not None
-                and (img.width, img.height)
-                != (
-                    info.width,
-                    info.height,
-                )
+                and (img.width, img.height) != (info.width, info.height)
             ):
                 plan.problem(
                     item,
@@ -334,6 +347,27 @@ def _check_images(plan: ImportPlan, progress: bool, previews: PreviewWriter) -> 
         sizes[img.key] = (img.width, img.height)
     bar.close()
     return sizes
+
+
+def _listed(plan: ImportPlan) -> list[tuple[ImageEntry, str, str | None]]:
+    """Each image with the name problems use, and why it is left out before its file is read (an id or a
+    file name listed twice), if it is. A second image of a file name is a bad image: its annotations go too."""
+    out: list[tuple[ImageEntry, str, str | None]] = []
+    seen_keys: set[Hashable] = set(plan.bad_images)
+    seen_names: dict[str, Hashable] = {}
+    for img in plan.images:
+        item = f"image '{img.file_name}'" if img.key == img.file_name else f"image '{img.file_name}' ({img.key})"
+        twice = None
+        if img.key in seen_keys:
+            twice = f"image id {img.key!r} is listed twice"
+        elif img.file_name in seen_names:
+            twice = f"file name listed twice (ids {seen_names[img.file_name]!r} and {img.key!r})"
+            plan.bad_images.add(img.key)
+        seen_keys.add(img.key)
+        if twice is None:
+            seen_names[img.file_name] = img.key
+        out.append((img, item, twice))
+    return out
 
 
 def _write(

@@ -42,6 +42,7 @@ from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.formats.rle_codecs import decode_brush_rle, encode_brush_rle
 from labnb.geometry import Box, Keypoints, Mask, Polygon, Tag
 from labnb.imaging import probe_file
+from labnb.pyramid import Previews
 from labnb.schema import LabelClass, Schema
 
 if TYPE_CHECKING:
@@ -72,10 +73,11 @@ def import_label_studio(
     on_error: OnError,
     source: str,
     progress: bool,
+    previews: Previews,
 ) -> pd.DataFrame:
     """Import a Label Studio JSON export; returns the skipped items (see :func:`~labnb.formats.ingest.ingest`)."""
     plan, registry = read_label_studio(path, images=images, source=source, schema=project.schema)
-    result = ingest(project, plan, on_error=on_error, progress=progress)
+    result = ingest(project, plan, on_error=on_error, progress=progress, previews=previews)
     registry.warn_dropped()
     return result
 

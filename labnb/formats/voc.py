@@ -47,6 +47,7 @@ from labnb.formats.export import (
 )
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.geometry import Box, Tag
+from labnb.pyramid import Previews
 from labnb.schema import Attribute, LabelClass, Schema
 
 if TYPE_CHECKING:
@@ -71,9 +72,10 @@ def import_voc(
     on_error: OnError,
     source: str,
     progress: bool,
+    previews: Previews,
 ) -> pd.DataFrame:
     plan = read_voc(path, images=images, source=source, project=project)
-    return ingest(project, plan, on_error=on_error, progress=progress)
+    return ingest(project, plan, on_error=on_error, progress=progress, previews=previews)
 
 
 def read_voc(path: str | Path, *, images: str | Path | None, source: str, project: Project) -> ImportPlan:

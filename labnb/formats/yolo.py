@@ -38,6 +38,7 @@ from labnb.errors import AssetError, ImportProblems, LabnbError
 from labnb.formats.ingest import ImageEntry, ImportPlan, OnError, ingest
 from labnb.geometry import Box, Keypoints, Polygon
 from labnb.imaging import probe_file
+from labnb.pyramid import Previews
 from labnb.schema import LabelClass, Schema
 
 if TYPE_CHECKING:
@@ -76,9 +77,11 @@ class _Dataset:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def import_yolo(project: Project, path: str | Path, *, on_error: OnError, source: str, progress: bool) -> pd.DataFrame:
+def import_yolo(
+    project: Project, path: str | Path, *, on_error: OnError, source: str, progress: bool, previews: Previews
+) -> pd.DataFrame:
     plan = read_yolo(path, source=source, schema=project.schema, progress=progress)
-    return ingest(project, plan, on_error=on_error, progress=progress)
+    return ingest(project, plan, on_error=on_error, progress=progress, previews=previews)
 
 
 def read_yolo(path: str | Path, *, source: str, schema: Schema, progress: bool = False) -> ImportPlan:

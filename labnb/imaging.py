@@ -84,6 +84,8 @@ def probe_bytes(data: bytes, name: str) -> ImageInfo:
             fmt = (im.format or "").lower()
             w, h = im.size
             orientation = _orientation(im)
+    except AssetError:
+        raise  # named already (an AssetError is a ValueError too: it would be wrapped in itself)
     except (OSError, SyntaxError, ValueError) as exc:
         raise AssetError(f"{name}: unreadable image ({exc})") from exc
     _check_complete(data, fmt, name)

@@ -191,6 +191,7 @@ def test_every_bad_file_of_a_folder_is_named_at_once_or_skipped(project: lb.Proj
     skipped = report[report.status == "skipped"]
     assert [Path(n).name for n in skipped.file_name] == ["b_cut.jpg", "c_notes.png"]
     assert skipped.problem.str.contains("truncated JPEG").tolist() == [True, False]
+    assert skipped.problem.iloc[1] == "not an image file (no known image format)"  # the reason, said once
     assert skipped.asset_id.isna().all()
     assert report[report.status == "added"].problem.isna().all()
     assert project.events.df.payload.iloc[-1]["skipped"] == 2

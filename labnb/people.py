@@ -19,7 +19,7 @@ from labnb.errors import AccessDenied, LabnbError
 from labnb.schema import check_name
 from labnb.store.database import transaction
 from labnb.store.rows import dumps
-from labnb.store.tables import credentials, events, members
+from labnb.store.tables import credential_grants, events, members
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -158,25 +158,39 @@ class Members:
     # -- credentials ------------------------------------------------------------------------------------
     def grant(self, user: str, credential: str) -> None:
         """Give ``user`` a named credential (a qualification jobs can require). Managers and owners; passing
-        an exam grants its credential too."""
+        an exam grants its credentials too (``source`` "exam" in :meth:`credentials`)."""
         self.require("manager", f"grant credentials (giving '{credential}' to '{user}')")
         self._grant(user, credential, by=self._p.user)
 
-    def _grant(self, user: str, credential: str, *, by: str, conn: Connection | None = None) -> None:
-        """Grant without the role check: for callers that have done their own (an exam passed)."""
+    def _grant(
+        self,
+        user: str,
+        credential: str,
+        *,
+        by: str,
+        conn: Connection | None = None,
+        source: str = "manual",
+        exam_id: int | None = None,
+        attempt_id: int | None = None,
+    ) -> None:
+        """Grant without the role check, for callers that have done their own (an exam passed); nothing
+        when ``user`` holds it already. A suspended grant stays suspended: a new grant does not lift a
+        suspension (:meth:`reinstate` does)."""
         credential = check_name(credential, "credential")
         if self.role(user) is None:
             raise LabnbError(f"'{user}' is not a member of project '{self._p.name}'; add them first")
-        if credential in self.credentials(user):
-            return
 
         def write(c: Connection) -> None:
+            if _live_grant(c, self._p.id, user, credential) is not None:
+                return
             c.execute(
-                credentials.insert().values(
-                    project_id=self._p.id, user=user, name=credential, granted_by=by, granted_at=now()
+                credential_grants.insert().values(
+                    project_id=self._p.id, user=user, name=credential, source=source, exam_id=exam_id,
+                    attempt_id=attempt_id, granted_by=by, granted_at=now(),
                 )
-            )
-            record_event(c, self._p.id, by, "credential.grant", payload={"member": user, "credential": credential})
+            )  # fmt: skip
+            payload = {"member": user, "credential": credential, "source": source, "exam": exam_id}
+            record_event(c, self._p.id, by, "credential.grant", payload=payload)
 
         if conn is not None:
             write(conn)
@@ -185,32 +199,85 @@ class Members:
                 write(c)
 
     def revoke(self, user: str, credential: str) -> None:
-        """Take a credential back (managers and owners)."""
+        """Take a credential back (managers and owners). The grant stays on record, marked revoked by whom
+        and when (:meth:`credentials` shows it)."""
         self.require("manager", f"revoke credentials (taking '{credential}' from '{user}')")
+        g = credential_grants
         with transaction(self._p._engine) as conn:
-            gone = conn.execute(
-                credentials.delete().where(
-                    credentials.c.project_id == self._p.id,
-                    credentials.c.user == user,
-                    credentials.c.name == credential,
-                )
-            ).rowcount
-            if not gone:
+            live = _live_grant(conn, self._p.id, user, credential)
+            if live is None:
                 raise LabnbError(f"'{user}' does not hold the credential '{credential}'")
+            conn.execute(g.update().where(g.c.id == live.id).values(revoked_by=self._p.user, revoked_at=now()))
             record_event(
                 conn, self._p.id, self._p.user, "credential.revoke", payload={"member": user, "credential": credential}
             )
 
-    def credentials(self, user: str | None = None) -> list[str]:
-        """The credentials ``user`` (default: the current user) holds, sorted."""
-        user = user or self._p.user
+    def _suspend(self, conn: Connection, user: str, credential: str, reason: str) -> bool:
+        """Suspend ``user``'s live grant of ``credential`` (continuous gold found their work under the mark),
+        in the caller's transaction; whether there was one to suspend. Event ``credential.suspend``."""
+        live = _live_grant(conn, self._p.id, user, credential)
+        if live is None or live.suspended_at is not None:
+            return False
+        g = credential_grants
+        conn.execute(
+            g.update()
+            .where(g.c.id == live.id)
+            .values(suspended_by=self._p.user, suspended_at=now(), suspend_reason=reason)
+        )
+        payload = {"member": user, "credential": credential, "reason": reason}
+        record_event(conn, self._p.id, self._p.user, "credential.suspend", payload=payload)
+        return True
+
+    def reinstate(self, user: str, credential: str) -> None:
+        """Lift a suspension of ``user``'s credential (managers and owners); event ``credential.reinstate``."""
+        self.require("manager", f"reinstate credentials (giving '{credential}' back to '{user}')")
+        g = credential_grants
+        with transaction(self._p._engine) as conn:
+            live = _live_grant(conn, self._p.id, user, credential)
+            if live is None or live.suspended_at is None:
+                raise LabnbError(f"'{user}' has no suspended credential '{credential}'")
+            conn.execute(
+                g.update().where(g.c.id == live.id).values(suspended_by=None, suspended_at=None, suspend_reason=None)
+            )
+            payload = {"member": user, "credential": credential, "suspended": str(live.suspended_at)}
+            record_event(conn, self._p.id, self._p.user, "credential.reinstate", payload=payload)
+
+    def held(self, user: str | None = None) -> list[str]:
+        """The credentials ``user`` (default: the current user) holds now, sorted (neither revoked nor
+        suspended)."""
         with self._p._engine.connect() as conn:
-            names = conn.execute(
-                sa.select(credentials.c.name)
-                .where(credentials.c.project_id == self._p.id, credentials.c.user == user)
-                .order_by(credentials.c.name)
-            ).scalars()
-            return list(names)
+            return sorted(held_credentials(conn, self._p.id, user or self._p.user))
+
+    def credentials(self, user: str | None = None) -> pd.DataFrame:
+        """Every grant of ``user`` (default: the current user; ``user="*"``: everyone's, for managers), held or
+        not: credential, source ("manual" or "exam"), exam (its name, for exam grants), granted_by, granted_at,
+        revoked_by, revoked_at, suspended_at, suspend_reason, held."""
+        who = user or self._p.user
+        if who == "*" or who != self._p.user:
+            self.require("reviewer", "see other people's credentials")
+        from labnb.store.tables import exams  # noqa: PLC0415 - one table of the exams layer, read here only
+
+        g = credential_grants
+        q = (
+            sa.select(
+                g.c.user, g.c.name, g.c.source, exams.c.name.label("exam"), g.c.granted_by, g.c.granted_at,
+                g.c.revoked_by, g.c.revoked_at, g.c.suspended_at, g.c.suspend_reason,
+            )
+            .outerjoin(exams, exams.c.id == g.c.exam_id)
+            .where(g.c.project_id == self._p.id)
+            .order_by(g.c.user, g.c.name, g.c.id)
+        )  # fmt: skip
+        if who != "*":
+            q = q.where(g.c.user == who)
+        with self._p._engine.connect() as conn:
+            rows = conn.execute(q).all()
+        cols = ["user", "credential", "source", "exam", "granted_by", "granted_at", "revoked_by", "revoked_at",
+                "suspended_at", "suspend_reason"]  # fmt: skip
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=cols)
+        for c in ("granted_at", "revoked_at", "suspended_at"):
+            frame[c] = pd.to_datetime(frame[c], utc=True)
+        frame["held"] = frame.revoked_at.isna() & frame.suspended_at.isna()
+        return frame if who == "*" else frame.drop(columns="user")
 
     @property
     def df(self) -> pd.DataFrame:
@@ -226,3 +293,28 @@ class Members:
 
     def __repr__(self) -> str:
         return f"<Members of '{self._p.name}': {len(self.df)}>"
+
+
+def _live_grant(conn: Connection, project_id: int, user: str, credential: str) -> Any:
+    """The grant of ``credential`` to ``user`` that is not revoked (suspended or not), or None."""
+    g = credential_grants
+    return conn.execute(
+        sa.select(g).where(
+            g.c.project_id == project_id, g.c.user == user, g.c.name == credential, g.c.revoked_at.is_(None)
+        )
+    ).first()
+
+
+def held_credentials(conn: Connection, project_id: int, user: str) -> set[str]:
+    """The credentials ``user`` holds now: granted, not revoked, not suspended."""
+    g = credential_grants
+    return set(
+        conn.execute(
+            sa.select(g.c.name).where(
+                g.c.project_id == project_id,
+                g.c.user == user,
+                g.c.revoked_at.is_(None),
+                g.c.suspended_at.is_(None),
+            )
+        ).scalars()
+    )

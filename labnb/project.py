@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from labnb import assets as _assets
 from labnb.annotations.history import history as annotation_history
+from labnb.annotations.visibility import hidden_rows, visible
 from labnb.annotations.writer import writing
 from labnb.assets import Asset
 from labnb.assist.methods import AssistMethods
@@ -379,7 +380,12 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
     ) -> list[Shape]:
         with self._engine.connect() as conn:
             return read_asset_shapes(
-                conn, self._asset_id(asset), self._classes_by_id(), sources, outside_jobs=outside_jobs
+                conn,
+                self._asset_id(asset),
+                self._classes_by_id(),
+                sources,
+                outside_jobs=outside_jobs,
+                hidden=hidden_rows(self),
             )
 
     def update_annotation(self, annotation_id: int, shape: Shape, *, duration: float | None = None) -> int:
@@ -417,7 +423,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
         delete, restore), by whom, when (UTC), what replaced it ("current" for the live state), geometry."""
         classes = self._classes_by_id()
         with self._engine.connect() as conn:
-            return annotation_history(conn, self.id, self.name, annotation_id, classes)
+            return annotation_history(conn, self.id, self.name, annotation_id, classes, visible(self))
 
     def _export_rows(self, sources: Sequence[str] | None = None) -> tuple[Sequence[Any], Sequence[Any]]:
         """(asset rows, annotation rows) for exporters, in id order, deleted rows left out."""
@@ -441,7 +447,7 @@ class Project(FormatMethods, AssistMethods, WorkflowMethods):
                     a.c.score,
                     a.c.track_id,
                 )
-                .where(a.c.project_id == self.id, a.c.deleted.is_(False), a.c.source.in_(srcs))
+                .where(a.c.project_id == self.id, a.c.deleted.is_(False), a.c.source.in_(srcs), visible(self))
                 .order_by(a.c.asset_id, a.c.id)
             ).all()
             arows = conn.execute(sa.select(assets).where(assets.c.project_id == self.id).order_by(assets.c.id)).all()

@@ -14,6 +14,7 @@ import orjson
 import pandas as pd
 import sqlalchemy as sa
 
+from labnb.annotations.visibility import visible
 from labnb.assets import Asset
 from labnb.errors import LabnbError
 from labnb.geometry import Shape
@@ -195,6 +196,7 @@ class AnnotationsView:
             .join(s, s.c.id == a.c.asset_id)
             .outerjoin(c, c.c.id == a.c.label_id)
             .where(a.c.project_id == self._p.id, a.c.deleted.is_(False), a.c.source.in_(self.sources))
+            .where(visible(self._p))
             .order_by(a.c.id)
         )
 
@@ -229,7 +231,10 @@ class AnnotationsView:
             return int(
                 conn.execute(
                     sa.select(sa.func.count()).where(
-                        a.c.project_id == self._p.id, a.c.deleted.is_(False), a.c.source.in_(self.sources)
+                        a.c.project_id == self._p.id,
+                        a.c.deleted.is_(False),
+                        a.c.source.in_(self.sources),
+                        visible(self._p),
                     )
                 ).scalar_one()
             )

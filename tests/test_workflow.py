@@ -83,7 +83,7 @@ def test_credentials_gate_who_may_work(url: str) -> None:
     with pytest.raises(lb.AccessDenied):
         alice.members.grant("alice", "car-expert")
     mona.members.grant("alice", "car-expert")
-    assert alice.members.credentials() == ["car-expert"]
+    assert alice.members.held() == ["car-expert"]
     assert alice.next_task() is not None
 
 

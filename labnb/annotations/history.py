@@ -22,13 +22,18 @@ HISTORY_COLUMNS = ["revision", "action", "user", "time", "replaced_by", "deleted
 
 
 def history(
-    conn: sa.Connection, project_id: int, project_name: str, annotation_id: int, classes: Mapping[int, LabelClass]
+    conn: sa.Connection,
+    project_id: int,
+    project_name: str,
+    annotation_id: int,
+    classes: Mapping[int, LabelClass],
+    readable: sa.ColumnElement[bool],
 ) -> pd.DataFrame:
     """One row per state: ``revision``; ``action`` that made it (create, update, delete, restore), its ``user``
     and ``time`` (UTC); ``replaced_by`` the action that replaced it ("current" for the live state);
-    ``deleted``; ``geometry`` (the shape)."""
+    ``deleted``; ``geometry`` (the shape). A row the reader may not see (``readable`` false) is not found."""
     a, r = annotation_rows, annotation_revisions
-    cur = conn.execute(sa.select(a).where(a.c.id == annotation_id, a.c.project_id == project_id)).first()
+    cur = conn.execute(sa.select(a).where(a.c.id == annotation_id, a.c.project_id == project_id, readable)).first()
     if cur is None:
         raise LabnbError(f"annotation {annotation_id}: not found in project '{project_name}'")
     revs = conn.execute(sa.select(r).where(r.c.annotation_id == annotation_id).order_by(r.c.revision)).all()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from labnb.annotations.passes import check_pass_write
+from labnb.annotations.visibility import visible
 from labnb.errors import GeometryError, LabnbError, SchemaError
 from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
 from labnb.people import now, record_event
@@ -354,7 +355,7 @@ class Writes:
 
     def _live_row(self, annotation_id: int, *, deleted: bool = False) -> Any:
         a = annotation_rows
-        q = sa.select(a).where(a.c.id == annotation_id, a.c.project_id == self.project.id)
+        q = sa.select(a).where(a.c.id == annotation_id, a.c.project_id == self.project.id, visible(self.project))
         if self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
         row = self.conn.execute(q).first()

@@ -161,10 +161,12 @@ def read_asset_shapes(
     model: tuple[str, str] | None = None,
     *,
     outside_jobs: bool = False,
+    hidden: Any = None,
 ) -> list[Shape]:
     """The live (not deleted) shapes of one image, oldest first; ``model`` = (name, version) keeps only
     what that model version wrote (its predictions); ``outside_jobs`` leaves out the passes of jobs (each
-    person's blind work, opened through its task)."""
+    person's blind work, opened through its task); ``hidden``, a condition on the rows, those the reader may
+    not see (:func:`labnb.annotations.visibility.hidden_rows`)."""
     query = (
         sa.select(*READ_COLUMNS)
         .where(annotation_rows.c.asset_id == asset_id, annotation_rows.c.deleted.is_(False))
@@ -175,5 +177,7 @@ def read_asset_shapes(
         query = query.where(annotation_rows.c.model == model[0], annotation_rows.c.model_version == model[1])
     if outside_jobs:
         query = query.where(annotation_rows.c.task_id.is_(None))
+    if hidden is not None:
+        query = query.where(sa.not_(hidden))
     rows = conn.execute(query).all()
     return [row_to_shape(r, classes_by_id) for r in rows]

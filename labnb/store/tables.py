@@ -26,9 +26,17 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy.sql.elements import TextClause
 
 metadata = MetaData()
+
+
+def sa_false() -> TextClause:
+    """A server default of false that SQLite and PostgreSQL both take."""
+    return text("false")
+
 
 projects = Table(
     "projects",
@@ -220,6 +228,13 @@ jobs = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("launched_at", DateTime(timezone=True)),
+    #: ``work`` (an ordinary job) or ``exam`` (the tasks of an exam's attempts, labnb.exams); migration 0008
+    Column("kind", String(8), nullable=False, server_default="work"),
+    #: continuous gold (migration 0008): the share of draw tasks that are an exam's images, the exam, and the
+    #: gold F1 under whose 95 % interval a worker's credential for the job is suspended
+    Column("gold_rate", Float),
+    Column("gold_exam_id", Integer),
+    Column("min_gold_f1", Float),
     UniqueConstraint("project_id", "name", name="uq_jobs_project_name"),
 )
 
@@ -260,6 +275,11 @@ tasks = Table(
     Column("comment", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    #: the exam attempt a draw task belongs to (assigned to its trainee from the start); migration 0008
+    Column("attempt_id", Integer, ForeignKey("exam_attempts.id", ondelete="CASCADE")),
+    #: a continuous-gold task: an exam image in an ordinary job, scored against the exam's gold, never
+    #: reviewed as work nor merged; migration 0008
+    Column("gold", Boolean, nullable=False, server_default=sa_false()),
     Index("ix_tasks_queue", "job_id", "kind", "state", "seq"),
     Index("ix_tasks_asset_assignee", "job_id", "asset_id", "assignee"),
     Index("ix_tasks_assignee", "project_id", "assignee", "kind", "state"),
@@ -267,15 +287,132 @@ tasks = Table(
     Index("ix_tasks_job_seq", "job_id", "seq"),
 )
 
-#: Named qualifications (granted by managers, or by passing an exam) that jobs may require.
-credentials = Table(
-    "credentials",
+#: Named qualifications that jobs may require: each grant is a row that stays when revoked (``revoked_at``),
+#: with where it came from (``manual``: p.members.grant; ``exam``: an exam passed) and a suspension when
+#: continuous gold found the holder's work below the job's mark. Held = neither revoked nor suspended.
+#: Migration 0008 (replacing 0004's ``credentials``, whose rows it copies as manual grants).
+credential_grants = Table(
+    "credential_grants",
     metadata,
-    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
-    Column("user", String(200), primary_key=True),
-    Column("name", String(200), primary_key=True),
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("exam_id", Integer),
+    Column("attempt_id", Integer),
     Column("granted_by", String(200), nullable=False),
     Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(200)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("suspended_by", String(200)),
+    Column("suspended_at", DateTime(timezone=True)),
+    Column("suspend_reason", Text),
+    Index("ix_credential_grants_user", "project_id", "user", "name"),
+)
+
+#: An exam (labnb.exams): a job of kind ``exam`` whose images carry a gold standard snapshotted at creation
+#: (``exam_gold``), the credentials passing it grants and the pass mark. Migration 0008.
+exams = Table(
+    "exams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    #: where the gold came from: ``ground_truth``, ``consensus`` or ``job:<id>``
+    Column("gold_source", String(40), nullable=False),
+    #: JSON: credential names passing grants; {criterion: mark}
+    Column("grants", Text, nullable=False),
+    Column("pass_mark", Text, nullable=False),
+    Column("max_attempts", Integer),
+    #: seconds between one attempt's start and the next one's
+    Column("retake_after", Float),
+    Column("auto_pass", Boolean, nullable=False),
+    Column("iou", Float, nullable=False),
+    #: whether a trainee sees their own graded instances (never the gold)
+    Column("show_graded", Boolean, nullable=False),
+    #: the snapshot's version (1) and SHA-256 of its rows, so a result names the gold it was graded on
+    Column("gold_version", Integer, nullable=False),
+    Column("gold_hash", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_exams_project_name"),
+)
+
+#: The gold instances of an exam: copies of the source annotations at creation time, never annotation rows
+#: (so no annotation read path can return them), readable by reviewers and above only.
+exam_gold = Table(
+    "exam_gold",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("exam_id", Integer, ForeignKey("exams.id", ondelete="CASCADE"), nullable=False),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("label_id", Integer, ForeignKey("label_classes.id")),
+    Column("kind", String(16), nullable=False),
+    Column("data", Text),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("w", Float, nullable=False),
+    Column("h", Float, nullable=False),
+    Column("area", Float, nullable=False),
+    Column("iscrowd", Boolean, nullable=False),
+    Column("attributes", Text),
+    Column("source_annotation_id", Integer),
+    Index("ix_exam_gold_asset", "exam_id", "asset_id"),
+)
+
+#: One trainee's sitting of an exam: started, handed in (every image submitted), decided (passed/failed).
+exam_attempts = Table(
+    "exam_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("exam_id", Integer, ForeignKey("exams.id", ondelete="CASCADE"), nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("number", Integer, nullable=False),
+    #: started, submitted, passed, failed
+    Column("state", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime(timezone=True)),
+    UniqueConstraint("exam_id", "user", "number", name="uq_exam_attempts_number"),
+)
+
+#: The automatic score of one handed-in draw task against an exam's gold (an attempt's image, or a
+#: continuous-gold task): counts, mean IoU and, in ``detail`` (JSON), the match of every instance.
+exam_scores = Table(
+    "exam_scores",
+    metadata,
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("exam_id", Integer, ForeignKey("exams.id", ondelete="CASCADE"), nullable=False),
+    Column("asset_id", Integer, nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("tp", Integer, nullable=False),
+    Column("fp", Integer, nullable=False),
+    Column("fn", Integer, nullable=False),
+    Column("wrong_label", Integer, nullable=False),
+    Column("iou_sum", Float, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+)
+
+#: A grader's verdict on one image of an attempt: stars per trainee instance, gold instances marked
+#: missing, tags right or wrong, a comment (JSON columns); replaced when the image is graded again.
+exam_grades = Table(
+    "exam_grades",
+    metadata,
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("attempt_id", Integer, ForeignKey("exam_attempts.id", ondelete="CASCADE"), nullable=False),
+    Column("asset_id", Integer, nullable=False),
+    Column("grader", String(200), nullable=False),
+    Column("stars", Text, nullable=False),
+    Column("missing", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("comment", Text),
+    Column("graded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_exam_grades_attempt", "attempt_id"),
 )
 
 events = Table(

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from labnb.annotations.passes import whose
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.people import now
+from labnb.people import held_credentials, now
 from labnb.store import database as db
-from labnb.store.tables import credentials, jobs, tasks
+from labnb.store.tables import jobs, tasks
 from labnb.workflow.task_rows import aware, give_back, take
 from labnb.workflow.tasks import Kind, Task, load, task_from_row
 
@@ -30,17 +30,9 @@ if TYPE_CHECKING:
     from labnb.workflow.jobs import Job
 
 
-def user_credentials(conn: sa.Connection, project_id: int, user: str) -> set[str]:
-    return set(
-        conn.execute(
-            sa.select(credentials.c.name).where(credentials.c.project_id == project_id, credentials.c.user == user)
-        ).scalars()
-    )
-
-
 def eligible_jobs(conn: sa.Connection, project: Project, job_id: int | None) -> list[int]:
     """Ids of the launched jobs (or just ``job_id``) whose credentials the current user holds."""
-    have = user_credentials(conn, project.id, project.user)
+    have = held_credentials(conn, project.id, project.user)
     q = sa.select(jobs.c.id, jobs.c.credentials).where(jobs.c.project_id == project.id, jobs.c.state == "launched")
     if job_id is not None:
         q = q.where(jobs.c.id == job_id)
@@ -97,7 +89,7 @@ def claim(project: Project, task_id: int) -> Task:
         job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
         if job.state != "launched":
             raise TaskStateError(f"task {task_id} belongs to job '{job.name}', which is {job.state}, not launched")
-        missing = set(orjson.loads(job.credentials)) - user_credentials(conn, project.id, user)
+        missing = set(orjson.loads(job.credentials)) - held_credentials(conn, project.id, user)
         if missing:
             raise AccessDenied(f"job '{job.name}' needs the credentials {sorted(missing)}, which '{user}' lacks")
         cand = _candidate(conn, [row.job_id], user, kind, stamp, postgres, task_id=task_id)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from labnb.annotations.passes import OPEN_DRAW
 from labnb.annotations.passes import whose as _whose
+from labnb.annotations.visibility import visible
 from labnb.annotations.writer import Writes, writing
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
 from labnb.people import now, record_event
@@ -263,7 +264,7 @@ def task_shapes(project: Project, task_id: int | None, conn: sa.Connection | Non
         return []
     query = (
         sa.select(*READ_COLUMNS)
-        .where(annotation_rows.c.task_id == task_id, annotation_rows.c.deleted.is_(False))
+        .where(annotation_rows.c.task_id == task_id, annotation_rows.c.deleted.is_(False), visible(project))
         .order_by(annotation_rows.c.id)
     )
     if conn is None:

@@ -11,6 +11,7 @@ import os
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,7 +20,7 @@ from labnb.errors import AccessDenied, LabnbError
 from labnb.schema import check_name
 from labnb.store.database import transaction
 from labnb.store.rows import dumps
-from labnb.store.tables import credential_grants, events, members
+from labnb.store.tables import credential_grants, events, exams, members
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -255,9 +256,7 @@ class Members:
         who = user or self._p.user
         if who == "*" or who != self._p.user:
             self.require("reviewer", "see other people's credentials")
-        from labnb.store.tables import exams  # noqa: PLC0415 - one table of the exams layer, read here only
-
-        g = credential_grants
+            g = credential_grants
         q = (
             sa.select(
                 g.c.user, g.c.name, g.c.source, exams.c.name.label("exam"), g.c.granted_by, g.c.granted_at,
@@ -318,3 +317,24 @@ def held_credentials(conn: Connection, project_id: int, user: str) -> set[str]:
             )
         ).scalars()
     )
+
+
+def require_credentials(conn: Connection, project_id: int, job: Any, user: str, action: str) -> None:
+    """Raise :class:`AccessDenied` unless ``user`` holds every credential job row ``job`` requires, naming
+    each missing one and the exams that grant it (so the refusal says how to qualify). Every path that
+    claims, writes, hands in or reviews a task of a job calls it in its own transaction."""
+    needed = set(orjson.loads(job.credentials))
+    missing = sorted(needed - held_credentials(conn, project_id, user))
+    if not missing:
+        return
+    granting: dict[str, list[str]] = {}
+    for name, grants in conn.execute(sa.select(exams.c.name, exams.c.grants).where(exams.c.project_id == project_id)):
+        for credential in orjson.loads(grants):
+            granting.setdefault(credential, []).append(str(name))
+    parts = []
+    for credential in missing:
+        by = granting.get(credential)
+        how = f" (passing the exam {', '.join(repr(n) for n in sorted(by))} grants it)" if by else ""
+        parts.append(f"'{credential}'{how}")
+    noun = "credential" if len(missing) == 1 else "credentials"
+    raise AccessDenied(f"job '{job.name}' needs the {noun} {', '.join(parts)}, which '{user}' lacks, to {action}")

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.store.tables import tasks
+from labnb.people import require_credentials
+from labnb.store.tables import jobs, tasks
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -43,14 +44,19 @@ def check_pass_write(conn: sa.Connection, project: Project, task_id: int, asset_
         raise TaskStateError(f"task {task_id} is a review task; shapes belong to the draw task it reviews")
     if row.asset_id != asset_id:
         raise LabnbError(f"task {task_id} is a pass over asset {row.asset_id}, not asset {asset_id}")
+    job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
     if row.assignee == project.user and row.state in OPEN_DRAW:
+        # a credential revoked or suspended while the pass is open stops the drawing, not just new claims
+        require_credentials(conn, project.id, job, project.user, "draw its passes")
         return
     reviewing = conn.execute(
         sa.select(tasks.c.id).where(
             tasks.c.draw_task_id == task_id, tasks.c.assignee == project.user, tasks.c.state == "review"
         )
     ).first()
-    if reviewing is None:
+    if reviewing is not None:
+        require_credentials(conn, project.id, job, project.user, "fix its passes")
+    else:
         raise AccessDenied(
             f"task {task_id} is '{row.state}', {whose(row)}; only its drawer (while open) or the reviewer "
             "holding its review can change its shapes"

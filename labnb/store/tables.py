@@ -231,10 +231,13 @@ jobs = Table(
     #: ``work`` (an ordinary job) or ``exam`` (the tasks of an exam's attempts, labnb.exams); migration 0008
     Column("kind", String(8), nullable=False, server_default="work"),
     #: continuous gold (migration 0008): the share of draw tasks that are an exam's images, the exam, and the
-    #: gold F1 under whose 95 % interval a worker's credential for the job is suspended
+    #: gold F1 over whose 95 % interval's upper bound a worker must stay, or their credential for the job is
+    #: suspended
     Column("gold_rate", Float),
     Column("gold_exam_id", Integer),
     Column("min_gold_f1", Float),
+    #: gold images a worker must have done in the job before their credential may be suspended
+    Column("min_gold_images", Integer),
     UniqueConstraint("project_id", "name", name="uq_jobs_project_name"),
 )
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from labnb.annotations.passes import whose
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.people import held_credentials, now
+from labnb.people import held_credentials, now, require_credentials
 from labnb.store import database as db
 from labnb.store.tables import jobs, tasks
 from labnb.workflow.task_rows import aware, give_back, take
@@ -31,9 +31,13 @@ if TYPE_CHECKING:
 
 
 def eligible_jobs(conn: sa.Connection, project: Project, job_id: int | None) -> list[int]:
-    """Ids of the launched jobs (or just ``job_id``) whose credentials the current user holds."""
+    """Ids of the launched ordinary jobs (or just ``job_id``) whose credentials the current user holds. An
+    exam's job is never among them: its draw tasks are assigned to their trainee when an attempt starts and
+    its images are graded through the exam (:mod:`labnb.exams`), never claimed as work."""
     have = held_credentials(conn, project.id, project.user)
-    q = sa.select(jobs.c.id, jobs.c.credentials).where(jobs.c.project_id == project.id, jobs.c.state == "launched")
+    q = sa.select(jobs.c.id, jobs.c.credentials).where(
+        jobs.c.project_id == project.id, jobs.c.state == "launched", jobs.c.kind == "work"
+    )
     if job_id is not None:
         q = q.where(jobs.c.id == job_id)
     return [r.id for r in conn.execute(q.order_by(jobs.c.id)) if set(orjson.loads(r.credentials)) <= have]
@@ -52,9 +56,19 @@ def next_task(project: Project, kind: Kind = "draw", job: Job | int | str | None
         mine = _own_open(conn, project.id, user, kind, stamp, job_id)
         if mine is not None:
             return task_from_row(project, mine)
+        if job_id is not None:
+            asked = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).one()
+            if asked.kind == "work":
+                require_credentials(conn, project.id, asked, user, f"take its {kind} tasks")
         job_ids = eligible_jobs(conn, project, job_id)
         if not job_ids:
             return None
+        if kind == "draw":
+            from labnb.exams.continuous import gold_task  # noqa: PLC0415 - the exams layer sits above this one
+
+            gold = gold_task(project, conn, job_ids, stamp)
+            if gold is not None:
+                return load_in(project, conn, gold)
         claim_minutes = dict(
             conn.execute(sa.select(jobs.c.id, jobs.c.claim_minutes).where(jobs.c.id.in_(job_ids))).all()
         )
@@ -89,9 +103,9 @@ def claim(project: Project, task_id: int) -> Task:
         job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
         if job.state != "launched":
             raise TaskStateError(f"task {task_id} belongs to job '{job.name}', which is {job.state}, not launched")
-        missing = set(orjson.loads(job.credentials)) - held_credentials(conn, project.id, user)
-        if missing:
-            raise AccessDenied(f"job '{job.name}' needs the credentials {sorted(missing)}, which '{user}' lacks")
+        if job.kind != "work" and kind == "review":
+            raise TaskStateError(f"task {task_id} grades an exam image: grade it with p.exams[...].grade(...)")
+        require_credentials(conn, project.id, job, user, f"take its {kind} tasks")
         cand = _candidate(conn, [row.job_id], user, kind, stamp, postgres, task_id=task_id)
         if cand is None:
             raise _why_not(conn, row, user)
@@ -110,6 +124,11 @@ def claim(project: Project, task_id: int) -> Task:
             give_back(conn, project.id, user, o, stamp, {"job": o.job_id, "for": task_id})
         take(conn, project.id, user, row, stamp, float(job.claim_minutes))
     return load(project, task_id)
+
+
+def load_in(project: Project, conn: sa.Connection, task_id: int) -> Task:
+    """Task ``task_id`` read in ``conn`` (inside the transaction that made it)."""
+    return task_from_row(project, conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).one())
 
 
 def _why_not(conn: sa.Connection, row: Any, user: str) -> LabnbError:
@@ -172,7 +191,10 @@ def _candidate(
 ) -> Any:
     """The first task of ``kind`` that ``user`` may claim now (only ``task_id``, when given)."""
     t = tasks
-    free = sa.or_(t.c.assignee.is_(None), t.c.expires_at < stamp)
+    # an attempt's tasks and continuous-gold tasks belong to the one person they were made for
+    free = sa.and_(
+        sa.or_(t.c.assignee.is_(None), t.c.expires_at < stamp), t.c.attempt_id.is_(None), t.c.gold.is_(False)
+    )
     if kind == "draw":
         other = t.alias("other")
         drew_here = (

@@ -44,6 +44,10 @@ class Jobs:
         max_extra_passes: int = 0,
         overlap: float = 1.0,
         claim_minutes: float = 60.0,
+        gold_rate: float = 0.0,
+        gold_exam: str | None = None,
+        min_gold_f1: float | None = None,
+        min_gold_images: int = 3,
     ) -> Job:
         """A new job over ``assets`` (ids, file names, Assets, or a DataFrame column such as
         ``p.next_to_label(...).asset``; default: every image), as a draft until :meth:`Job.launch`.
@@ -55,6 +59,13 @@ class Jobs:
         ``credentials`` a worker must hold (``p.members.grant``); with ``min_agreement``, an image whose passes
         agree less gets another pass, up to ``max_extra_passes``. A claim not handed in within
         ``claim_minutes`` lapses. Managers and owners only.
+
+        Continuous gold: with ``gold_rate`` r > 0 and ``gold_exam`` (an exam's name), about r of the draw
+        tasks a worker claims are images of that exam, indistinguishable from the job's own, scored against
+        the exam's gold when handed in, never reviewed as work nor merged into the job's labels
+        (``job.gold_scores()``). With ``min_gold_f1``, a worker whose gold F1's 95 % Wilson interval lies
+        wholly under it, after at least ``min_gold_images`` gold images, has the job's credentials suspended
+        (so the job needs ``credentials``); a manager reinstates them with ``p.members.reinstate``.
         """
         p = self._p
         p.members.require("manager", f"create job '{name}'")
@@ -87,45 +98,37 @@ class Jobs:
             warn_removed_images(text, p, f"job '{name}' {what}")
         chooser = random.Random(name)  # noqa: S311 - a reproducible choice per job, not a secret
         full = set(chooser.sample(ids, round(overlap * len(ids))))
-        stamp = now()
+        gold = self._gold_settings(gold_rate, gold_exam, min_gold_f1, min_gold_images, creds)
+        values = {
+            "passes_per_file": passes_per_file, "review_frequency": review_frequency, "overlap": overlap,
+            "min_agreement": min_agreement, "max_extra_passes": max_extra_passes, "guide": guide,
+            "review_guide": review_guide, "credentials": orjson.dumps(creds).decode(),
+            "claim_minutes": claim_minutes, **gold,
+        }  # fmt: skip
         with db.transaction(p._engine) as conn:
-            if conn.execute(sa.select(jobs.c.id).where(jobs.c.project_id == p.id, jobs.c.name == name)).first():
-                raise LabnbError(f"project '{p.name}' already has a job named '{name}'")
-            job_id = conn.execute(
-                jobs.insert()
-                .values(
-                    project_id=p.id,
-                    name=name,
-                    state="draft",
-                    passes_per_file=passes_per_file,
-                    review_frequency=review_frequency,
-                    overlap=overlap,
-                    min_agreement=min_agreement,
-                    max_extra_passes=max_extra_passes,
-                    guide=guide,
-                    review_guide=review_guide,
-                    credentials=orjson.dumps(creds).decode(),
-                    claim_minutes=claim_minutes,
-                    created_by=p.user,
-                    created_at=stamp,
-                )
-                .returning(jobs.c.id)
-            ).scalar_one()
-            conn.execute(
-                job_assets.insert(),
-                [
-                    {
-                        "job_id": job_id,
-                        "asset_id": a,
-                        "position": i,
-                        "extra_passes": 0,
-                        "passes": passes_per_file if a in full else 1,
-                    }
-                    for i, a in enumerate(ids)
-                ],
-            )
-            record_event(conn, p.id, p.user, "job.create", payload={"job": job_id, "name": name, "images": len(ids)})
+            job_id = insert_job(conn, p, name, ids, {a: passes_per_file if a in full else 1 for a in ids}, values)
         return self[job_id]
+
+    def _gold_settings(
+        self, rate: float, exam: str | None, min_f1: float | None, min_images: int, creds: Sequence[str]
+    ) -> dict[str, Any]:
+        """The continuous-gold columns of a new job, checked."""
+        if not 0.0 <= rate <= 1.0 or math.isnan(rate):
+            raise LabnbError(f"gold_rate must be between 0 and 1, got {rate}")
+        if min_f1 is not None and not 0.0 <= min_f1 <= 1.0:
+            raise LabnbError(f"min_gold_f1 must be between 0 and 1, got {min_f1}")
+        if min_images < 1:
+            raise LabnbError(f"min_gold_images must be at least 1, got {min_images}")
+        if not rate:
+            if exam is not None or min_f1 is not None:
+                raise LabnbError("gold_exam and min_gold_f1 need a gold_rate above 0 (the share of gold tasks)")
+            return {}
+        if exam is None:
+            raise LabnbError("gold_rate needs gold_exam: the exam whose images and gold are mixed in")
+        if min_f1 is not None and not creds:
+            raise LabnbError("min_gold_f1 suspends the job's credentials, so the job needs credentials=[...]")
+        exam_id = self._p.exams[exam].id
+        return {"gold_rate": rate, "gold_exam_id": exam_id, "min_gold_f1": min_f1, "min_gold_images": min_images}
 
     def __getitem__(self, key: int | str | Job) -> Job:
         if isinstance(key, Job):
@@ -140,7 +143,9 @@ class Jobs:
 
     def __iter__(self) -> Iterator[Job]:
         with self._p._engine.connect() as conn:
-            rows = conn.execute(sa.select(jobs).where(jobs.c.project_id == self._p.id).order_by(jobs.c.id)).all()
+            rows = conn.execute(
+                sa.select(jobs).where(jobs.c.project_id == self._p.id, jobs.c.kind == "work").order_by(jobs.c.id)
+            ).all()
         return iter([Job(self._p, r) for r in rows])
 
     def __len__(self) -> int:
@@ -152,7 +157,7 @@ class Jobs:
         with self._p._engine.connect() as conn:
             counts = conn.execute(
                 sa.select(tasks.c.job_id, tasks.c.kind, tasks.c.state, sa.func.count())
-                .where(tasks.c.project_id == self._p.id)
+                .where(tasks.c.project_id == self._p.id, tasks.c.gold.is_(False))
                 .group_by(tasks.c.job_id, tasks.c.kind, tasks.c.state)
             ).all()
         rows = []
@@ -186,3 +191,33 @@ class Jobs:
             ],
         )
         return frame
+
+
+def insert_job(
+    conn: sa.Connection, project: Project, name: str, ids: Sequence[int], passes: dict[int, int], values: dict[str, Any]
+) -> int:
+    """Insert a draft job (``values``: its columns beyond name and state) over images ``ids`` with their
+    planned ``passes``, and its ``job.create`` event, in ``conn``; returns its id. Job names are unique per
+    project, exams' jobs included."""
+    if conn.execute(sa.select(jobs.c.id).where(jobs.c.project_id == project.id, jobs.c.name == name)).first():
+        raise LabnbError(f"project '{project.name}' already has a job named '{name}'")
+    job_id = int(
+        conn.execute(
+            jobs.insert()
+            .values(
+                project_id=project.id, name=name, state="draft", created_by=project.user, created_at=now(), **values
+            )
+            .returning(jobs.c.id)
+        ).scalar_one()
+    )
+    conn.execute(
+        job_assets.insert(),
+        [
+            {"job_id": job_id, "asset_id": a, "position": i, "extra_passes": 0, "passes": passes[a]}
+            for i, a in enumerate(ids)
+        ],
+    )
+    record_event(
+        conn, project.id, project.user, "job.create", payload={"job": job_id, "name": name, "images": len(ids)}
+    )
+    return job_id

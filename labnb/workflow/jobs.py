@@ -54,6 +54,10 @@ class Job:
         self.review_guide: str = r.review_guide
         self.credentials: list[str] = orjson.loads(r.credentials)
         self.claim_minutes: float = r.claim_minutes
+        #: "work", or "exam" for the job that holds an exam's attempts (labnb.exams)
+        self.kind: str = r.kind
+        self.gold_rate: float = r.gold_rate or 0.0
+        self.min_gold_f1: float | None = r.min_gold_f1
 
     def refresh(self) -> Job:
         with self.project._engine.connect() as conn:
@@ -148,7 +152,8 @@ class Job:
     @property
     def tasks(self) -> pd.DataFrame:
         """The job's tasks: task, asset, file_name, kind, pass (from 1), state, assignee, needs_review,
-        draw_task, comment. Reviewers and above see all; an annotator sees only their own."""
+        draw_task, comment, and for reviewers and above ``gold`` (a continuous-gold task, scored against an
+        exam's gold rather than reviewed). Reviewers and above see all; an annotator sees only their own."""
         p = self.project
         role = p.members.require("annotator", "see tasks")
         t, s = tasks, assets
@@ -165,6 +170,7 @@ class Job:
                 t.c.draw_task_id,
                 t.c.comment,
                 t.c.updated_at,
+                t.c.gold,
             )
             .join(s, s.c.id == t.c.asset_id)
             .where(t.c.job_id == self.id)
@@ -186,8 +192,12 @@ class Job:
             "draw_task",
             "comment",
             "updated_at",
+            "gold",
         ]
         frame: pd.DataFrame = pd.DataFrame(rows, columns=cols)
+        frame["gold"] = frame["gold"].astype(bool)
+        if role == "annotator":
+            frame = frame.drop(columns="gold")  # a continuous-gold image must look like any other task
         frame["pass"] = frame["pass"] + 1  # numbered from 1, as the widgets and Task.pass_number say
         frame["draw_task"] = frame["draw_task"].astype("Int64")
         frame["needs_review"] = frame["needs_review"].astype(bool)
@@ -220,6 +230,7 @@ class Job:
                 conn.execute(
                     sa.select(tasks.c.asset_id, sa.func.count())
                     .where(tasks.c.job_id == self.id, tasks.c.kind == "draw", tasks.c.state.in_(DRAWN))
+                    .where(tasks.c.gold.is_(False))
                     .group_by(tasks.c.asset_id)
                 ).all()
             )
@@ -239,17 +250,26 @@ class Job:
                     tasks.c.asset_id == a.id,
                     tasks.c.kind == "draw",
                     tasks.c.state.in_(DRAWN),
+                    tasks.c.gold.is_(False),
                 )
                 .order_by(tasks.c.pass_index)
             ).all()
         return {str(r.assignee): task_shapes(self.project, r.id) for r in rows}
+
+    def gold_scores(self) -> pd.DataFrame:
+        """Continuous gold, per worker: the gold images they did in this job, tp, fp, fn, F1 against the
+        exam's gold and its Wilson 95 % interval (f1_low, f1_high), and whether their credential for the job
+        is suspended. Reviewers and above (:mod:`labnb.exams.continuous`)."""
+        from labnb.exams.continuous import gold_scores  # noqa: PLC0415 - the exams layer sits above this one
+
+        return gold_scores(self)
 
     def _pass_tasks(self, completed_only: bool) -> dict[int, list[tuple[int, str]]]:
         states = ("completed",) if completed_only else DRAWN
         with self.project._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(tasks.c.asset_id, tasks.c.id, tasks.c.assignee, tasks.c.state)
-                .where(tasks.c.job_id == self.id, tasks.c.kind == "draw")
+                .where(tasks.c.job_id == self.id, tasks.c.kind == "draw", tasks.c.gold.is_(False))
                 .order_by(tasks.c.asset_id, tasks.c.pass_index)
             ).all()
         out: dict[int, list[tuple[int, str]]] = {}

@@ -10,6 +10,7 @@ from labnb.workflow.job_list import Jobs
 from labnb.workflow.jobs import Job
 
 if TYPE_CHECKING:
+    from labnb.exams import Exams
     from labnb.project import Project
     from labnb.widgets.annotator import Annotator
     from labnb.widgets.review_panel import ReviewPanel
@@ -26,6 +27,13 @@ class WorkflowMethods:
     def jobs(self) -> Jobs:
         """``p.jobs.create(...)``, ``p.jobs["name"]``, ``p.jobs.df``."""
         return Jobs(self._workflow_project())
+
+    @property
+    def exams(self) -> Exams:
+        """``p.exams.create(...)``, ``p.exams["name"]``, ``p.exams.df``, ``p.exams.start("name")``."""
+        from labnb.exams import Exams  # noqa: PLC0415 - the exams layer builds on the workflow
+
+        return Exams(self._workflow_project())
 
     def next_task(self, kind: Kind = "draw", job: Job | int | str | None = None) -> Task | None:
         """Claim the current user's next task of ``kind`` ("draw" or "review"), or None when there is none

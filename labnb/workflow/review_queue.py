@@ -141,6 +141,7 @@ def job_drawers(project: Project, job_id: int) -> list[str]:
         found = conn.execute(
             sa.select(t.c.assignee)
             .where(t.c.job_id == job_id, t.c.kind == "draw", t.c.state.in_(DRAWN), t.c.assignee.is_not(None))
+            .where(t.c.gold.is_(False))
             .distinct()
         ).scalars()
         return [plain_text(str(u)) for u in found]
@@ -155,7 +156,7 @@ def drawn_passes(project: Project, task: Task) -> list[Any]:
             conn.execute(
                 sa.select(t.c.id, t.c.assignee, t.c.pass_index, t.c.state)
                 .where(t.c.job_id == task.job_id, t.c.asset_id == task.asset_id, t.c.kind == "draw")
-                .where(t.c.state.in_(DRAWN))
+                .where(t.c.state.in_(DRAWN), t.c.gold.is_(False), t.c.attempt_id.is_(None))
                 .order_by(t.c.pass_index)
             ).all()
         )

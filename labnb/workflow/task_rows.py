@@ -61,11 +61,14 @@ def aware(t: datetime) -> datetime:
 def settle_job_state(conn: sa.Connection, project: Project, job_id: int) -> None:
     """A launched job whose every task is completed becomes ``completed``; a completed one that has work
     again (a pass added) is ``launched`` once more. Called in the transaction of every task transition."""
-    job = conn.execute(sa.select(jobs.c.state, jobs.c.name).where(jobs.c.id == job_id)).one()
-    if job.state not in ("launched", "completed"):
-        return
+    job = conn.execute(sa.select(jobs.c.state, jobs.c.name, jobs.c.kind).where(jobs.c.id == job_id)).one()
+    if job.state not in ("launched", "completed") or job.kind != "work":
+        return  # an exam's job stays open for the next attempt
+    # continuous-gold tasks are no part of the job's work: one left undone never holds the job open
     open_tasks = conn.execute(
-        sa.select(sa.func.count()).where(tasks.c.job_id == job_id, tasks.c.state != "completed")
+        sa.select(sa.func.count()).where(
+            tasks.c.job_id == job_id, tasks.c.state != "completed", tasks.c.gold.is_(False)
+        )
     ).scalar_one()
     state = "launched" if open_tasks else "completed"
     if state == job.state:

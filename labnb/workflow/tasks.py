@@ -29,7 +29,7 @@ from labnb.annotations.passes import whose as _whose
 from labnb.annotations.visibility import visible
 from labnb.annotations.writer import Writes, writing
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.people import now, record_event
+from labnb.people import now, record_event, require_credentials
 from labnb.store import database as db
 from labnb.store.rows import READ_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, jobs, tasks
@@ -134,9 +134,10 @@ class Task:
                 raise TaskStateError(
                     f"task {self.id} is '{row.state}'; only a task in {list(OPEN_DRAW)} can be submitted"
                 )
+            job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
+            require_credentials(conn, p.id, job, p.user, "hand in its passes")
             if shapes is not None:
                 _replace_shapes(w, row, list(shapes), row.id)
-            job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
             new_state = "annotated" if row.needs_review else "completed"
             set_values(conn, row.id, stamp, state=new_state, expires_at=None, comment=row.comment)
             record_event(
@@ -153,7 +154,14 @@ class Task:
                 insert_review(conn, p.id, row, stamp)
             from labnb.workflow.pass_plan import after_pass_drawn  # noqa: PLC0415 - it imports this module
 
-            after_pass_drawn(p, conn, job, row.asset_id, stamp)
+            if row.gold or row.attempt_id is not None:
+                # an exam image (an attempt's, or continuous gold in a job): scored against the exam's gold
+                # now, so the grader opens pre-filled; never part of the job's agreement or merge
+                from labnb.exams.prescore import after_exam_image  # noqa: PLC0415 - exams sit above workflow
+
+                after_exam_image(p, conn, row, stamp)
+            else:
+                after_pass_drawn(p, conn, job, row.asset_id, stamp)
             settle_job_state(conn, p, row.job_id)
         return self.refresh()
 
@@ -188,6 +196,10 @@ class Task:
                 raise TaskStateError(
                     f"your claim on review task {self.id} lapsed; claim it again with p.next_task('review')"
                 )
+            job = conn.execute(sa.select(jobs).where(jobs.c.id == row.job_id)).one()
+            if job.kind != "work":
+                raise TaskStateError(f"task {self.id} grades an exam image: grade it with p.exams[...].grade(...)")
+            require_credentials(conn, p.id, job, p.user, "review its passes")
             draw = locked(conn, row.draw_task_id)
             if draw.assignee == p.user:
                 raise AccessDenied(f"user '{p.user}' drew task {draw.id} and cannot review it")
@@ -226,6 +238,8 @@ class Task:
                 raise AccessDenied(f"task {self.id} is {_whose(row)}; only its assignee can release it")
             if row.state == "to_fix":
                 raise TaskStateError(f"task {self.id} was sent back to you to fix; it cannot be released")
+            if row.attempt_id is not None:
+                raise TaskStateError(f"task {self.id} is an image of your exam attempt; it cannot be released")
             if (row.kind, row.state) not in (("draw", "none"), ("review", "review")):
                 raise TaskStateError(f"task {self.id} is '{row.state}'; only a task being worked on can be released")
             give_back(conn, p.id, p.user, row, stamp, {"job": row.job_id})

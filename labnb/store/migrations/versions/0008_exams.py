@@ -105,6 +105,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("gold_rate", sa.Float))
         batch.add_column(sa.Column("gold_exam_id", sa.Integer))
         batch.add_column(sa.Column("min_gold_f1", sa.Float))
+        batch.add_column(sa.Column("min_gold_images", sa.Integer))
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("attempt_id", sa.Integer))
         batch.add_column(sa.Column("gold", sa.Boolean, nullable=False, server_default=sa.text("false")))
@@ -147,7 +148,7 @@ def downgrade() -> None:
         batch.drop_column("gold")
         batch.drop_column("attempt_id")
     with op.batch_alter_table("jobs") as batch:
-        for column in ("min_gold_f1", "gold_exam_id", "gold_rate", "kind"):
+        for column in ("min_gold_images", "min_gold_f1", "gold_exam_id", "gold_rate", "kind"):
             batch.drop_column(column)
     op.drop_table("exam_attempts")
     op.drop_index("ix_exam_gold_asset", "exam_gold")

@@ -17,7 +17,7 @@ from labnb.exams.gold import gold_shapes
 from labnb.exams.results import attempt_rows, image_rows, label_rows, mark_met
 from labnb.people import now, record_event
 from labnb.store import database as db
-from labnb.store.tables import assets, exam_attempts, exam_gold, exams, job_assets, label_classes
+from labnb.store.tables import assets, exam_attempts, exam_gold, exams, label_classes
 
 if TYPE_CHECKING:
     from labnb.assets import Asset
@@ -57,14 +57,8 @@ class Exam:
 
     @property
     def assets(self) -> list[int]:
-        with self.project._engine.connect() as conn:
-            return list(
-                conn.execute(
-                    sa.select(job_assets.c.asset_id)
-                    .where(job_assets.c.job_id == self.job_id)
-                    .order_by(job_assets.c.position)
-                ).scalars()
-            )
+        """The exam's images, in order."""
+        return self.job.assets
 
     # -- the gold ---------------------------------------------------------------------------------
     def _require_gold_reader(self) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from labnb.annotations.passes import check_pass_write
+from labnb.annotations.visibility import visible
 from labnb.annotations.writer import writing
 from labnb.errors import LabnbError
 from labnb.store.tables import annotation_rows
@@ -97,7 +98,11 @@ def assist_origins(project: Project, asset_id: int, source: str) -> dict[int, di
     with project._engine.connect() as conn:
         rows = conn.execute(
             sa.select(a.c.id, a.c.model, a.c.score, a.c.prediction_id).where(
-                a.c.asset_id == asset_id, a.c.source == source, a.c.model.is_not(None), a.c.deleted.is_(False)
+                a.c.asset_id == asset_id,
+                a.c.source == source,
+                a.c.model.is_not(None),
+                a.c.deleted.is_(False),
+                visible(project),
             )
         ).all()
     return {int(r.id): {"model": r.model, "score": r.score, "prediction_id": r.prediction_id} for r in rows}
@@ -114,7 +119,7 @@ def _own_annotation(
     with project._engine.connect() as conn:
         row = conn.execute(
             sa.select(a.c.asset_id, a.c.source, a.c.score, a.c.task_id).where(
-                a.c.id == annotation_id, a.c.project_id == project.id
+                a.c.id == annotation_id, a.c.project_id == project.id, visible(project)
             )
         ).first()
         if row is None or row.asset_id != asset_id or row.source != source:

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 import labnb as lb
+from labnb.exams.prescore import proposed_stars, score_image
 from labnb.geometry import box_iou
 
 TEAM = {"tina": "annotator", "tom": "annotator", "rita": "reviewer", "ravi": "reviewer", "mona": "manager"}
@@ -430,3 +431,31 @@ def test_continuous_gold_scores_and_suspends(url: str) -> None:
     events = mona.events.df
     assert "credential.suspend" in set(events.kind)
     assert "credential.reinstate" in set(events.kind)
+
+
+def test_an_exam_from_a_jobs_passes(url: str) -> None:
+    mona, tom = as_user(url, "mona"), as_user(url, "tom")
+    mona.jobs.create("trusted", ["im3.png"], review_frequency=0).launch()
+    task = tom.next_task()
+    assert task is not None
+    task.submit([lb.Box(30, 30, 40, 20, label="dog"), lb.Tag("night", group="light")])
+    exam = mona.exams.create("from-job", gold="trusted", grants=[])
+    assert exam.assets == [mona.asset("im3.png").id]
+    assert sorted(exam.gold.label) == ["dog", "light:night"]
+    with pytest.raises(lb.LabnbError, match="no job 99"):
+        as_user(url, "tina").next_task(job=99)
+
+
+def test_tags_and_masks_are_scored() -> None:
+    square = np.zeros((50, 60), np.uint8)
+    square[10:30, 10:30] = 1
+    gold = [lb.Mask(square, label="cat", id=1), lb.Tag("day", group="light", id=2)]
+    shifted = np.roll(square, 1, axis=1)
+    drawn = [lb.Mask(shifted, label="cat", id=10), lb.Tag("night", group="light", id=11)]
+    s = score_image(gold, drawn, 50, 60, 0.5)
+    assert (s.tp, s.fp, s.fn) == (1, 1, 1)
+    assert s.trainee[0]["iou"] == pytest.approx(380 / 420)
+    assert s.trainee[0]["stars"] == 5
+    assert s.trainee[1]["right"] is False
+    assert s.gold[1]["status"] == "missed"
+    assert [proposed_stars(v) for v in (0.95, 0.85, 0.75, 0.6, None)] == [5, 4, 3, 2, 1]

@@ -57,7 +57,9 @@ def next_task(project: Project, kind: Kind = "draw", job: Job | int | str | None
         if mine is not None:
             return task_from_row(project, mine)
         if job_id is not None:
-            asked = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).one()
+            asked = conn.execute(sa.select(jobs).where(jobs.c.id == job_id, jobs.c.project_id == project.id)).first()
+            if asked is None:
+                raise LabnbError(f"project '{project.name}' has no job {job_id!r}")
             if asked.kind == "work":
                 require_credentials(conn, project.id, asked, user, f"take its {kind} tasks")
         job_ids = eligible_jobs(conn, project, job_id)

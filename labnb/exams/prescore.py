@@ -159,6 +159,9 @@ def after_exam_image(project: Project, conn: sa.Connection, row: Any, stamp: dat
         })
     )  # fmt: skip
     if row.attempt_id is not None:
+        # the attempt's row is locked first: two images handed in at once (two notebooks) would otherwise each
+        # count the other's as still open, and neither mark the attempt submitted
+        conn.execute(sa.select(exam_attempts.c.id).where(exam_attempts.c.id == row.attempt_id).with_for_update())
         left = conn.execute(
             sa.select(sa.func.count()).where(
                 tasks.c.attempt_id == row.attempt_id, tasks.c.kind == "draw", tasks.c.state.in_(("none", "to_fix"))

@@ -3,7 +3,7 @@
 // rebuilds and fails when the committed bundle differs (scripts/test.sh).
 import { build } from "esbuild";
 
-const widgets = ["annotator", "review"];
+const widgets = ["annotator", "review", "grader"];
 await Promise.all(
   widgets.map((name) =>
     build({

@@ -72,19 +72,34 @@ export function registerDebug(ed: Editor): () => void {
       return [ed.view.toImageX(clientX - r.left), ed.view.toImageY(clientY - r.top)];
     },
     state: () => editorState(ed),
-    async idle() {
-      // Two quiet checks in a row: an ack can schedule a frame, a frame can queue UI work.
-      let quiet = 0;
-      while (quiet < 2) {
-        await new Promise((r) => setTimeout(r, 20));
-        quiet = ed.busy ? 0 : quiet + 1;
-      }
-    },
+    // an ack can schedule a frame, a frame can queue UI work
+    idle: () => settled(() => ed.busy, 20),
   };
   const reg = (window.__labnb ??= { annotators: [] });
   reg.annotators.push(handle);
   return () => {
     const i = reg.annotators.indexOf(handle);
     if (i >= 0) reg.annotators.splice(i, 1);
+  };
+}
+
+/** Resolves once `busy()` is false at two checks `ms` apart in a row (one piece of work can start another). */
+export async function settled(busy: () => boolean, ms: number): Promise<void> {
+  let quiet = 0;
+  while (quiet < 2) {
+    await new Promise((r) => setTimeout(r, ms));
+    quiet = busy() ? 0 : quiet + 1;
+  }
+}
+
+/** Lists `handle` in `window.__labnb[list]` (the review panels', the exam graders'); returns its removal. */
+export function registerIn<T>(list: "reviews" | "graders", handle: T): () => void {
+  const global = window as unknown as { __labnb?: Registry & Partial<Record<typeof list, T[]>> };
+  const reg = (global.__labnb ??= { annotators: [] });
+  const handles = (reg[list] ??= []);
+  handles.push(handle);
+  return () => {
+    const i = handles.indexOf(handle);
+    if (i >= 0) handles.splice(i, 1);
   };
 }

@@ -130,6 +130,7 @@ const PRETTY: Record<string, string> = {
   delete: "Delete",
   backspace: "Backspace",
   enter: "Enter",
+  tab: "Tab",
   " ": "Space",
 };
 
@@ -143,4 +144,56 @@ export function formatKey(text: string): string {
   if (c.shift) parts.push("Shift");
   parts.push(PRETTY[c.key] ?? (c.key.length === 1 ? c.key.toUpperCase() : c.key));
   return parts.join("+");
+}
+
+/**
+ * A widget's own keymap (the review panel's, the exam grader's): action names, the keymap Python sends
+ * parsed for matching, extra keys (`aliases`) where the keymap leaves them free, and tooltips.
+ */
+export class ActionKeys<A extends string> {
+  private combos: [Combo, A][] = [];
+  protected keymap: Partial<Record<A, string>> = {};
+
+  constructor(
+    readonly names: Record<A, string>,
+    private readonly aliases: readonly [string, A][],
+  ) {}
+
+  set(keymap: Partial<Record<A, string>>): void {
+    this.keymap = keymap;
+    this.combos = [];
+    const used = new Set<string>();
+    for (const [action, key] of Object.entries(keymap) as [string, string | undefined][]) {
+      if (!key || !(action in this.names)) continue;
+      const combo = parseCombo(key);
+      this.combos.push([combo, action as A]);
+      used.add(JSON.stringify(combo));
+    }
+    for (const [key, action] of this.aliases) {
+      const combo = parseCombo(key);
+      if (!used.has(JSON.stringify(combo))) this.combos.push([combo, action]);
+    }
+  }
+
+  match(e: KeyboardEvent): A | null {
+    for (const [combo, action] of this.combos) if (matches(combo, e)) return action;
+    return null;
+  }
+
+  /** The action's key as the hints write it ("–" without one). */
+  key(a: A): string {
+    const k = this.keymap[a];
+    return k ? formatKey(k) : "–";
+  }
+
+  /** The tooltip of an action's button: its name and key. */
+  tip(a: A): string {
+    const k = this.keymap[a];
+    return `${this.names[a]}${k ? ` (${formatKey(k)})` : ""}`;
+  }
+
+  /** Every key and what it does, one a line. */
+  all(): string {
+    return (Object.keys(this.names) as A[]).map((a) => `${this.key(a)}: ${this.names[a]}`).join("\n");
+  }
 }

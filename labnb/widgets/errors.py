@@ -8,6 +8,9 @@ so it can be reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from labnb.errors import LabnbError
 
 
@@ -16,3 +19,21 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, LabnbError):
         return str(exc) or "the request was refused"
     return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+def answer(widget: Any, content: Any, handle: Callable[[Any], None], refused: Callable[[], None] | None = None) -> None:
+    """Handle one request from the browser (``handle(content)``) and reply to it once the traits are updated:
+    ``{"type": "reply", "seq": n, "ok": bool, "error": str}``, the error also shown in ``widget.error`` (an
+    exception raised in a comm callback would be swallowed). ``refused`` runs after an error (the grader
+    sends its draft again, as it stands)."""
+    seq = content.get("seq") if isinstance(content, dict) else None
+    error = ""
+    try:
+        handle(content)
+        widget.error = ""
+    except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
+        error = error_text(exc)
+        widget.error = error
+        if refused is not None:
+            refused()
+    widget.send({"type": "reply", "seq": seq, "ok": error == "", "error": error})

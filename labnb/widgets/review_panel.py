@@ -38,7 +38,7 @@ import traitlets
 from labnb.errors import LabnbError
 from labnb.people import now
 from labnb.widgets.annotator import DEFAULT_KEYMAP
-from labnb.widgets.errors import error_text
+from labnb.widgets.errors import answer, error_text
 from labnb.widgets.review_item import ReviewItem
 from labnb.widgets.serializers import safe_text, schema_payload
 from labnb.workflow.claims import claim
@@ -246,15 +246,7 @@ class ReviewPanel(ReviewItem):
             except Exception as exc:  # shown in the widget
                 self.error = error_text(exc)
             return
-        seq = content.get("seq") if isinstance(content, dict) else None
-        error = ""
-        try:
-            self._handle(content)
-            self.error = ""
-        except Exception as exc:  # shown in the widget: ipywidgets swallows callback errors
-            error = error_text(exc)
-            self.error = error
-        self.send({"type": "reply", "seq": seq, "ok": error == "", "error": error})
+        answer(self, content, self._handle)
 
     def _poll(self) -> None:
         """The browser's periodic question: has the queue changed? Nothing is read or sent when it has not."""

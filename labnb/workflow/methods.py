@@ -10,9 +10,10 @@ from labnb.workflow.job_list import Jobs
 from labnb.workflow.jobs import Job
 
 if TYPE_CHECKING:
-    from labnb.exams import Exams
+    from labnb.exams import Attempt, Exam, Exams
     from labnb.project import Project
     from labnb.widgets.annotator import Annotator
+    from labnb.widgets.exam_grader import ExamGrader
     from labnb.widgets.review_panel import ReviewPanel
     from labnb.workflow.tasks import Kind, Task
 
@@ -75,3 +76,21 @@ class WorkflowMethods:
         from labnb.widgets.review_panel import ReviewPanel  # noqa: PLC0415 - widgets sit above the workflow
 
         return ReviewPanel(self._workflow_project(), job, **options)
+
+    def exam_grader(self, exam: Exam | Attempt | int | str, **options: Any) -> ExamGrader:
+        """The exam grader widget (reviewers and above; never on one's own attempt): grade a trainee's
+        attempt image by image. With an exam (or its name) it lists the handed-in attempts to pick from and
+        opens the first awaiting grading; with an attempt, that one. Refused (AccessDenied) for the trainee.
+
+        The trainee's instances show in their class colours, the gold in gold, and the automatic pre-score's
+        proposals (stars, Missing, tag verdicts) as proposals until confirmed or changed. Keys: Tab /
+        Shift+Tab select the next / previous instance, 1-5 rate it (0 clears back to the proposal), F shows
+        it alone with its matched gold (Focus), G shows or hides the gold, M marks the selected unmatched gold
+        instance Missing (again: not missing), Enter accepts every proposal on the image, Ctrl+Z /
+        Ctrl+Shift+Z undo and redo, S (or Ctrl+S) saves, Left/Right (or Up/Down) move between the attempt's
+        images, saving a changed grade first (one ``exam.grade`` transaction per image), Escape leaves Focus.
+        ``options`` go to :class:`labnb.widgets.exam_grader.ExamGrader` (``keymap``).
+        """
+        from labnb.widgets.exam_grader import ExamGrader  # noqa: PLC0415 - widgets sit above the workflow
+
+        return ExamGrader(self._workflow_project(), exam, **options)

@@ -52,6 +52,20 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
         time.sleep(interval)
 
 
+def handle_idle(page: Page, hook: str, index: int, timeout: float) -> bool:
+    """Whether the ``index``-th debug handle of ``hook`` (``window.__labnb.annotators``, ``.reviews``,
+    ``.graders``) became idle within ``timeout`` seconds."""
+    return bool(
+        page.evaluate(
+            f"""async ([i, ms]) => {{
+                const timer = new Promise((resolve) => setTimeout(() => resolve(false), ms));
+                return await Promise.race([{hook}[i].idle().then(() => true), timer]);
+            }}""",
+            [index, int(timeout * 1000)],
+        )
+    )
+
+
 def png_pixels(png: bytes) -> np.ndarray[Any, Any]:
     """An ``(h, w, 3)`` uint8 array of a PNG screenshot."""
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
@@ -141,13 +155,7 @@ class AnnotatorView:
 
     def idle(self, timeout: float = 15.0) -> None:
         """Until the view has nothing pending (every edit acknowledged by Python) and no frame scheduled."""
-        ok = self.page.evaluate(
-            f"""async ([i, ms]) => {{
-                const timer = new Promise((resolve) => setTimeout(() => resolve(false), ms));
-                return await Promise.race([{HOOK}[i].idle().then(() => true), timer]);
-            }}""",
-            [self.index, int(timeout * 1000)],
-        )
+        ok = handle_idle(self.page, HOOK, self.index, timeout)
         assert ok, f"annotator view {self.index} not idle after {timeout} s: {self.state()}"
 
     def state(self) -> dict[str, Any]:

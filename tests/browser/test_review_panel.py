@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from annotator_page import AnnotatorView, near
+from annotator_page import AnnotatorView, handle_idle, near
 from browser_project import ALICE, BOB
 from playwright.sync_api import Page, expect
 
@@ -49,13 +49,7 @@ class Review:
         return result
 
     def idle(self, timeout: float = 20.0) -> None:
-        ok = self.page.evaluate(
-            f"""async ([i, ms]) => {{
-                const timer = new Promise((resolve) => setTimeout(() => resolve(false), ms));
-                return await Promise.race([{HOOK}[i].idle().then(() => true), timer]);
-            }}""",
-            [self.index, int(timeout * 1000)],
-        )
+        ok = handle_idle(self.page, HOOK, self.index, timeout)
         assert ok, f"review panel not idle after {timeout} s: {self.state()}"
         self.editor.idle(timeout)
 

@@ -61,7 +61,7 @@ export class CommentBox {
 }
 
 /** A line break at the caret, as typing one would (the selection replaced, an input event after it). */
-function insertNewline(box: HTMLTextAreaElement): void {
+export function insertNewline(box: HTMLTextAreaElement): void {
   box.setRangeText("\n", box.selectionStart, box.selectionEnd, "end");
   box.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertLineBreak", data: null }));
 }

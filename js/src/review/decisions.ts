@@ -5,7 +5,7 @@
 import type { ActivityClock } from "../activity";
 import type { Editor } from "../editor";
 import { CommentBox } from "./comment";
-import type { Requests } from "./requests";
+import type { Requests } from "../requests";
 import type { Request } from "./types";
 
 /** How long a decision on a fixed pass waits for the editor's edits to be saved. */
@@ -14,7 +14,7 @@ const DRAIN_MS = 5000;
 /** What the decisions need of the panel. */
 export interface DecisionHost {
   readonly editor: Editor;
-  readonly requests: Requests;
+  readonly requests: Requests<Request>;
   readonly nav: { settled(): Promise<void> };
   readonly clock: ActivityClock;
   readonly fixing: boolean;

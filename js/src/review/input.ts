@@ -8,13 +8,13 @@ import type { ActivityClock } from "../activity";
 import { isTextInput } from "../actions";
 import type { Disposer } from "../disposer";
 import type { Editor } from "../editor";
-import { releaseFocusOutside } from "../focus";
+import { keepKeysInside, releaseFocusOutside } from "../focus";
 import type { CommentBox } from "./comment";
 import type { ReviewKeys } from "./keys";
 import type { ReviewAction } from "./types";
 
 /** The attribute on the panel's root that makes JupyterLab skip its shortcuts. */
-export const SUPPRESS = "data-lm-suppress-shortcuts";
+export { SUPPRESS } from "../focus";
 
 /** What the panel's input needs of the panel. */
 export interface InputHost {
@@ -30,24 +30,8 @@ export interface InputHost {
 export function installPanelInput(host: InputHost, disposer: Disposer): void {
   const { root, editor, clock } = host;
   disposer.listen<KeyboardEvent>(root, "keydown", (e) => onKey(host, e), { capture: true });
-  disposer.listen<KeyboardEvent>(root, "keydown", (e) => {
-    // A plain key inside the panel is never meant for the notebook ("a" would insert a cell).
-    if (!isTextInput(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey && e.key !== "Tab") e.stopPropagation();
-  });
-  // As the annotator does (input.ts): combinations the panel has no use for (Ctrl+S, Shift+Enter) reach
-  // JupyterLab, whose capture-phase handler skips events from inside an element with the attribute.
-  disposer.listen<KeyboardEvent>(
-    window,
-    "keydown",
-    (e) => {
-      if (!(e.target instanceof Node) || !root.contains(e.target) || isTextInput(e.target)) return;
-      const combo = e.ctrlKey || e.metaKey || e.altKey || (e.shiftKey && e.key === "Enter");
-      if (!combo || editor.keys.match(e)) return;
-      root.removeAttribute(SUPPRESS);
-      setTimeout(() => root.setAttribute(SUPPRESS, "true"), 0);
-    },
-    { capture: true },
-  );
+  // combinations the panel has no use for (Ctrl+S, Shift+Enter) reach JupyterLab; plain keys never do
+  keepKeysInside(root, (e) => editor.keys.match(e) !== null, disposer);
   disposer.listen<PointerEvent>(root, "pointerdown", (e) => {
     clock.touch();
     const t = e.target;

@@ -2,8 +2,9 @@
 // panel opens (claims) the last one asked for: arrows pressed while an item opens move the target, one open
 // request at a time. Every `poll_seconds` while on screen the panel asks Python whether the queue changed
 // (no reply unless it did), so passes handed in meanwhile show up, and open when nothing was open.
+import type { Requests } from "../requests";
 import type { PanelModel } from "./model";
-import type { Requests } from "./requests";
+import type { Request } from "./types";
 
 /** The shortest poll interval honoured (a typo of 0.01 s must not flood the kernel). */
 const MIN_POLL_S = 0.5;
@@ -12,7 +13,7 @@ const MIN_POLL_S = 0.5;
 export interface NavigationHost {
   readonly model: PanelModel;
   readonly root: HTMLElement;
-  readonly requests: Requests;
+  readonly requests: Requests<Request>;
   readonly fixing: boolean;
   /** A decision is being made (no poll meanwhile). */
   readonly deciding: boolean;

@@ -5,7 +5,7 @@
 // guide (guide.ts) and the status line; it follows the model, runs the panel's actions (its keys and
 // pointer presses: input.ts) and keeps the parts up to date (once per microtask at most).
 //
-// Requests carry a sequence number (requests.ts); opening items is coalesced and the queue polled
+// Requests carry a sequence number (../requests.ts); opening items is coalesced and the queue polled
 // (navigation.ts); a decision on a fixed pass first waits until the editor's edits are saved
 // (decisions.ts). Class names are drawn on every shape (labels.ts; L toggles them): in the drawer's colour,
 // the name is what tells the classes apart.
@@ -29,9 +29,9 @@ import type { PanelChange, PanelModel } from "./model";
 import { Navigation } from "./navigation";
 import { OtherPasses, Panes } from "./passes";
 import { QueuePanel } from "./queue";
-import { Requests } from "./requests";
+import { Requests } from "../requests";
 import { PanelToolbar } from "./toolbar";
-import type { ReviewAction } from "./types";
+import type { Request, ReviewAction } from "./types";
 
 const NOTE_MS = 4000;
 
@@ -44,7 +44,7 @@ export class ReviewView {
   /** Class names on the editor's view (the pass under review first, then the others). */
   readonly labels = new LabelLayer();
   readonly clock = new ActivityClock();
-  readonly requests: Requests;
+  readonly requests: Requests<Request>;
   readonly nav = new Navigation(this);
   private readonly disposer = new Disposer();
   private readonly toolbar = new PanelToolbar({
@@ -75,8 +75,8 @@ export class ReviewView {
     readonly model: PanelModel,
     el: HTMLElement,
   ) {
-    this.requests = new Requests(
-      model,
+    this.requests = new Requests<Request>(
+      (msg) => model.send(msg),
       (text) => this.note(text),
       () => this.queueUi(),
     );

@@ -104,9 +104,4 @@ export interface PollMessage {
 export type ToPython = (Request & { seq: number }) | PollMessage | EditsMessage | TilesRequest | FullImageRequest;
 
 /** Python -> JS: a request was handled (the traits are already updated), or refused with `error`. */
-export interface ReplyMessage {
-  type: "reply";
-  seq: number;
-  ok: boolean;
-  error: string;
-}
+export type { ReplyMessage } from "../requests";

@@ -1,9 +1,16 @@
-// The panel's requests to Python (open, filter, refresh, the decisions) and Python's replies. Each request
-// carries a sequence number; Python updates the traits, then replies with it, so the panel knows when a
-// request is done and whether it was refused (the reason is the `error` trait). A request the kernel cannot
-// take is answered at once, refused, and the panel's note says why.
-import type { PanelModel } from "./model";
-import type { ReplyMessage, Request } from "./types";
+// A widget's requests to Python and Python's replies (the review panel's open, filter and decisions; the exam
+// grader's ratings, marks and saves). Each request carries a sequence number; Python updates the traits,
+// then replies with it, so the widget knows when a request is done and whether it was refused (the reason
+// is the `error` trait). A request the kernel cannot take is answered at once, refused, and the widget's
+// note says why.
+
+/** Python -> JS: a request was handled (the traits are already updated), or refused with `error`. */
+export interface ReplyMessage {
+  type: "reply";
+  seq: number;
+  ok: boolean;
+  error: string;
+}
 
 function isReply(content: unknown): content is ReplyMessage {
   if (typeof content !== "object" || content === null) return false;
@@ -11,15 +18,16 @@ function isReply(content: unknown): content is ReplyMessage {
   return c["type"] === "reply" && typeof c["seq"] === "number";
 }
 
-export class Requests {
+export class Requests<R extends { type: string }> {
   private seq = Math.floor(Math.random() * 2 ** 30) * 1024;
   private readonly waiting = new Map<number, (r: ReplyMessage) => void>();
 
   constructor(
-    private readonly model: PanelModel,
-    /** Says why a request could not be sent (the panel's note). */
+    /** Sends one request over the widget's comm. */
+    private readonly post: (msg: R & { seq: number }) => void,
+    /** Says why a request could not be sent (the widget's note). */
     private readonly note: (text: string) => void,
-    /** A request was sent or answered (the panel updates its buttons). */
+    /** A request was sent or answered (the widget updates its buttons). */
     private readonly changed: () => void,
   ) {}
 
@@ -28,12 +36,12 @@ export class Requests {
     return this.waiting.size;
   }
 
-  send(msg: Request): Promise<ReplyMessage> {
+  send(msg: R): Promise<ReplyMessage> {
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.waiting.set(seq, resolve);
       try {
-        this.model.send({ ...msg, seq });
+        this.post({ ...msg, seq });
       } catch (err) {
         this.waiting.delete(seq);
         const error = `The kernel cannot be reached: ${String(err)}`;

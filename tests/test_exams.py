@@ -459,3 +459,16 @@ def test_tags_and_masks_are_scored() -> None:
     assert s.trainee[1]["right"] is False
     assert s.gold[1]["status"] == "missed"
     assert [proposed_stars(v) for v in (0.95, 0.85, 0.75, 0.6, None)] == [5, 4, 3, 2, 1]
+
+
+def test_a_trainee_is_told_the_role_not_that_the_attempt_is_missing(url: str) -> None:
+    make_exam(url)
+    attempt = sit(as_user(url, "tina"), SLOPPY)
+    tom = as_user(url, "tom").exams["pets-101"]
+    for action in (
+        lambda: tom.grade(attempt.id, "im0.png"),
+        lambda: tom.passed(attempt.id),
+        lambda: tom.fail(attempt.id),
+    ):
+        with pytest.raises(lb.AccessDenied, match="takes at least the reviewer role"):
+            action()

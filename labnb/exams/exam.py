@@ -147,6 +147,8 @@ class Exam:
         image's row of ``attempt.images``."""
         from labnb.exams.grading import grade  # noqa: PLC0415 - grading builds on this module
 
+        # the role first: a trainee's lookup of someone else's attempt says "no attempt", hiding the real reason
+        self.project.members.require("reviewer", f"grade the exam '{self.name}'")
         a = self.attempt(attempt)
         grade(self, a, self.project._asset_id(asset), stars=stars, missing=missing, tags=tags, comment=comment)
         if self.auto_pass:
@@ -175,6 +177,7 @@ class Exam:
         """Pass an attempt whose results meet the mark (reviewers and above, not the trainee) and grant the
         exam's credentials (source "exam", recording who, when and which attempt). Refused, with what is
         unmet, when the mark is not met or not decidable yet."""
+        self.project.members.require("reviewer", f"pass attempts at the exam '{self.name}'")
         a = self.attempt(attempt)
         self._require_decider(a, "pass")
         summary = attempt_rows(self, [a]).iloc[0]
@@ -187,6 +190,7 @@ class Exam:
     def fail(self, attempt: int | Attempt) -> Attempt:
         """Record an attempt as failed (reviewers and above, not the trainee); the trainee may retake the exam
         within its limits."""
+        self.project.members.require("reviewer", f"fail attempts at the exam '{self.name}'")
         a = self.attempt(attempt)
         self._require_decider(a, "fail")
         self._decide(a, "failed")

@@ -77,7 +77,7 @@ class ImageScore:
 
 
 def _entry(s: Shape, **fields: Any) -> dict[str, Any]:
-    label = f"{s.group}:{s.value}" if isinstance(s, Tag) else s.label
+    label = (f"{s.group}:{s.value}" if s.group else s.value) if isinstance(s, Tag) else s.label
     return {"id": s.id, "label": label, "kind": s.kind, **fields}
 
 

@@ -1,11 +1,12 @@
 """The exam grader widget's Python side, without a browser: who may open it, what its state holds, and the
-grades its messages make.
+grades and the decisions its messages make.
 
 tina sits the exam of tests/exam_scenario.py (boxes, a polygon, keypoints, a mask, a tag); rita grades it
 in ``p.exam_grader(...)``, driven with the messages the front end sends (``js/src/grader/types.ts``), on a
 real SQLite file and a real PostgreSQL server (``backend_url``). What counts is what reaches the store
-(``attempt.images``, ``attempt.graded()``, ``exam.results()``, the events) and what the widget would show
-(its traits). The browser half is tests/browser/test_exam_grader.py.
+(``attempt.images``, ``attempt.graded()``, ``exam.results()``, the events, the credentials the decision
+grants and the gated work they open) and what the widget would show (its traits). The browser half is
+tests/browser/test_exam_grader.py.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from labnb.widgets.exam_grader import ExamGrader
 
 
 @pytest.fixture
-def url(backend_url: str, tmp_path: Path) -> str:
-    url = sc.make_project(backend_url, tmp_path)
-    sc.make_exam(url)
-    return url
+def project_url(backend_url: str, tmp_path: Path) -> str:
+    """The scenario's project, without its exam."""
+    return sc.make_project(backend_url, tmp_path)
+
+
+@pytest.fixture
+def url(project_url: str) -> str:
+    sc.make_exam(project_url)
+    return project_url
 
 
 def as_user(url: str, user: str) -> lb.Project:
@@ -295,3 +301,166 @@ def test_switching_attempts_saves_the_open_grade(url: str) -> None:
     assert send.file == "im0.png"
     assert images(url, tina).loc["im0.png", "comment"] == "fine"
     assert images(url, tom).loc["im0.png", "state"] == "handed_in"
+
+
+def grade_all(send: Driver, stars: int | None = None) -> None:
+    """Grade every image of the open attempt as a grader pressing keys would: each instance given ``stars``
+    (None: the proposals accepted), saved by moving on; the last one saved with S."""
+    w = send.w
+    for i, row in enumerate(w.images):
+        if w.item["asset_id"] != row["asset_id"]:
+            assert send("open", asset_id=row["asset_id"], from_asset=w.item["asset_id"])["ok"]
+        if stars is not None:
+            for e in w.item["trainee"]:
+                assert send("rate", annotation=e["id"], stars=stars)["ok"]
+        assert send("accept")["ok"]
+        if i == len(w.images) - 1:
+            assert send("save")["ok"]
+
+
+def test_passing_in_the_grader_checks_the_mark_and_grants_the_credential(url: str) -> None:
+    attempt = sc.sit(url)
+    mona, rita, tina = as_user(url, "mona"), as_user(url, "rita"), as_user(url, "tina")
+    mona.jobs.create("pet-work", ["im3.png"], credentials=["pets"]).launch()
+    send = Driver(rita.exam_grader(attempt))
+    w = send.w
+    d = w.decision
+    assert (d["state"], d["decidable"], d["mark_met"], d["decided_by"]) == ("submitted", True, None, None)
+    assert d["unmet"] == ["3 of 3 images not graded"]
+    assert d["mark"] == "mean stars >= 3, F1 >= 0.5, missed <= 2"
+    assert (d["grants"], d["locked"], d["auto_met"]) == (["pets"], "", True)
+
+    # refused before every image is graded, saying what is missing; nothing is decided
+    reply = send("decide", decision="pass", attempt=attempt.id)
+    assert not reply["ok"]
+    assert "does not meet the pass mark: 3 of 3 images not graded" in reply["error"]
+    assert w.error == reply["error"]
+    grade_all(send, stars=1)
+    reply = send("decide", decision="pass", attempt=attempt.id)
+    assert not reply["ok"]
+    assert "does not meet the pass mark: mean stars 1.00, the mark is >= 3" in reply["error"]
+    assert (w.decision["mark_met"], w.decision["unmet"]) == (False, ["mean stars 1.00, the mark is >= 3"])
+    assert mona.exams[sc.EXAM].attempt(attempt.id).state == "submitted"
+    with pytest.raises(lb.AccessDenied, match=r"needs the credential 'pets' \(passing the exam 'pets-101' grants it\)"):
+        tina.next_task(job="pet-work")
+    # a decision about another attempt than the open one is refused
+    assert "not the open attempt 1 of 'tina'" in send("decide", decision="pass", attempt=attempt.id + 99)["error"]
+    assert "decision must be 'pass' or 'fail'" in send("decide", decision="maybe", attempt=attempt.id)["error"]
+
+    # graded again as proposed, the last image's grade left unsaved with a comment: the decision saves it first
+    t1 = sc.ids_by_label(rita, attempt, "im1.png")
+    for row in w.images:
+        assert send("open", asset_id=row["asset_id"], from_asset=w.item["asset_id"])["ok"]
+        for e in w.item["trainee"]:
+            assert send("rate", annotation=e["id"], stars=e["proposed"])["ok"]
+    assert w.item["file_name"] == "im2.png"
+    assert w.draft["dirty"]
+    assert w.decision["mark_met"] is False  # as stored: im2 still at 1 star
+    events = grade_events(url)
+    reply = send("decide", decision="pass", attempt=attempt.id, from_asset=w.item["asset_id"], comment="well done")
+    assert reply["ok"], reply
+    assert grade_events(url) == events + 1
+    assert images(url, attempt).loc["im2.png", "comment"] == "well done"
+    decided = mona.exams[sc.EXAM].attempt(attempt.id)
+    assert (decided.state, decided.decided_by) == ("passed", "rita")
+    assert mona.members.held("tina") == ["pets"]
+    task = tina.next_task(job="pet-work")
+    assert task is not None
+    assert task.asset.file_name == "im3.png"
+    assert w.status.startswith("Saved im2.png")
+    assert "Passed attempt 1 of tina: granted 'pets'; the attempt is read-only now" in w.status
+    d = w.decision
+    assert (d["state"], d["decided_by"], d["decidable"], d["mark_met"]) == ("passed", "rita", False, True)
+    assert w.summary["result"] == "passed"
+    assert d["locked"] == "attempt 1 of 'tina' was passed by 'rita': it is read-only, no more grading"
+
+    # read-only now: every grading message refused, nothing changed; moving between images still works
+    assert (w.item["gradable"], w.item["scored"]) == (False, True)  # its verdicts still shown
+    assert w.item["note"] == d["locked"]
+    cat = t1[("cat", 64)]
+    assert send("open", asset_id=w.images[1]["asset_id"], from_asset=w.item["asset_id"])["ok"]
+    assert not w.item["gradable"]
+    before = dict(w.draft)
+    for kind, fields in [("rate", {"annotation": cat, "stars": 2}), ("accept", {}), ("save", {}), ("undo", {}),
+                         ("comment", {"comment": "more"})]:  # fmt: skip
+        reply = send(kind, **fields)
+        assert not reply["ok"], kind
+        assert "was passed by 'rita': it is read-only, no more grading; nothing was changed" in reply["error"]
+        assert w.draft == before
+    for decision in ("pass", "fail"):
+        assert "only a handed-in attempt is decided" in send("decide", decision=decision, attempt=attempt.id)["error"]
+    assert grade_events(url) == events + 1
+    assert mona.exams[sc.EXAM].attempt(attempt.id).state == "passed"
+    # opened again later, the attempt shows as decided from the start
+    again = rita.exam_grader(attempt)
+    assert (again.decision["state"], again.item["gradable"]) == ("passed", False)
+
+
+def test_failing_in_the_grader_and_a_decision_made_elsewhere(url: str) -> None:
+    tina, tom = sc.sit(url, "tina"), sc.sit(url, "tom", hand_in=2)  # tom's attempt is still being drawn
+    rita = as_user(url, "rita")
+    send = Driver(rita.exam_grader(tom))
+    w = send.w
+    assert (w.decision["state"], w.decision["decidable"]) == ("started", False)
+    for decision in ("pass", "fail"):
+        reply = send("decide", decision=decision, attempt=tom.id)
+        assert "is started; only a handed-in attempt is decided" in reply["error"]
+    # tina's: failed at once, nothing graded (Fail needs no mark)
+    assert send("attempt", attempt=tina.id)["ok"]
+    assert w.decision["mark_met"] is None
+    reply = send("decide", decision="fail", attempt=tina.id)
+    assert reply["ok"], reply
+    assert as_user(url, "mona").exams[sc.EXAM].attempt(tina.id).state == "failed"
+    assert (w.decision["state"], w.decision["decided_by"]) == ("failed", "rita")
+    assert w.summary["result"] == "failed"
+    assert "Failed attempt 1 of tina; the attempt is read-only now" in w.status
+    assert not w.item["gradable"]
+    assert "read-only" in send("accept")["error"]
+    assert as_user(url, "mona").members.held("tina") == []
+    assert as_user(url, "tina").exams.start(sc.EXAM).number == 2  # a retake is allowed
+
+    # ravi decides tom's attempt in his own notebook while rita's grade of it is unsaved: hers is dropped
+    # (it could never be saved), she moves on, and the grader shows the attempt decided
+    task = as_user(url, "tom").next_task()  # his last image handed in
+    assert task is not None
+    task.submit()
+    assert send("attempt", attempt=tom.id)["ok"]
+    assert w.decision["decidable"]
+    assert send("accept")["ok"]
+    assert w.draft["dirty"]
+    as_user(url, "ravi").exams[sc.EXAM].fail(tom)
+    events = grade_events(url)
+    assert send("open", asset_id=w.images[1]["asset_id"], from_asset=w.item["asset_id"])["ok"]
+    assert grade_events(url) == events
+    assert "The changed grade of im0.png was not saved: attempt 1 of 'tom' was failed by 'ravi'" in w.status
+    assert (w.decision["state"], w.decision["decided_by"], w.item["gradable"]) == ("failed", "ravi", False)
+
+
+def test_auto_pass_shows_as_passed_on_the_last_save(project_url: str) -> None:
+    url = project_url
+    sc.make_exam(url, auto_pass=True, pass_mark={"stars": 2.0})
+    attempt, tom = sc.sit(url), sc.sit(url, "tom")
+    send = Driver(as_user(url, "rita").exam_grader(attempt))
+    w = send.w
+    assert w.decision["mark"] == "mean stars >= 2"
+    grade_all(send)
+    assert as_user(url, "mona").exams[sc.EXAM].attempt(attempt.id).state == "passed"
+    assert as_user(url, "mona").members.held("tina") == ["pets"]
+    assert (w.decision["state"], w.decision["decided_by"], w.decision["mark_met"]) == ("passed", "rita", True)
+    assert w.status.startswith("Saved im2.png")
+    assert "Passed attempt 1 of tina: granted 'pets' (the exam passes automatically once the mark is met)" in w.status
+    assert not w.item["gradable"]
+    assert "read-only" in send("rate", annotation=w.item["trainee"][0]["id"], stars=3)["error"]
+
+    # tom's: the last grade left unsaved, P confirmed: the save passes it, the decision is that pass
+    assert send("attempt", attempt=tom.id)["ok"]
+    for row in w.images:
+        if w.item["asset_id"] != row["asset_id"]:
+            assert send("open", asset_id=row["asset_id"], from_asset=w.item["asset_id"])["ok"]
+        assert send("accept")["ok"]
+    assert w.decision["state"] == "submitted"
+    reply = send("decide", decision="pass", attempt=tom.id)
+    assert reply["ok"], reply
+    assert (w.decision["state"], w.decision["decided_by"]) == ("passed", "rita")
+    assert "Passed attempt 1 of tom: granted 'pets'" in w.status
+    assert as_user(url, "mona").members.held("tom") == ["pets"]

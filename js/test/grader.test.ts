@@ -1,11 +1,13 @@
 // The exam grader's reading of a draft (js/src/grader/draft.ts): the grader's decisions over the pre-score's
-// proposals, the proposals left for Enter, the order Tab walks, what Focus shows; and its keys (Tab and
-// Shift+Tab apart, the extra keys only where the keymap leaves them free).
+// proposals, the proposals left for Enter, the order Tab walks, what Focus shows; its keys (Tab and
+// Shift+Tab apart, the extra keys only where the keymap leaves them free); when Pass and Fail are offered
+// (js/src/grader/decision.ts) and the decision's words.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { confirmText, decisionText, failOffer, passOffer, type DecisionInput } from "../src/grader/decision";
 import { focusPair, missingOf, proposalsLeft, starsOf, starsText, step, tabOrder } from "../src/grader/draft";
 import { GraderKeys } from "../src/grader/keys";
-import type { GoldEntry, Item, TraineeEntry } from "../src/grader/types";
+import type { Decision, GoldEntry, ImageRow, Item, TraineeEntry } from "../src/grader/types";
 
 const box = { kind: "box" as const, x: 0, y: 0, w: 10, h: 10 };
 
@@ -70,4 +72,52 @@ test("the grader's keys: Shift+Tab apart from Tab, aliases only where free", () 
   keys.set({ gold: "ArrowDown" });
   assert.equal(keys.match(ev("ArrowDown")), "gold");
   assert.equal(keys.key("gold"), "ArrowDown");
+});
+
+test("Pass is offered once the mark is met, Fail for any handed-in undecided attempt; otherwise why not", () => {
+  const row = (asset_id: number, state: ImageRow["state"]): ImageRow => ({ asset_id, file_name: `im${asset_id}.png`, state, graded: state === "graded", mean_stars: null, missed: null, proposed_stars: null, tp: null, fp: null, fn: null });
+  const decision: Partial<Decision> = { state: "submitted", decidable: true, mark_met: null, unmet: ["1 of 3 images not graded"], auto_met: true, mark: "mean stars >= 3, F1 >= 0.5", grants: ["pets"], decided_by: null, locked: "" };
+  const images = [row(1, "graded"), row(2, "graded"), row(3, "handed_in")];
+  const at = (over: Partial<DecisionInput>): DecisionInput => ({ decision, images, current: 3, gradable: true, dirty: false, ...over });
+
+  const waiting = passOffer(at({}));
+  assert.equal(waiting.enabled, false);
+  assert.match(waiting.reason, /1 of 3 images not graded/);
+  assert.equal(failOffer(at({})).enabled, true);
+  assert.equal(decisionText(decision), "pending · 1 of 3 images not graded");
+  // the last image's grade changed, not saved yet: Pass saves it first (Python checks the mark then)
+  const saveFirst = passOffer(at({ dirty: true }));
+  assert.equal(saveFirst.enabled, true);
+  assert.match(saveFirst.reason, /saved first/);
+  assert.equal(passOffer(at({ dirty: true, current: 2 })).enabled, false); // another image is left to grade
+  assert.equal(passOffer(at({ dirty: true, decision: { ...decision, auto_met: false } })).enabled, false); // F1 short
+  // met; unmet
+  const met = { ...decision, mark_met: true, unmet: [] };
+  assert.equal(passOffer(at({ decision: met })).enabled, true);
+  assert.match(passOffer(at({ decision: met })).reason, /grants pets/);
+  assert.equal(decisionText(met), "pending · mark met");
+  const unmet = { ...decision, mark_met: false, unmet: ["mean stars 2.80, the mark is >= 3"] };
+  assert.equal(passOffer(at({ decision: unmet })).enabled, false);
+  assert.match(passOffer(at({ decision: unmet })).reason, /mean stars 2\.80, the mark is >= 3/);
+  assert.equal(decisionText(unmet), "pending · mark not met: mean stars 2.80, the mark is >= 3");
+  // decided: neither, and the summary says by whom; not handed in: neither
+  const passed = { ...met, state: "passed", decidable: false, decided_by: "rita" };
+  assert.deepEqual([passOffer(at({ decision: passed })).enabled, failOffer(at({ decision: passed })).enabled], [false, false]);
+  assert.match(failOffer(at({ decision: passed })).reason, /Already passed by rita/);
+  assert.equal(decisionText(passed), "passed by rita · granted pets");
+  assert.equal(decisionText({ ...passed, state: "failed" }), "failed by rita");
+  const started = { ...decision, state: "started", decidable: false };
+  assert.match(failOffer(at({ decision: started })).reason, /Not handed in yet/);
+  assert.equal(passOffer(at({ decision: {} })).enabled, false);
+  assert.equal(confirmText("pass_attempt", "attempt 1 of tina", met, "P"), "Pass attempt 1 of tina and grant pets? P again or Confirm decides; Escape cancels.");
+});
+
+test("the decision keys: P passes, Shift+F fails, F stays Focus", () => {
+  const ev = (k: string, shift = false): KeyboardEvent => ({ key: k, ctrlKey: false, shiftKey: shift, altKey: false, metaKey: false }) as KeyboardEvent;
+  const keys = new GraderKeys();
+  keys.set({ focus: "f", pass_attempt: "p", fail_attempt: "Shift+f" });
+  assert.equal(keys.match(ev("p")), "pass_attempt");
+  assert.equal(keys.match(ev("F", true)), "fail_attempt");
+  assert.equal(keys.match(ev("f")), "focus");
+  assert.equal(keys.key("fail_attempt"), "Shift+F");
 });

@@ -1,4 +1,5 @@
-"""The exam grader widget: a reviewer grades a trainee's attempt at an exam, image by image, in a notebook.
+"""The exam grader widget: a reviewer grades a trainee's attempt at an exam, image by image, in a notebook,
+and passes or fails it.
 
 ``p.exam_grader(exam_or_attempt)`` shows one image of the attempt at a time: the trainee's instances in
 their class colours, the exam's gold over them in gold, the automatic pre-score's proposals (stars per
@@ -8,7 +9,10 @@ in Python; the browser's keys and clicks send messages that change it, and the g
 :meth:`labnb.exams.exam.Exam.grade` (one transaction, one ``exam.grade`` event) when the grader saves or
 moves to another image. The gold leaves the store only through
 :func:`labnb.exams.grading_view.grading_item`, which checks the grader first; the constructor refuses the
-attempt's own trainee and anyone below reviewer (AccessDenied) before reading anything.
+attempt's own trainee and anyone below reviewer (AccessDenied) before reading anything. The decision is
+:meth:`labnb.exams.exam.Exam.passed` (which checks the pass mark itself and grants the exam's credentials) or
+:meth:`labnb.exams.exam.Exam.fail`; once an attempt is decided (here, elsewhere, or by ``auto_pass`` on a
+save) the grader shows it read-only and refuses every grading message.
 
 The front end is ``js/src/grader.ts`` (bundled into ``labnb/static/grader.js``; contract in
 ``js/src/grader/types.ts``). Messages from the browser (``{"type": ..., "seq": n}``, answered with
@@ -17,8 +21,10 @@ The front end is ``js/src/grader.ts`` (bundled into ``labnb/static/grader.js``; 
 likewise, then open that attempt), and about the open image, named by its ``asset_id`` (refused when it is
 not the open one): ``rate`` (``annotation``, ``stars`` 0-5), ``missing`` (``gold``, ``missing``: true,
 false, or absent to toggle as M does), ``tag`` (``annotation``, ``right``), ``accept`` (every proposal of
-the image), ``comment`` (``comment``), ``undo``, ``redo``, ``save``. ``open`` and ``attempt`` may carry the
-``comment`` typed so far with ``from_asset`` (the image it is for), ``save`` with its own ``asset_id``.
+the image), ``comment`` (``comment``), ``undo``, ``redo``, ``save``; and about the open attempt, named by
+its id: ``decide`` (``attempt``, ``decision``: "pass" or "fail"; the open image's changed grade is saved
+first). ``open``, ``attempt`` and ``decide`` may carry the ``comment`` typed so far with ``from_asset`` (the
+image it is for), ``save`` with its own ``asset_id``.
 ``want_full`` and ``tiles`` (no ``seq``, no reply) ask for the image as the
 Annotator's do (:mod:`labnb.widgets.imagefeed`). Every id is checked against the open image's own
 instances; an error is shown in the widget (``error``) and changes nothing.
@@ -43,7 +49,14 @@ from labnb.exams.grading_view import GradingItem, grading_item
 from labnb.exams.results import attempt_rows, image_rows
 from labnb.widgets.errors import answer, error_text
 from labnb.widgets.grader_draft import Draft
-from labnb.widgets.grader_payload import attempt_payload, images_payload, item_payload, summary_payload
+from labnb.widgets.grader_payload import (
+    attempt_payload,
+    decision_payload,
+    images_payload,
+    item_payload,
+    locked_text,
+    summary_payload,
+)
 from labnb.widgets.imagefeed import ImageFeed
 from labnb.widgets.serializers import safe_text, schema_payload
 
@@ -73,6 +86,8 @@ GRADER_KEYMAP: dict[str, str] = {
     "next_image": "ArrowRight",
     "prev_image": "ArrowLeft",
     "deselect": "Escape",
+    "pass_attempt": "p",
+    "fail_attempt": "Shift+f",
 }
 
 ExamTarget = Exam | Attempt | int | str
@@ -103,6 +118,13 @@ class ExamGrader(anywidget.AnyWidget):
     previous / next image, saving a changed grade first; Escape leaves Focus and clears the selection.
     Clicking an instance selects it, clicking an unmatched gold instance marks it Missing (or not), the
     stars in the list rate. Typing in the comment box triggers no key.
+
+    P passes the attempt and Shift+F fails it, each after a confirmation in the widget (the same key again,
+    or the Confirm button; Escape or any other key cancels), saving the open image's changed grade first.
+    Pass is offered once the attempt is handed in, undecided and meets the pass mark (every image graded;
+    the head says what is unmet), Fail for any handed-in, undecided attempt; ``exam.passed`` re-checks
+    everything and grants the exam's credentials. A decided attempt (here, elsewhere, or passed by
+    ``auto_pass`` on the last save) is shown read-only: nothing more is graded in the grader.
     """
 
     _esm = STATIC / "grader.js"
@@ -128,6 +150,11 @@ class ExamGrader(anywidget.AnyWidget):
     images: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     """Per image of the attempt (``attempt.images``): asset_id, file_name, state (drawing, handed_in,
     graded), graded, mean_stars, missed, proposed_stars, tp, fp, fn."""
+
+    decision = traitlets.Dict().tag(sync=True)
+    """The open attempt's decision state (:func:`labnb.widgets.grader_payload.decision_payload`): state,
+    decided_by, decided_at, decidable, mark_met, unmet (in words), auto_met, mark, grants, locked; ``{}``
+    when no attempt is open."""
 
     item = traitlets.Dict().tag(sync=True)
     """The open image (:func:`labnb.widgets.grader_payload.item_payload`), ``{}`` when none is open."""
@@ -217,6 +244,14 @@ class ExamGrader(anywidget.AnyWidget):
         with self._lock:
             self._save()
 
+    def decide(self, decision: str) -> None:
+        """Pass (``"pass"``) or fail (``"fail"``) the open attempt, as P or Shift+F confirmed do: the open
+        image's changed grade is saved first, then :meth:`Exam.passed` or :meth:`Exam.fail` decides (and
+        refuses, saying why)."""
+        with self._lock:
+            attempt = self._attempt
+            self._decide({"decision": decision, "attempt": attempt.id if attempt is not None else None})
+
     def close(self) -> None:
         """Close the widget: the image feed's threads stop."""
         feed = getattr(self, "_feed", None)  # absent when __init__ failed early (close runs from __del__)
@@ -257,12 +292,16 @@ class ExamGrader(anywidget.AnyWidget):
             self._move(target)
         elif kind == "save":
             self._require_open(content.get("asset_id"))
+            self._require_undecided()
             self._take_comment(content, content.get("asset_id"))
             self._save()
         elif kind in self._EDITS:
             draft = self._require_open(content.get("asset_id"))
+            self._require_undecided()
             self._EDITS[kind](self, draft, content)
             self._publish_draft()
+        elif kind == "decide":
+            self._decide(content)
         else:
             raise LabnbError(f"unknown message {kind!r} from the exam grader")
 
@@ -314,11 +353,22 @@ class ExamGrader(anywidget.AnyWidget):
             raise LabnbError(f"the message is about image {asset_id!r}, not the open image; nothing was changed")
         return draft
 
+    def _require_undecided(self) -> None:
+        """Refuse a grading message once the open attempt is decided: it is read-only here."""
+        locked = locked_text(self._attempt) if self._attempt is not None else ""
+        if locked:
+            raise LabnbError(f"{locked}; nothing was changed")
+
+    def _gradable(self) -> bool:
+        """The open image takes a grade: handed in, of an attempt not decided (as far as the widget knows)."""
+        draft, attempt = self._draft, self._attempt
+        return draft is not None and draft.item.gradable and attempt is not None and not locked_text(attempt)
+
     def _take_comment(self, content: Mapping[str, Any], about: Any) -> None:
-        """The comment typed so far on image ``about``, sent along with ``open``, ``attempt`` and ``save``;
-        ignored when that is no longer the open image."""
+        """The comment typed so far on image ``about``, sent along with ``open``, ``attempt``, ``decide`` and
+        ``save``; ignored when that is no longer the open image or the attempt is decided."""
         draft = self._draft
-        if "comment" in content and draft is not None and draft.item.gradable and about == draft.item.asset_id:
+        if "comment" in content and draft is not None and self._gradable() and about == draft.item.asset_id:
             draft.set_comment(content["comment"])
 
     def _publish_draft(self) -> None:
@@ -332,13 +382,74 @@ class ExamGrader(anywidget.AnyWidget):
         if not draft.item.gradable:
             raise LabnbError(f"image '{draft.item.file_name}' is not handed in yet: it cannot be graded")
         check_grader(self._exam, attempt)  # says why (a role lost meanwhile) before the attempt is looked up
-        row = self._exam.grade(attempt, draft.item.asset_id, **draft.grade_kwargs())
         name = draft.item.file_name
+        locked = locked_text(attempt.refresh())  # decided elsewhere meanwhile?
+        if locked:
+            self._refresh_attempt()
+            self._show(draft.item.asset_id, image=False)
+            raise LabnbError(f"{locked}; the grade of '{name}' was not saved")
+        row = self._exam.grade(attempt, draft.item.asset_id, **draft.grade_kwargs())
         self._refresh_attempt()
         self._show(draft.item.asset_id, image=False)  # read back as stored: graded, every verdict the grader's
         mean = row["mean_stars"]
         stars = "no instances" if math.isnan(mean) else f"{mean:.2f} stars"  # NaN: nothing drawn
         self.status = f"Saved {name}: {stars}, {int(row['missed'])} missed"
+        if attempt.state == "passed":  # auto_pass: this grade met the mark
+            self.status += f". {self._passed_words(attempt)} (the exam passes automatically once the mark is met)"
+
+    def _save_or_drop(self) -> str:
+        """Before moving on: save the open image's changed grade and return what the save said; when the
+        attempt was decided elsewhere meanwhile, drop the grade (it could never be saved) and say so."""
+        draft, attempt = self._draft, self._attempt
+        assert draft is not None
+        assert attempt is not None
+        check_grader(self._exam, attempt)  # says why (a role lost meanwhile) before the attempt is looked up
+        locked = locked_text(attempt.refresh())
+        if locked:
+            self._refresh_attempt()
+            return f"The changed grade of {draft.item.file_name} was not saved: {locked}"
+        self._save()
+        return self.status
+
+    # -- the decision ----------------------------------------------------------------------------
+    def _decide(self, content: Mapping[str, Any]) -> None:
+        decision = content.get("decision")
+        if decision not in ("pass", "fail"):
+            raise LabnbError(f"decision must be 'pass' or 'fail', got {decision!r}")
+        attempt = self._attempt
+        if attempt is None:
+            raise LabnbError("no attempt is open")
+        if content.get("attempt") != attempt.id:
+            raise LabnbError(
+                f"the decision is about attempt {content.get('attempt')!r}, not the open attempt {attempt.number} of "
+                f"'{attempt.user}'; nothing was decided"
+            )
+        self._take_comment(content, content.get("from_asset"))
+        draft = self._draft
+        saved = ""
+        if draft is not None and self._gradable() and draft.dirty:
+            self._save()  # the pending grade first: the mark is checked with it (refused: nothing is decided)
+            saved = f"{self.status}. "
+            if decision == "pass" and attempt.state == "passed":
+                return  # auto_pass: that save met the mark and passed it; the status says so
+        if decision == "pass":
+            self._exam.passed(attempt)  # checks the mark itself; refused with what is unmet
+        else:
+            self._exam.fail(attempt)
+        self._refresh_attempt()
+        if self._item is not None:
+            self._show(self._item.asset_id, image=False)  # read-only now
+        if decision == "pass":
+            self.status = f"{saved}{self._passed_words(attempt)}; the attempt is read-only now"
+        else:
+            self.status = (
+                f"{saved}Failed attempt {attempt.number} of {attempt.user}; the attempt is read-only now (the "
+                "trainee may retake the exam within its limits)"
+            )
+
+    def _passed_words(self, attempt: Attempt) -> str:
+        grants = ", ".join(f"'{g}'" for g in self._exam.grants)
+        return f"Passed attempt {attempt.number} of {attempt.user}" + (f": granted {grants}" if grants else "")
 
     def _move(self, asset_id: int) -> None:
         """Save the open image's grade if it changed, then show ``asset_id``. A refused save keeps the image
@@ -348,9 +459,8 @@ class ExamGrader(anywidget.AnyWidget):
         if asset_id not in [r["asset_id"] for r in self.images]:
             raise LabnbError(f"image {asset_id} is not an image of attempt {self._attempt.number}")
         saved = ""
-        if self._draft is not None and self._draft.item.gradable and self._draft.dirty:
-            self._save()
-            saved = self.status
+        if self._draft is not None and self._gradable() and self._draft.dirty:
+            saved = self._save_or_drop()
         else:
             self._refresh_attempt()  # images the trainee handed in meanwhile show as such
         self._show(asset_id)
@@ -363,9 +473,12 @@ class ExamGrader(anywidget.AnyWidget):
         if attempt_id not in [a["id"] for a in self.attempts]:
             raise LabnbError(f"attempt {attempt_id} is not one of the attempts to grade here")
         target = self._exam.attempt(attempt_id)
-        if self._draft is not None and self._draft.item.gradable and self._draft.dirty:
-            self._save()
+        saved = ""
+        if self._draft is not None and self._gradable() and self._draft.dirty:
+            saved = self._save_or_drop()
         self._open_attempt(target)
+        if saved:
+            self.status = f"{saved}. {self.status}"
 
     def _reload_attempts(self) -> list[Attempt]:
         """The attempts to pick from: the handed-in attempts of others, and the one asked for."""
@@ -397,7 +510,9 @@ class ExamGrader(anywidget.AnyWidget):
         with self.hold_sync():
             self.attempt_info = attempt_payload(a)
             self.images = images_payload(image_rows(self._exam, [a]))
-            self.summary = summary_payload(attempt_rows(self._exam, [a]).iloc[0])
+            row = attempt_rows(self._exam, [a]).iloc[0]
+            self.summary = summary_payload(row)
+            self.decision = decision_payload(self._exam, a, row)
             self._reload_attempts()
 
     def _show(self, asset_id: int, *, image: bool = True) -> None:
@@ -422,7 +537,7 @@ class ExamGrader(anywidget.AnyWidget):
                 self.image_info = shown["image_info"]
                 self.image = shown["image"]
                 self.preview = shown["preview"]
-            self.item = item_payload(item, index, len(ids), self._shown)
+            self.item = item_payload(item, index, len(ids), self._shown, locked_text(attempt))
             self._publish_draft()
             self.error = ""
             what = {"drawing": "not handed in yet, not gradable", "handed_in": "to grade", "graded": "graded"}

@@ -79,8 +79,9 @@ class WorkflowMethods:
 
     def exam_grader(self, exam: Exam | Attempt | int | str, **options: Any) -> ExamGrader:
         """The exam grader widget (reviewers and above; never on one's own attempt): grade a trainee's
-        attempt image by image. With an exam (or its name) it lists the handed-in attempts to pick from and
-        opens the first awaiting grading; with an attempt, that one. Refused (AccessDenied) for the trainee.
+        attempt image by image, then pass or fail it. With an exam (or its name) it lists the handed-in
+        attempts to pick from and opens the first awaiting grading; with an attempt, that one. Refused
+        (AccessDenied) for the trainee.
 
         The trainee's instances show in their class colours, the gold in gold, and the automatic pre-score's
         proposals (stars, Missing, tag verdicts) as proposals until confirmed or changed. Keys: Tab /
@@ -89,6 +90,9 @@ class WorkflowMethods:
         instance Missing (again: not missing), Enter accepts every proposal on the image, Ctrl+Z /
         Ctrl+Shift+Z undo and redo, S (or Ctrl+S) saves, Left/Right (or Up/Down) move between the attempt's
         images, saving a changed grade first (one ``exam.grade`` transaction per image), Escape leaves Focus.
+        P passes the attempt (``exam.passed``: offered once it is handed in and meets the mark, which the head
+        line says until then; grants the exam's credentials) and Shift+F fails it (``exam.fail``), each after
+        a confirmation in the widget (the key again, or Confirm); a decided attempt is shown read-only.
         ``options`` go to :class:`labnb.widgets.exam_grader.ExamGrader` (``keymap``).
         """
         from labnb.widgets.exam_grader import ExamGrader  # noqa: PLC0415 - widgets sit above the workflow

@@ -1,14 +1,17 @@
-"""The exam grader in a real browser: a reviewer grades a trainee's attempt with the keyboard only.
+"""The exam grader in a real browser: a reviewer grades a trainee's attempt with the keyboard only, then
+passes it (P, P again to confirm), which opens the trainee's gated job.
 
 tina sat the exam of tests/exam_scenario.py (boxes, a polygon, keypoints, a mask and a tag, each with a
 mistake to judge); rita grades it in ``p.exam_grader(exam)`` shown by solara in the system Chromium
 (fixtures in conftest.py). The test presses keys as a grader would and checks what the canvas shows (the
 texts drawn on the instances, read through the grader's debug handle ``window.__labnb.graders``, and the
-gold's colour on screen) and what reached the store (``attempt.images``, ``exam.results()``).
+gold's colour on screen) and what reached the store (``attempt.images``, ``exam.results()``, the decision and
+the work it opens to the trainee).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,6 +78,7 @@ def graded(show: Show, page_session: Page, tmp_path: Path) -> Callable[[], Grade
     url = sc.make_project(str(tmp_path / "exam.labnb"), tmp_path)
     sc.make_exam(url)
     sc.sit(url)
+    lb.Project.open(url, user="mona").jobs.create("pet-work", ["im3.png"], credentials=["pets"]).launch()
 
     def open_grader() -> Grader:
         widget = lb.Project.open(url, user="rita").exam_grader(sc.EXAM)
@@ -180,6 +184,16 @@ def test_a_grader_grades_an_attempt_with_the_keyboard(graded: Callable[[], Grade
     # im2 (keypoints, a mask, a tag): the comment box takes every key as text, Escape returns to the image
     g.press("ArrowRight")
     assert g.state()["file_name"] == "im2.png"
+    # not passable before the last image is graded: Pass disabled with the reason, P only says it; Fail offered
+    pass_button = g.root.locator('button[data-grader-action="pass_attempt"]')
+    expect(pass_button).to_be_disabled()
+    expect(pass_button).to_have_attribute("data-reason", re.compile("1 of 3 images not graded"))
+    expect(g.root.locator('button[data-grader-action="fail_attempt"]')).to_be_enabled()
+    expect(g.root.locator('[data-testid="grader-summary"]')).to_contain_text("pending · 1 of 3 images not graded")
+    g.press("p")
+    assert g.state()["armed"] is None
+    hint = g.root.locator('[data-testid="grader-hint-note"]')
+    expect(hint).to_contain_text("Cannot pass yet: 1 of 3 images not graded")
     t2 = sc.ids_by_label(rita, attempt, "im2.png")
     assert set(g.drawn("stars")) == {t2[("person", 72)], t2[("dog", 225)]}
     g.page.screenshot(path=str(artifacts / "exam_grader_keypoints_mask.png"))
@@ -195,7 +209,41 @@ def test_a_grader_grades_an_attempt_with_the_keyboard(graded: Callable[[], Grade
     assert images.loc["im2.png", "comment"] == "m5 s: night, not day"
     results = exam.results().iloc[0]
     assert results.images_graded == 3
-    expect(g.root.locator('[data-testid="grader-summary"]')).to_contain_text("3/3 images graded")
+    summary = g.root.locator('[data-testid="grader-summary"]')
+    expect(summary).to_contain_text("3/3 images graded")
+    expect(summary).to_contain_text("pending · mark met")
+
+    # P asks for a confirmation (nothing decided yet), P again passes: the head says so, the credential is
+    # granted and tina's gated job hands her a task; the attempt is read-only in the grader
+    tina = lb.Project.open(rita.location, user="tina")
+    with pytest.raises(lb.AccessDenied, match="needs the credential 'pets'"):
+        tina.next_task(job="pet-work")
+    expect(pass_button).to_be_enabled()
+    g.press("p")
+    assert g.state()["armed"] == "pass_attempt"
+    expect(g.root.locator('[data-testid="grader-confirm"]')).to_contain_text("Pass attempt 1 of tina and grant pets?")
+    g.page.screenshot(path=str(artifacts / "exam_grader_confirm.png"))
+    assert exam.attempt(attempt.id).state == "submitted"
+    g.press("p")
+    expect(summary).to_contain_text("passed by rita · granted pets")
+    expect(summary).to_have_attribute("data-result", "passed")
+    expect(g.root.locator('[data-testid="grader-confirm"]')).to_be_hidden()
+    g.page.screenshot(path=str(artifacts / "exam_grader_passed.png"))
+    decided = exam.attempt(attempt.id)
+    assert (decided.state, decided.decided_by) == ("passed", "rita")
+    assert rita.members.held("tina") == ["pets"]
+    task = tina.next_task(job="pet-work")
+    assert task is not None
+    assert task.asset.file_name == "im3.png"
+    expect(pass_button).to_be_disabled()
+    expect(g.root.locator('button[data-grader-action="save"]')).to_be_disabled()
+    expect(g.root.locator('[data-testid="grader-note"]')).to_contain_text("was passed by 'rita': it is read-only")
+    shown = g.drawn("stars")  # the grades still show on the image, as the grader's
+    assert set(shown) == set(t1.values())
+    assert not any(s["proposed"] for s in shown.values())
+    g.press("5", "s")
+    expect(hint).to_contain_text("it is read-only, no more grading")
+    assert exam.results().iloc[0].result == "passed"
     eventually(lambda: _assert_no_error(g))
 
 

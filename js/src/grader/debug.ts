@@ -9,6 +9,8 @@ export interface GraderState {
   asset_id: number | null;
   file_name: string | null;
   selected: string | null;
+  /** The decision waiting for its confirmation. */
+  armed: string | null;
   focus: boolean;
   gold: boolean;
   /** The texts drawn on the instances in the last frame: stars and "Missing" marks. */
@@ -35,6 +37,7 @@ export function graderState(view: GraderView): GraderState {
     asset_id: item.asset_id ?? null,
     file_name: item.file_name ?? null,
     selected: view.selected,
+    armed: view.armed,
     focus: view.focusOn,
     gold: view.goldShown,
     drawn: sc.drawn.map((d) => ({ ...d })),

@@ -23,7 +23,9 @@ export const ACTION_NAMES: Record<GraderAction, string> = {
   save: "Save the image's grade",
   next_image: "Next image (saves a changed grade)",
   prev_image: "Previous image (saves a changed grade)",
-  deselect: "Leave Focus, clear the selection",
+  deselect: "Leave Focus, clear the selection (or cancel a decision waiting for its confirmation)",
+  pass_attempt: "Pass the attempt (press again to confirm; grants the exam's credentials)",
+  fail_attempt: "Fail the attempt (press again to confirm)",
 };
 
 const ALIASES: [string, GraderAction][] = [
@@ -49,7 +51,7 @@ export class GraderKeys extends ActionKeys<GraderAction> {
   hint(): { text: string; all: string } {
     const k = (a: GraderAction): string => this.key(a);
     return {
-      text: `${k("next_instance")} select · ${k("rate_1")}-${k("rate_5")} stars · ${k("focus")} focus · ${k("missing")} missing · ${k("accept_proposals")} accept all · ${k("prev_image")}/${k("next_image")} move`,
+      text: `${k("next_instance")} select · ${k("rate_1")}-${k("rate_5")} stars · ${k("focus")} focus · ${k("missing")} missing · ${k("accept_proposals")} accept all · ${k("prev_image")}/${k("next_image")} move · ${k("pass_attempt")} pass · ${k("fail_attempt")} fail`,
       all: this.all(),
     };
   }

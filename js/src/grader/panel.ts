@@ -3,12 +3,15 @@
 // comment), follows the model's traits, and runs the grader's actions (keys: input.ts, keys.ts; buttons;
 // clicks on the image). What is selected, Focus and whether the gold shows are this view's own; the grade
 // being made lives in Python (the `draft` trait): a rating, a Missing mark, accepting the proposals, undo
-// and saving are requests (../requests.ts), and the view shows the draft Python sends back.
+// and saving are requests (../requests.ts), and the view shows the draft Python sends back. Pass and Fail
+// (decision.ts says when they are offered) ask for a confirmation here, the same key again or Confirm, then
+// send one `decide` request; Python saves a changed grade first and decides.
 import { Disposer } from "../disposer";
 import { SUPPRESS } from "../focus";
 import { Requests } from "../requests";
 import type { ImageInfo } from "../types";
 import { h, setHidden, setText } from "../ui/dom";
+import { confirmText, failOffer, passOffer, type DecisionAction, type Offer } from "./decision";
 import { focusPair, proposalsLeft, step, tabOrder, type Shown } from "./draft";
 import { GraderHead } from "./head";
 import { installGraderInput } from "./input";
@@ -40,6 +43,9 @@ export class GraderView {
   private readonly keysHint = h("span", { class: "lgr-keys" });
   private readonly empty = h("div", { class: "lgr-empty-panel", "data-testid": "grader-empty" });
   selected: string | null = null;
+  /** The decision waiting for its confirmation (the same key again, or Confirm). */
+  armed: DecisionAction | null = null;
+  private deciding = false;
   focusOn = false;
   goldShown = true;
   private shownItem: string | null = null;
@@ -68,6 +74,14 @@ export class GraderView {
       },
       attempt: (id) => void this.switchAttempt(id),
       image: (id) => this.goTo(id),
+      confirm: () => {
+        if (this.armed) this.decide(this.armed);
+        this.focus();
+      },
+      cancel: () => {
+        this.disarm("Nothing decided");
+        this.focus();
+      },
     });
     this.side = new Sidebar({
       select: (key) => this.select(key),
@@ -118,7 +132,7 @@ export class GraderView {
         this.disposer.add(() => m.off(ev, fn));
       }
     };
-    on(["change:attempts", "change:attempt_info", "change:summary", "change:images", "change:status", "change:error", "change:exam_info", "change:user"], () => this.queueUi());
+    on(["change:attempts", "change:attempt_info", "change:summary", "change:decision", "change:images", "change:status", "change:error", "change:exam_info", "change:user"], () => this.queueUi());
     on(["change:item"], () => this.pullItem());
     on(["change:draft"], () => this.redraw());
     on(["change:image", "change:preview", "change:image_info"], () => this.pullImage());
@@ -189,7 +203,7 @@ export class GraderView {
   }
 
   get busy(): boolean {
-    return this.requests.pending > 0 || this.navigating || this.uiQueued || this.stage.busy || this.commentTimer !== undefined;
+    return this.requests.pending > 0 || this.navigating || this.deciding || this.uiQueued || this.stage.busy || this.commentTimer !== undefined;
   }
 
   get closed(): boolean {
@@ -218,6 +232,11 @@ export class GraderView {
   // ---- actions -------------------------------------------------------------------------------------
   run(action: GraderAction): void {
     const item = this.item();
+    if (this.armed && action !== "pass_attempt" && action !== "fail_attempt") {
+      // any other key cancels a decision waiting for its confirmation; Escape does only that
+      this.disarm("Nothing decided");
+      if (action === "deselect") return;
+    }
     switch (action) {
       case "next_instance":
       case "prev_instance":
@@ -262,6 +281,10 @@ export class GraderView {
       case "deselect":
         if (this.focusOn) this.toggleFocus();
         else this.select(null);
+        break;
+      case "pass_attempt":
+      case "fail_attempt":
+        this.decide(action);
         break;
     }
   }
@@ -332,6 +355,57 @@ export class GraderView {
     }
   }
 
+  // ---- the decision --------------------------------------------------------------------------------
+  /** What Pass and Fail offer now: the decision trait, the images and the open draft. */
+  offers(): { pass: Offer; fail: Offer } {
+    const m = this.model;
+    const item = this.item();
+    const input = {
+      decision: m.get("decision") ?? {},
+      images: m.get("images") ?? [],
+      current: item.asset_id ?? null,
+      gradable: Boolean(item.gradable),
+      dirty: Boolean(m.get("draft")?.dirty) || this.commentTimer !== undefined,
+    };
+    return { pass: passOffer(input), fail: failOffer(input) };
+  }
+
+  /** A press of Pass or Fail: refused with the reason while not offered, else the first press asks for the
+   * confirmation and the second (or Confirm) decides. */
+  private decide(action: DecisionAction): void {
+    const offer = this.offers()[action === "pass_attempt" ? "pass" : "fail"];
+    if (!offer.enabled) {
+      this.armed = null;
+      this.note(offer.reason);
+    } else if (this.armed !== action) {
+      this.armed = action;
+      this.note(""); // the confirmation says it all
+    } else {
+      this.armed = null;
+      void this.sendDecision(action === "pass_attempt" ? "pass" : "fail");
+    }
+    this.queueUi();
+  }
+
+  private disarm(why: string): void {
+    if (!this.armed) return;
+    this.armed = null;
+    if (why) this.note(why);
+    this.queueUi();
+  }
+
+  private async sendDecision(decision: "pass" | "fail"): Promise<void> {
+    const attempt = this.model.get("attempt_info")?.id;
+    if (attempt === undefined || this.deciding) return;
+    this.deciding = true;
+    try {
+      await this.request({ type: "decide", attempt, decision, from_asset: this.assetId(), comment: this.takeComment() });
+    } finally {
+      this.deciding = false;
+      this.queueUi();
+    }
+  }
+
   // ---- the comment, saving, moving -----------------------------------------------------------------
   private commentTyped(): void {
     clearTimeout(this.commentTimer);
@@ -369,6 +443,7 @@ export class GraderView {
 
   /** Open image `asset` (Python saves a changed grade first); arrows pressed meanwhile move the target. */
   goTo(asset: number): void {
+    this.disarm("Nothing decided");
     this.navTarget = asset;
     if (this.navigating) return;
     void this.navigate();
@@ -391,6 +466,7 @@ export class GraderView {
   }
 
   private async switchAttempt(id: number): Promise<void> {
+    this.disarm("Nothing decided");
     await this.request({ type: "attempt", attempt: id, from_asset: this.assetId(), comment: this.takeComment() });
     this.focus();
   }
@@ -411,11 +487,20 @@ export class GraderView {
     const draft = m.get("draft") ?? {};
     const exam = m.get("exam_info") ?? {};
     const open = item.asset_id !== undefined;
+    const offers = this.offers();
+    if (this.armed && !offers[this.armed === "pass_attempt" ? "pass" : "fail"].enabled) this.armed = null;
+    const attempt = m.get("attempt_info") ?? {};
+    const decision = m.get("decision") ?? {};
     this.head.update({
       title: `Exam ${exam.name ?? ""}${m.get("user") ? ` · grading as ${m.get("user")}` : ""}`,
       attempts: m.get("attempts") ?? [],
-      attempt: m.get("attempt_info") ?? {},
+      attempt,
       summary: m.get("summary") ?? {},
+      decision,
+      pass: offers.pass,
+      fail: offers.fail,
+      armed: this.armed,
+      confirm: this.armed ? confirmText(this.armed, `attempt ${attempt.number ?? ""} of ${attempt.user ?? ""}`, decision, this.keys.key(this.armed)) : "",
       images: m.get("images") ?? [],
       current: open ? (item.asset_id ?? null) : null,
       gold: this.goldShown,

@@ -145,7 +145,7 @@ export class Scene {
   private drawTexts(ctx: CanvasRenderingContext2D, view: Viewport, dpr: number, s: SceneState, trainee: TraineeEntry[], gold: GoldEntry[]): void {
     this.labels.begin();
     this.drawn = [];
-    if (!s.item.gradable) return;
+    if (!s.item.scored) return;
     for (const e of trainee) {
       const b = boundsOf(e.shape);
       if (!b || e.status === null) continue;

@@ -23,7 +23,9 @@ export type GraderAction =
   | "save"
   | "next_image"
   | "prev_image"
-  | "deselect";
+  | "deselect"
+  | "pass_attempt"
+  | "fail_attempt";
 
 /** A trainee's instance on the open image, with the pre-score's verdict (null before hand-in). */
 export interface TraineeEntry {
@@ -63,8 +65,9 @@ export interface Item {
   asset_id: number;
   file_name: string;
   state: "drawing" | "handed_in" | "graded";
-  gradable: boolean;
-  note: string; // why it is not gradable
+  scored: boolean; // handed in: the pre-score's verdicts exist (drawn even while the attempt is read-only)
+  gradable: boolean; // takes a grade: scored, and the attempt is not decided
+  note: string; // why it is not gradable (not handed in, or the attempt decided: read-only)
   index: number;
   count: number;
   shown: number; // a new number every time Python shows an image (after a save too)
@@ -123,6 +126,20 @@ export interface Summary {
   state: string;
 }
 
+/** The open attempt's decision state (`{}` when none is open); labnb/widgets/grader_payload.py. */
+export interface Decision {
+  state: string; // started, submitted, passed, failed
+  decided_by: string | null;
+  decided_at: string | null;
+  decidable: boolean; // handed in, not decided: Fail may be pressed
+  mark_met: boolean | null; // null while undecidable (images not graded yet)
+  unmet: string[]; // what is unmet or missing, in words
+  auto_met: boolean; // the automatic criteria (F1) are met: grading alone can still meet the mark
+  mark: string; // the pass mark in words
+  grants: string[]; // the credentials passing grants
+  locked: string; // why the attempt takes no more grades ("" while undecided)
+}
+
 /** The synced traits (see the Python class for each one's docstring). */
 export interface GraderModelState {
   exam_info: { id?: number; name?: string };
@@ -130,6 +147,7 @@ export interface GraderModelState {
   attempts: AttemptInfo[];
   attempt_info: Partial<AttemptInfo>;
   summary: Partial<Summary>;
+  decision: Partial<Decision>;
   images: ImageRow[];
   item: Partial<Item>;
   draft: Partial<DraftState>;
@@ -155,7 +173,8 @@ export type Request =
   | { type: "comment"; asset_id: number; comment: string }
   | { type: "undo"; asset_id: number }
   | { type: "redo"; asset_id: number }
-  | { type: "save"; asset_id: number; comment?: string };
+  | { type: "save"; asset_id: number; comment?: string }
+  | { type: "decide"; attempt: number; decision: "pass" | "fail"; from_asset?: number; comment?: string };
 
 /** Everything the browser sends: requests, and the image as the Annotator's editor asks for it. */
 export type ToPython = (Request & { seq: number }) | TilesRequest | FullImageRequest;

@@ -472,3 +472,13 @@ def test_a_trainee_is_told_the_role_not_that_the_attempt_is_missing(url: str) ->
     ):
         with pytest.raises(lb.AccessDenied, match="takes at least the reviewer role"):
             action()
+
+
+def test_a_decided_attempt_is_not_graded_again(url: str) -> None:
+    make_exam(url)
+    attempt = sit(as_user(url, "tina"), SLOPPY)
+    exam = as_user(url, "rita").exams["pets-101"]
+    exam.fail(attempt)
+    with pytest.raises(lb.LabnbError, match="is failed; a decided attempt is not graded again"):
+        exam.grade(attempt, "im0.png")
+    assert not exam.attempt(attempt.id).images.graded.any()

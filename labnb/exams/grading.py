@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from labnb.errors import AccessDenied, LabnbError
 from labnb.people import now, record_event
 from labnb.store import database as db
-from labnb.store.tables import exam_grades, exam_scores, tasks
+from labnb.store.tables import exam_attempts, exam_grades, exam_scores, tasks
 from labnb.workflow.task_rows import locked, set_values
 
 if TYPE_CHECKING:
@@ -67,6 +67,13 @@ def grade(
     name = p.asset(asset_id).file_name
     stamp = now()
     with db.transaction(p._engine) as conn:
+        # checked in this transaction, the attempt's row locked: a decision made meanwhile is never regraded
+        x = exam_attempts
+        state = conn.execute(sa.select(x.c.state).where(x.c.id == attempt.id).with_for_update()).scalar_one()
+        if state in ("passed", "failed"):
+            raise LabnbError(
+                f"attempt {attempt.number} of '{attempt.user}' is {state}; a decided attempt is not graded again"
+            )
         draw = image_task(conn, exam, attempt, asset_id)
         if draw.state in ("none", "to_fix"):
             raise LabnbError(

@@ -18,8 +18,9 @@ export interface SidebarHandlers {
 
 const STATUS: Record<string, string> = { tp: "match", fp: "no match", wrong_label: "wrong class", missed: "missed", matched: "matched" };
 
-function iouText(iou: number | null): string {
-  return typeof iou === "number" ? ` · IoU ${iou.toFixed(2)}` : "";
+/** The similarity a match was made on: OKS for keypoints, IoU for areas. */
+function iouText(iou: number | null, kind: string): string {
+  return typeof iou === "number" ? ` · ${kind === "keypoints" ? "OKS" : "IoU"} ${iou.toFixed(2)}` : "";
 }
 
 export class Sidebar {
@@ -116,7 +117,7 @@ export class Sidebar {
       { class: "lgr-row", "data-ann": e.id, "data-status": e.status ?? "", "data-stars": v.stars ?? "", "data-proposed": String(v.proposed), "aria-selected": selected === `t${e.id}` ? "true" : "false" },
       h("span", { class: "lgr-swatch", style: `background:${color}` }),
       h("span", { class: "lgr-label" }, e.label),
-      h("span", { class: "lgr-verdict" }, `${STATUS[e.status ?? ""] ?? "not scored"}${iouText(e.iou)}`),
+      h("span", { class: "lgr-verdict" }, `${STATUS[e.status ?? ""] ?? "not scored"}${iouText(e.iou, e.kind)}`),
       stars,
       v.proposed && e.status !== null ? h("span", { class: "lgr-proposed" }, "proposed") : null,
     );

@@ -1,1 +1,24 @@
-"""metrics."""
+"""metrics: agreement of label sets (:mod:`labnb.metrics.agreement`), annotator scoring, and chance-corrected
+agreement statistics between raters (:mod:`labnb.metrics.reliability`)."""
+
+from labnb.metrics.reliability import (
+    Agreement,
+    ReliabilityError,
+    brennan_prediger,
+    cohen_kappa,
+    fleiss_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    percent_agreement,
+)
+
+__all__ = [
+    "Agreement",
+    "ReliabilityError",
+    "brennan_prediger",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "krippendorff_alpha",
+    "percent_agreement",
+]

@@ -429,9 +429,12 @@ def _delta(level: Level, values: NDArray[Any], marginals: FloatArray) -> FloatAr
     v = len(values)
     if callable(level):
         num = _numeric(values, "a callable distance")
-        d = np.asarray(level(num[:, None], num[None, :]), dtype=np.float64)
+        try:
+            d = np.asarray(level(num[:, None], num[None, :]), dtype=np.float64)
+        except (TypeError, ValueError):  # a distance of two scalars only
+            d = np.empty(0)
         if d.shape != (v, v):
-            d = np.array([[float(np.asarray(level(x, y))) for y in num] for x in num])  # scalar-only distance
+            d = np.array([[float(np.asarray(level(x, y))) for y in num] for x in num])
         return np.broadcast_to(d, (marginals.shape[0], v, v))
     if level == "nominal":
         return np.broadcast_to(1.0 - np.eye(v), (marginals.shape[0], v, v))

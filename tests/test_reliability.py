@@ -1,0 +1,378 @@
+"""Chance-corrected agreement statistics (labnb.metrics.reliability) against published worked examples,
+independent implementations (scikit-learn, statsmodels) on random data, and their invariances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import labnb as lb
+from labnb.metrics import (
+    brennan_prediger,
+    cohen_kappa,
+    fleiss_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    percent_agreement,
+)
+from labnb.metrics.reliability import Agreement, ReliabilityError, _coincidences
+
+#: Fleiss (1971), "Measuring nominal scale agreement among many raters", Psychological Bulletin 76, Table 1:
+#: 30 patients, 6 psychiatrists each, 5 categories (1 depression, 2 personality disorder, 3 schizophrenia,
+#: 4 neurosis, 5 other); row i gives n_ij, how many of the 6 put patient i in category j.
+FLEISS_1971_TABLE_1 = np.array(
+    [
+        [0, 0, 0, 6, 0],
+        [0, 3, 0, 0, 3],
+        [0, 1, 4, 0, 1],
+        [0, 0, 0, 0, 6],
+        [0, 3, 0, 3, 0],
+        [2, 0, 4, 0, 0],
+        [0, 0, 4, 0, 2],
+        [2, 0, 3, 1, 0],
+        [2, 0, 0, 4, 0],
+        [0, 0, 0, 0, 6],
+        [1, 0, 0, 5, 0],
+        [1, 1, 0, 4, 0],
+        [0, 3, 3, 0, 0],
+        [1, 0, 0, 5, 0],
+        [0, 2, 0, 3, 1],
+        [0, 0, 5, 0, 1],
+        [3, 0, 0, 1, 2],
+        [5, 1, 0, 0, 0],
+        [0, 2, 0, 4, 0],
+        [1, 0, 2, 0, 3],
+        [0, 0, 0, 0, 6],
+        [0, 1, 0, 5, 0],
+        [0, 2, 0, 1, 3],
+        [2, 0, 0, 4, 0],
+        [1, 0, 0, 4, 1],
+        [0, 5, 0, 1, 0],
+        [4, 0, 0, 0, 2],
+        [0, 2, 0, 4, 0],
+        [1, 0, 5, 0, 0],
+        [0, 0, 0, 0, 6],
+    ]
+)
+
+
+def _ratings_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Units x raters ratings (categories 1..q) with the given per-unit category counts."""
+    return np.array([np.repeat(np.arange(1, counts.shape[1] + 1), row) for row in counts], dtype=float)
+
+
+FLEISS = _ratings_from_counts(FLEISS_1971_TABLE_1)
+
+#: Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", the reliability data with missing
+#: values: observers A-D (rows) x 12 units (columns), values 1-5, NaN where an observer did not code a unit.
+#: Gwet's Handbook of Inter-Rater Reliability (4th ed., 2014) uses the same data (irrCAC's cac.raw4raters).
+_ = np.nan
+KRIPPENDORFF_2011 = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, _, _, _],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, _, 3],
+        [_, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, _],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, _],
+    ]
+).T
+
+#: Cohen (1960), "A coefficient of agreement for nominal scales", the worked example: 200 units, 3
+#: categories; the proportions are (rows judge A, columns judge B)
+#: [[.44, .07, .09], [.05, .20, .05], [.01, .03, .06]], so p_o = .70, p_c = .41 and kappa = .29 / .59 (.492).
+COHEN_1960_COUNTS = np.array([[88, 14, 18], [10, 40, 10], [2, 6, 12]])
+
+
+def _pairs_from_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = [], []
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            a += [i + 1] * int(table[i, j])
+            b += [j + 1] * int(table[i, j])
+    return np.array(a), np.array(b)
+
+
+# -- published values --------------------------------------------------------------------------------
+
+
+def test_fleiss_1971_table_1_kappa_and_per_category_kappas():
+    """Fleiss (1971): kappa = .430 over all categories; per category .245, .245, .520, .471, .566 (the paper
+    gives 3 decimals, so these are matched to its rounding). z and the per-category z are those the R package
+    irr (kappam.fleiss, Gamer et al.) prints for these data: 17.652 and 5.192, 5.192, 11.031, 9.994, 12.009
+    (Fleiss, Nee & Landis 1979 null variances)."""
+    r = fleiss_kappa(FLEISS)
+    assert round(r.coefficient, 3) == 0.430
+    assert [round(k, 3) for k in r.extra["per_category"].values()] == [0.245, 0.245, 0.520, 0.471, 0.566]
+    assert round(r.extra["z"], 3) == 17.652
+    assert [round(z, 3) for z in r.extra["per_category_z"].values()] == [5.192, 5.192, 11.031, 9.994, 12.009]
+    assert r.extra["p"] < 1e-60
+    # exact values from the table: P_bar = 5/9 (sum of the P_i is 50/3 over 30 patients), p_3 = 30/180
+    assert r.observed == pytest.approx(5 / 9, abs=1e-12)
+    assert r.extra["per_category"][3.0] == pytest.approx(0.52, abs=1e-12)
+    assert (r.n_units, r.n_raters) == (30, 6)
+
+
+@pytest.mark.parametrize(
+    ("level", "published"), [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)]
+)
+def test_krippendorff_2011_reliability_data(level, published):
+    """Krippendorff (2011), the 4 observers x 12 units example with missing values: alpha nominal .743,
+    ordinal .815, interval .849, ratio .797 (published to 3 decimals, matched to that rounding)."""
+    r = krippendorff_alpha(KRIPPENDORFF_2011, level=level)
+    assert round(r.coefficient, 3) == published
+    assert r.n_units == 11  # the 12th unit has one value and is not pairable
+
+
+def test_krippendorff_2011_nominal_exact_disagreements():
+    """Krippendorff (2011), the same data: n = 40 pairable values with n_c = 9, 13, 10, 5, 3; the off-diagonal
+    coincidences add up to 8 (unit 2 gives 6 ordered pairs / 3, unit 6 12 / 3, unit 8 6 / 3), so nominal
+    alpha = 1 - (n - 1) * 8 / (n^2 - sum n_c^2) = 1 - 312 / 1216 exactly."""
+    r = krippendorff_alpha(KRIPPENDORFF_2011)
+    o = r.extra["coincidences"]
+    assert o.sum() == pytest.approx(40.0, abs=1e-12)
+    n_c = o.sum(axis=1)
+    assert n_c.tolist() == pytest.approx([9, 13, 10, 5, 3], abs=1e-12)
+    off = o.sum() - np.trace(o)
+    assert off == pytest.approx(8.0, abs=1e-12)
+    assert r.coefficient == pytest.approx(1 - 312 / 1216, abs=1e-12)
+
+
+def test_cohen_1960_example():
+    """Cohen (1960): p_o = .70, p_c = .41, kappa = .29 / .59 = .4915... (printed as .49); exact to 1e-12."""
+    a, b = _pairs_from_table(COHEN_1960_COUNTS)
+    r = cohen_kappa(a, b)
+    assert r.observed == pytest.approx(0.70, abs=1e-12)
+    assert r.expected == pytest.approx(0.41, abs=1e-12)
+    assert r.coefficient == pytest.approx(0.29 / 0.59, abs=1e-12)
+    assert np.array_equal(r.extra["table"], COHEN_1960_COUNTS)
+
+
+def test_weighted_kappa_by_hand_on_cohen_1960_table():
+    """Linear weights on Cohen's (1960) table, worked by hand (not a published number): weight 1/2 for
+    adjacent categories, so p_o = .70 + (.07 + .05 + .05 + .03) / 2 = .80; with marginals (.6, .3, .1) and
+    (.5, .3, .2), p_e = .41 + (.18 + .15 + .06 + .03) / 2 = .62; kappa_w = .18 / .38."""
+    a, b = _pairs_from_table(COHEN_1960_COUNTS)
+    r = cohen_kappa(a, b, weights="linear")
+    assert r.observed == pytest.approx(0.80, abs=1e-12)
+    assert r.expected == pytest.approx(0.62, abs=1e-12)
+    assert r.coefficient == pytest.approx(0.18 / 0.38, abs=1e-12)
+    # the same as an explicit agreement-weight matrix
+    w = [[1, 0.5, 0], [0.5, 1, 0.5], [0, 0.5, 1]]
+    assert cohen_kappa(a, b, weights=w).coefficient == pytest.approx(0.18 / 0.38, abs=1e-12)
+
+
+def test_gwet_handbook_example_ac1_ac2():
+    """Gwet, Handbook of Inter-Rater Reliability (4th ed., 2014), the 4 raters x 12 units data (irrCAC's
+    cac.raw4raters): the irrCAC documentation prints AC1 = 0.77544 with p_a = 0.81818, p_e = 0.19032 and,
+    with quadratic weights, AC2 = 0.914 with p_a = 0.97538, p_e = 0.7137 (matched to those decimals).
+    p_a = 9/11 exactly: 8 units agree fully, two have half their pairs agreeing, one none."""
+    r = gwet_ac1(KRIPPENDORFF_2011)
+    assert round(r.coefficient, 5) == 0.77544
+    assert r.observed == pytest.approx(9 / 11, abs=1e-12)
+    assert round(r.expected, 5) == 0.19032
+    r2 = gwet_ac1(KRIPPENDORFF_2011, weights="quadratic")
+    assert round(r2.coefficient, 3) == 0.914
+    assert round(r2.observed, 5) == 0.97538
+    assert round(r2.expected, 4) == 0.7137
+    assert r2.method == "gwet_ac2"
+
+
+def test_brennan_prediger_and_percent_agreement_on_gwet_example():
+    """On the same data p_a = 9/11 and q = 5, so BP = (9/11 - 1/5) / (4/5) = 17/22 (Brennan & Prediger 1981)."""
+    bp = brennan_prediger(KRIPPENDORFF_2011)
+    assert bp.coefficient == pytest.approx(17 / 22, abs=1e-12)
+    assert bp.expected == pytest.approx(0.2, abs=1e-12)
+    assert percent_agreement(KRIPPENDORFF_2011).coefficient == pytest.approx(9 / 11, abs=1e-12)
+
+
+# -- independent implementations on random data ------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_cohen_matches_scikit_learn(weights):
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        a = rng.integers(0, 5, size=200)
+        b = np.where(rng.random(200) < 0.6, a, rng.integers(0, 5, size=200))
+        ours = cohen_kappa(a, b, weights=weights).coefficient
+        assert ours == pytest.approx(metrics.cohen_kappa_score(a, b, weights=weights), abs=1e-9)
+
+
+def test_fleiss_matches_statsmodels():
+    inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        truth = rng.integers(0, 4, size=(150, 1))
+        ratings = np.where(rng.random((150, 7)) < 0.5, truth, rng.integers(0, 4, size=(150, 7)))
+        table, _cats = inter_rater.aggregate_raters(ratings)
+        expected = inter_rater.fleiss_kappa(table, method="fleiss")
+        assert fleiss_kappa(ratings.astype(float)).coefficient == pytest.approx(expected, abs=1e-9)
+
+
+def test_two_rater_krippendorff_nominal_is_close_to_scott_pi():
+    """For 2 raters and N units without missing values nominal alpha is Scott's pi with a small-sample
+    correction: alpha = 1 - (2N - 1) / (2N) * (1 - pi) (Krippendorff 2011)."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 3, size=60)
+    b = np.where(rng.random(60) < 0.7, a, rng.integers(0, 3, size=60))
+    alpha = krippendorff_alpha(np.column_stack([a, b]).astype(float)).coefficient
+    p_o = np.mean(a == b)
+    pooled = np.bincount(np.concatenate([a, b]), minlength=3) / 120
+    pi = (p_o - (pooled**2).sum()) / (1 - (pooled**2).sum())
+    assert alpha == pytest.approx(1 - (1 - pi) * (2 * 60 - 1) / (2 * 60), abs=1e-12)
+
+
+# -- inputs ------------------------------------------------------------------------------------------
+
+
+def test_long_dataframe_and_string_codes_give_the_same_coefficients():
+    names = {1.0: "one", 2.0: "two", 3.0: "three", 4.0: "four", 5.0: "five"}
+    rows = [
+        {"unit": f"u{u}", "rater": "ABCD"[r], "value": names[KRIPPENDORFF_2011[u, r]]}
+        for u in range(12)
+        for r in range(4)
+        if not np.isnan(KRIPPENDORFF_2011[u, r])
+    ]
+    long = pd.DataFrame(rows)
+    order = ["one", "two", "three", "four", "five"]
+    assert krippendorff_alpha(long, categories=order).coefficient == pytest.approx(
+        krippendorff_alpha(KRIPPENDORFF_2011).coefficient, abs=1e-12
+    )
+    assert krippendorff_alpha(long, "ordinal", categories=order).coefficient == pytest.approx(
+        krippendorff_alpha(KRIPPENDORFF_2011, "ordinal").coefficient, abs=1e-12
+    )
+    assert gwet_ac1(long).coefficient == pytest.approx(gwet_ac1(KRIPPENDORFF_2011).coefficient, abs=1e-12)
+    wide_objects = np.where(np.isnan(KRIPPENDORFF_2011), None, KRIPPENDORFF_2011.astype(object))
+    assert fleiss_kappa(wide_objects).coefficient == pytest.approx(
+        fleiss_kappa(KRIPPENDORFF_2011).coefficient, abs=1e-12
+    )
+    assert fleiss_kappa(pd.DataFrame(FLEISS)).coefficient == pytest.approx(0.4302445, abs=1e-7)
+
+
+def test_callable_distance_equals_the_named_level():
+    interval = krippendorff_alpha(KRIPPENDORFF_2011, "interval").coefficient
+    assert krippendorff_alpha(KRIPPENDORFF_2011, lambda c, k: (c - k) ** 2).coefficient == pytest.approx(interval)
+    scalar_only = krippendorff_alpha(KRIPPENDORFF_2011, lambda c, k: float(abs(c - k) ** 2))
+    assert scalar_only.coefficient == pytest.approx(interval)
+
+
+def test_coincidences_stay_values_by_values_on_many_units():
+    rng = np.random.default_rng(4)
+    codes = rng.integers(-1, 50, size=(100_000, 4))
+    o = _coincidences(codes, 50)
+    assert o.shape == (50, 50)
+    m = (codes >= 0).sum(axis=1)
+    assert o.sum() == pytest.approx(float(m[m >= 2].sum()))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fleiss_kappa(np.array([[1.0], [2.0]])), "at least 2 raters"),
+        (lambda: fleiss_kappa(np.array([[1.0, np.nan], [np.nan, 2.0]])), "no unit was rated by 2"),
+        (lambda: krippendorff_alpha(KRIPPENDORFF_2011, level="cardinal"), "unknown level"),
+        (lambda: cohen_kappa([1, 2, 3], [1, 2, 2], weights=np.eye(2)), "must be 3 x 3"),
+        (lambda: cohen_kappa([1, 2, 3], [1, 2, 2], weights=1 - np.eye(3)), "diagonal must be 1"),
+        (lambda: cohen_kappa([1.0, np.nan, 3.0], [1.0, 2.0, 2.0]), "NaN or None"),
+        (lambda: cohen_kappa([1, 2], [1, 2, 3]), "equal length"),
+        (lambda: cohen_kappa([1, 2], [1, 3], categories=[1, 2]), "not among the categories"),
+        (lambda: gwet_ac1([[1, 1], [1, 1]]), "single category"),
+        (lambda: gwet_ac1(KRIPPENDORFF_2011, weights="cubic"), "unknown weights"),
+        (lambda: krippendorff_alpha([["a", "b"], ["a", "a"]], "interval"), "needs numeric values"),
+        (lambda: percent_agreement(KRIPPENDORFF_2011, ci=95), "between 0 and 1"),
+        (
+            lambda: fleiss_kappa(pd.DataFrame({"unit": [1, 1], "rater": ["a", "a"], "value": [1, 2]})),
+            "more than once",
+        ),
+    ],
+)
+def test_bad_input_is_refused_clearly(call, message):
+    with pytest.raises(ReliabilityError, match=message):
+        call()
+
+
+# -- properties --------------------------------------------------------------------------------------
+
+ALL = [
+    fleiss_kappa,
+    krippendorff_alpha,
+    lambda r: krippendorff_alpha(r, "ordinal"),
+    lambda r: krippendorff_alpha(r, "interval"),
+    gwet_ac1,
+    lambda r: gwet_ac1(r, weights="quadratic"),
+    brennan_prediger,
+    percent_agreement,
+]
+
+
+@pytest.mark.parametrize("coefficient", ALL)
+def test_permuting_raters_or_units_changes_nothing(coefficient):
+    rng = np.random.default_rng(5)
+    base = coefficient(KRIPPENDORFF_2011).coefficient
+    for _ in range(5):
+        shuffled = KRIPPENDORFF_2011[rng.permutation(12)][:, rng.permutation(4)]
+        assert coefficient(shuffled).coefficient == pytest.approx(base, abs=1e-12)
+
+
+def test_cohen_is_symmetric_and_ignores_unit_order():
+    a, b = _pairs_from_table(COHEN_1960_COUNTS)
+    perm = np.random.default_rng(6).permutation(len(a))
+    k = cohen_kappa(a, b, weights="quadratic").coefficient
+    assert cohen_kappa(b, a, weights="quadratic").coefficient == pytest.approx(k, abs=1e-12)
+    assert cohen_kappa(a[perm], b[perm], weights="quadratic").coefficient == pytest.approx(k, abs=1e-12)
+
+
+@pytest.mark.parametrize("coefficient", ALL)
+def test_perfect_agreement_is_one(coefficient):
+    truth = np.array([1, 2, 3, 1, 2, 3, 3, 2], dtype=float)
+    ratings = np.tile(truth[:, None], (1, 5))
+    ratings[0, 1] = ratings[5, 3] = np.nan
+    assert coefficient(ratings).coefficient == pytest.approx(1.0, abs=1e-12)
+    assert cohen_kappa(truth, truth).coefficient == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda **kw: cohen_kappa(*_pairs_from_table(COHEN_1960_COUNTS), weights="linear", **kw),
+        lambda **kw: fleiss_kappa(FLEISS, **kw),
+        lambda **kw: krippendorff_alpha(KRIPPENDORFF_2011, "ordinal", **kw),
+        lambda **kw: gwet_ac1(KRIPPENDORFF_2011, **kw),
+        lambda **kw: brennan_prediger(KRIPPENDORFF_2011, **kw),
+        lambda **kw: percent_agreement(FLEISS, **kw),
+    ],
+)
+def test_bootstrap_ci_is_reproducible_and_contains_the_estimate(call):
+    first = call(ci=0.95, n_boot=300, seed=7)
+    again = call(ci=0.95, n_boot=300, seed=7)
+    other = call(ci=0.95, n_boot=300, seed=8)
+    assert first.ci == again.ci
+    assert first.ci != other.ci
+    assert first.ci is not None
+    lo, hi = first.ci
+    assert lo <= first.coefficient <= hi
+    assert lo < hi
+    assert call().ci is None
+
+
+def test_bootstrap_of_many_units_is_quick():
+    rng = np.random.default_rng(9)
+    truth = rng.integers(0, 4, size=(20_000, 1))
+    ratings = np.where(rng.random((20_000, 5)) < 0.7, truth, rng.integers(0, 4, size=(20_000, 5))).astype(float)
+    r = fleiss_kappa(ratings, ci=0.95, n_boot=200)
+    assert r.ci is not None
+    assert r.ci[0] < r.coefficient < r.ci[1]
+    assert r.ci[1] - r.ci[0] < 0.02
+
+
+def test_result_reads_well_and_is_reachable_from_the_package():
+    r = lb.metrics.fleiss_kappa(FLEISS)
+    assert isinstance(r, Agreement)
+    text = repr(r)
+    assert text.startswith("Agreement(fleiss_kappa=0.4302")
+    assert "n_units=30" in text
+    assert "n_raters=6" in text
+    assert float(r) == r.coefficient
+    with pytest.raises(AttributeError):
+        r.coefficient = 1.0  # type: ignore[misc]

@@ -16,7 +16,7 @@ from labnb.metrics import (
     krippendorff_alpha,
     percent_agreement,
 )
-from labnb.metrics.reliability import Agreement, ReliabilityError, _coincidences
+from labnb.metrics.reliability import Agreement, ReliabilityError, _coincidences, _value_counts
 
 #: Fleiss (1971), "Measuring nominal scale agreement among many raters", Psychological Bulletin 76, Table 1:
 #: 30 patients, 6 psychiatrists each, 5 categories (1 depression, 2 personality disorder, 3 schizophrenia,
@@ -260,7 +260,7 @@ def test_callable_distance_equals_the_named_level():
 def test_coincidences_stay_values_by_values_on_many_units():
     rng = np.random.default_rng(4)
     codes = rng.integers(-1, 50, size=(100_000, 4))
-    o = _coincidences(codes, 50)
+    o = _coincidences(*_value_counts(codes, 50))
     assert o.shape == (50, 50)
     m = (codes >= 0).sum(axis=1)
     assert o.sum() == pytest.approx(float(m[m >= 2].sum()))

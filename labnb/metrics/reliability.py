@@ -168,16 +168,21 @@ def _normalise(ratings: Ratings, categories: Sequence[Hashable] | None = None) -
     return _Coded(codes, cats, units, raters)
 
 
-def _counts(coded: _Coded, min_ratings: int = 2) -> tuple[FloatArray, int]:
-    """Units x categories rating counts of the units with at least ``min_ratings`` ratings, and the raters."""
-    present = coded.codes >= 0
+def _check_pairable(present: NDArray[np.bool_]) -> int:
+    """The number of raters, after checking there are 2 or more and a unit rated by 2 or more."""
     n_raters = int(present.any(axis=0).sum())
     if n_raters < 2:
         raise ReliabilityError(f"agreement needs at least 2 raters; the ratings have {n_raters}")
-    per_unit = present.sum(axis=1)
-    if not (per_unit >= 2).any():
+    if not (present.sum(axis=1) >= 2).any():
         raise ReliabilityError("no unit was rated by 2 or more raters, so there is no agreement to measure")
-    keep = per_unit >= min_ratings
+    return n_raters
+
+
+def _counts(coded: _Coded, min_ratings: int = 2) -> tuple[FloatArray, int]:
+    """Units x categories rating counts of the units with at least ``min_ratings`` ratings, and the raters."""
+    present = coded.codes >= 0
+    n_raters = _check_pairable(present)
+    keep = present.sum(axis=1) >= min_ratings
     codes = coded.codes[keep]
     q = len(coded.categories)
     rows = np.repeat(np.arange(codes.shape[0]), codes.shape[1])
@@ -403,25 +408,33 @@ def fleiss_kappa(
 # -- Krippendorff --------------------------------------------------------------------------------------
 
 
-def _coincidences(codes: IntArray, v: int) -> FloatArray:
-    """Krippendorff's coincidence matrix ``o_ck = sum_u (c-k pairs in u) / (m_u - 1)``, by np.bincount.
-
-    One rater at a time is paired with every other rater of the same unit, so memory stays
-    O(units x raters + values^2).
-    """
+def _value_counts(codes: IntArray, v: int) -> tuple[sparse.csr_matrix, FloatArray]:
+    """``N``, the sparse units x values rating counts of the units rated 2 or more times (one entry per
+    rating: memory O(units x raters) whatever the number of values), and their weights ``1 / (m_u - 1)``."""
     present = codes >= 0
     m = present.sum(axis=1)
     keep = m >= 2
     codes, present, m = codes[keep], present[keep], m[keep]
-    unit_w = 1.0 / (m - 1.0)
-    o = np.zeros(v * v)
-    for r in range(codes.shape[1]):
-        pair = present & present[:, r : r + 1]
-        pair[:, r] = False
-        u_idx, other = np.nonzero(pair)
-        cells = codes[u_idx, r] * v + codes[u_idx, other]
-        o += np.bincount(cells, weights=unit_w[u_idx], minlength=v * v)
-    return o.reshape(v, v)
+    rows, cols = np.nonzero(present)
+    counts = sparse.csr_matrix((np.ones(len(rows)), (rows, codes[rows, cols])), shape=(codes.shape[0], v))
+    return counts, 1.0 / (m - 1.0)  # duplicates (two raters, one value) are summed by csr_matrix
+
+
+def _coincidences(counts: sparse.csr_matrix, unit_w: FloatArray) -> FloatArray:
+    """Krippendorff's coincidence matrix ``o_ck = sum_u (c-k pairs in u) / (m_u - 1)``: the pairs within unit
+    u are ``n_u n_u^T - diag(n_u)``, so ``o = N^T diag(w) N - diag(w^T N)``. Dense BLAS for few values, a
+    sparse product for many (values^2 memory either way)."""
+    v = counts.shape[1]
+    if v <= 256:
+        dense = counts.toarray()
+        weighted = dense * unit_w[:, None]
+        o = dense.T @ weighted
+        o[np.diag_indices(v)] -= weighted.sum(axis=0)
+        return np.asarray(o, dtype=np.float64)
+    scaled = sparse.diags(unit_w) @ counts
+    out = np.asarray((counts.T @ scaled).todense(), dtype=np.float64)
+    out[np.diag_indices(v)] -= np.asarray(scaled.sum(axis=0)).ravel()
+    return out
 
 
 def _delta(level: Level, values: NDArray[Any], marginals: FloatArray) -> FloatArray:
@@ -505,28 +518,27 @@ def krippendorff_alpha(
             f"unknown level {level!r}: use 'nominal', 'ordinal', 'interval', 'ratio' or a callable distance"
         )
     coded = _normalise(ratings, categories)
-    counts, n_raters = _counts(coded)  # checks raters and pairable units
+    n_raters = _check_pairable(coded.codes >= 0)
     v = len(coded.categories)
-    o = _coincidences(coded.codes, v)
+    nz, unit_w = _value_counts(coded.codes, v)
+    o = _coincidences(nz, unit_w)
     alpha, d_o, d_e = _alpha_from_o(o[None], level, coded.categories)
     interval = None
     if ci is not None:
         # Per unit, o_u = (n_u n_u^T - diag(n_u)) / (m_u - 1): a resample's matrix is N^T diag(w) N minus a
         # diagonal, with N the sparse units x values counts (O(units x raters) entries).
-        m = counts.sum(axis=1)
-        nz = sparse.csr_matrix(counts)
         reps = []
-        for draws in _resample_counts(counts.shape[0], n_boot, seed):
+        for draws in _resample_counts(nz.shape[0], n_boot, seed):
             mats = np.empty((draws.shape[0], v, v))
             for b, row in enumerate(draws):
-                w = row / (m - 1.0)
+                w = row * unit_w
                 mats[b] = (nz.T @ nz.multiply(w[:, None])).toarray() - np.diag(nz.T @ w)
             reps.append(_alpha_from_o(mats, level, coded.categories)[0])
         interval = _interval(np.concatenate(reps), ci)
     return Agreement(
         "krippendorff_alpha",
         float(alpha[0]),
-        counts.shape[0],
+        nz.shape[0],
         n_raters,
         float(d_o[0]),
         float(d_e[0]),

@@ -20,6 +20,7 @@ from labnb.errors import AccessDenied, LabnbError
 from labnb.people import RANK, now, record_event
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, events, exam_attempts, job_assets, tasks
+from labnb.store.tables import assets as asset_rows
 from labnb.workflow.claims import _lock_user
 from labnb.workflow.task_rows import aware, next_seq
 
@@ -53,13 +54,16 @@ class Attempt:
     @property
     def tasks(self) -> pd.DataFrame:
         """The attempt's draw tasks: task, asset, file_name, state."""
-        p = self.exam.project
-        with p._engine.connect() as conn:
-            rows = conn.execute(attempt_tasks(self.id)).all()
-        frame: pd.DataFrame = pd.DataFrame(
-            [(r.id, r.asset_id, p.asset(r.asset_id).file_name, r.state) for r in rows],
-            columns=["task", "asset", "file_name", "state"],
+        t = tasks
+        q = (
+            sa.select(t.c.id, t.c.asset_id, asset_rows.c.file_name, t.c.state)
+            .join(asset_rows, asset_rows.c.id == t.c.asset_id)
+            .where(t.c.attempt_id == self.id, t.c.kind == "draw")
+            .order_by(t.c.seq)
         )
+        with self.exam.project._engine.connect() as conn:
+            rows = conn.execute(q).all()
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=["task", "asset", "file_name", "state"])
         return frame
 
     @property
@@ -83,11 +87,6 @@ class Attempt:
         from labnb.exams.results import graded_instances  # noqa: PLC0415 - results build on this module
 
         return graded_instances(self.exam, self)
-
-
-def attempt_tasks(attempt_id: int) -> sa.Select[Any]:
-    t = tasks
-    return sa.select(t).where(t.c.attempt_id == attempt_id, t.c.kind == "draw").order_by(t.c.seq)
 
 
 def attempt_from_row(exam: Exam, r: Any) -> Attempt:

@@ -24,7 +24,7 @@ from labnb.errors import AccessDenied
 from labnb.exams.attempts import Attempt, active_seconds
 from labnb.metrics.scoring import f1
 from labnb.people import RANK
-from labnb.store.tables import exam_grades, exam_scores, tasks
+from labnb.store.tables import assets, exam_grades, exam_scores, tasks
 
 if TYPE_CHECKING:
     from labnb.exams.exam import Exam
@@ -49,13 +49,23 @@ def _loads(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else {}
 
 
-def _per_task(exam: Exam, attempts: Sequence[Attempt]) -> tuple[list[Any], dict[int, Any], dict[int, Any]]:
-    """(draw task rows of the attempts, scores by task, grades by task)."""
+#: What :func:`_per_task` reads: (draw task rows with their image's file_name, scores and grades by task).
+Loaded = tuple[list[Any], dict[int, Any], dict[int, Any]]
+
+
+def _per_task(exam: Exam, attempts: Sequence[Attempt]) -> Loaded:
+    """The attempts' draw tasks (each with its image's ``file_name``), their scores and grades, in three
+    queries: every frame here is built from one such read."""
     ids = [a.id for a in attempts]
     t, s, g = tasks, exam_scores, exam_grades
     with exam.project._engine.connect() as conn:
         rows = list(
-            conn.execute(sa.select(t).where(t.c.attempt_id.in_(ids), t.c.kind == "draw").order_by(t.c.seq)).all()
+            conn.execute(
+                sa.select(t, assets.c.file_name)
+                .join(assets, assets.c.id == t.c.asset_id)
+                .where(t.c.attempt_id.in_(ids), t.c.kind == "draw")
+                .order_by(t.c.seq)
+            ).all()
         )
         task_ids = [r.id for r in rows]
         scores = {r.task_id: r for r in conn.execute(sa.select(s).where(s.c.task_id.in_(task_ids)))}
@@ -73,12 +83,11 @@ def final_stars(score: Any, grade: Any) -> dict[int, int]:
     return out
 
 
-def image_rows(exam: Exam, attempts: Sequence[Attempt]) -> pd.DataFrame:
+def image_rows(exam: Exam, attempts: Sequence[Attempt], loaded: Loaded | None = None) -> pd.DataFrame:
     """Per image of each attempt (columns :data:`IMAGE_COLUMNS`): state (drawing, handed_in, graded), the
     automatic counts and mean IoU, the mean proposed stars, and the grade's mean stars, missed count,
-    comment, grader and time."""
-    rows, scores, grades = _per_task(exam, attempts)
-    p = exam.project
+    comment, grader and time. ``loaded``: what :func:`_per_task` read already."""
+    rows, scores, grades = loaded or _per_task(exam, attempts)
     out = []
     for r in rows:
         s, g = scores.get(r.id), grades.get(r.id)
@@ -92,7 +101,7 @@ def image_rows(exam: Exam, attempts: Sequence[Attempt]) -> pd.DataFrame:
             proposed = sum(e["stars"] for e in shapes) / len(shapes) if shapes else math.nan
         stars = list(final_stars(s, g).values()) if g is not None and s is not None else []
         out.append((
-            r.attempt_id, r.id, r.asset_id, p.asset(r.asset_id).file_name, state, tp, fp, fn, wl, miou, proposed,
+            r.attempt_id, r.id, r.asset_id, r.file_name, state, tp, fp, fn, wl, miou, proposed,
             g is not None, sum(stars) / len(stars) if stars else math.nan,
             len(_loads(g.missing)) if g is not None else math.nan, g.comment if g is not None else None,
             g.grader if g is not None else None, g.graded_at if g is not None else None,
@@ -131,10 +140,11 @@ def mark_met(pass_mark: Mapping[str, float], summary: Mapping[str, Any] | pd.Ser
 
 def attempt_rows(exam: Exam, attempts: Sequence[Attempt]) -> pd.DataFrame:
     """One row per attempt (columns :data:`ATTEMPT_COLUMNS`); see :meth:`Exam.results`."""
-    images = image_rows(exam, attempts)
+    loaded = _per_task(exam, attempts)
+    _, scores, grades = loaded
+    images = image_rows(exam, attempts, loaded)
     with exam.project._engine.connect() as conn:
         seconds = active_seconds(conn, [a.id for a in attempts])
-    _, scores, grades = _per_task(exam, attempts)
     out = []
     for a in attempts:
         mine = images[images.attempt == a.id]
@@ -220,7 +230,7 @@ def graded_instances(exam: Exam, attempt: Attempt) -> pd.DataFrame:
         for e in _loads(s.detail).get("trainee", []):
             i = int(e["id"])
             right = tag_verdicts.get(i, e.get("right")) if e["kind"] == "tag" else None
-            out.append((i, r.asset_id, p.asset(r.asset_id).file_name, e["label"], e["kind"], e["status"], e["iou"],
+            out.append((i, r.asset_id, r.file_name, e["label"], e["kind"], e["status"], e["iou"],
                         stars.get(i) if g is not None else None, right, g is not None))  # fmt: skip
     cols = ["annotation", "asset", "file_name", "label", "kind", "status", "iou", "stars", "right", "graded"]
     frame: pd.DataFrame = pd.DataFrame(out, columns=cols)

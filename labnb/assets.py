@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from PIL import Image
 from tqdm.auto import tqdm
 
+from labnb.clock import now
 from labnb.errors import AssetError, ImageProblems, LabnbError
 from labnb.imaging import (
     ImageInfo,
@@ -32,7 +33,7 @@ from labnb.imaging import (
     read_file,
     to_rgb_array,
 )
-from labnb.people import now, record_event
+from labnb.people import record_event
 from labnb.pyramid import Preview, Previews, PreviewWriter, preview_writer
 from labnb.store.database import transaction
 from labnb.store.rows import dumps

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
 from labnb.schema import check_name
 from labnb.store.database import transaction
@@ -32,10 +33,6 @@ RANK = {role: i for i, role in enumerate(ROLES)}
 def with_article(role: str) -> str:
     """ "an annotator", "a reviewer": roles named in sentences."""
     return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def current_user(explicit: str | None = None) -> str:

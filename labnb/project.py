@@ -24,10 +24,11 @@ from labnb.annotations.visibility import hidden_rows, visible
 from labnb.annotations.writer import writing
 from labnb.assets import Asset
 from labnb.assist.methods import AssistMethods
+from labnb.clock import now
 from labnb.errors import AssetError, LabnbError, ProjectError
 from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Shape
-from labnb.people import Members, current_user, now, record_event
+from labnb.people import Members, current_user, record_event
 from labnb.pyramid import Previews, remove_unused_previews
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
 from labnb.settings import ProjectSettings

@@ -27,9 +27,10 @@ import sqlalchemy as sa
 
 from labnb.annotations.passes import check_pass_write
 from labnb.annotations.visibility import visible
+from labnb.clock import now
 from labnb.errors import GeometryError, LabnbError, SchemaError
 from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
-from labnb.people import now, record_event
+from labnb.people import record_event
 from labnb.store import database as db
 from labnb.store.rows import ROW_COLUMNS, SOURCES, geometry_data, shape_row
 from labnb.store.tables import annotation_revisions, annotation_rows

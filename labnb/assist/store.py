@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 
 from labnb.annotations.writer import writing
 from labnb.assist.classes import map_classes, warn_unmapped
+from labnb.clock import now
 from labnb.errors import GeometryError, LabnbError, SchemaError
 from labnb.geometry import Keypoints, Shape, Tag, check_inside
-from labnb.people import now
 from labnb.store.rows import read_asset_shapes, shape_row
 from labnb.store.tables import prediction_runs
 

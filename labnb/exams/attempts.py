@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
+from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
-from labnb.people import RANK, now, record_event
+from labnb.people import RANK, record_event
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, events, exam_attempts, job_assets, tasks
 from labnb.store.tables import assets as asset_rows

@@ -10,12 +10,13 @@ import orjson
 import pandas as pd
 import sqlalchemy as sa
 
+from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
 from labnb.exams import attempts as _attempts
 from labnb.exams.attempts import Attempt, attempt_from_row, visible_attempts
 from labnb.exams.gold import gold_shapes
 from labnb.exams.results import attempt_rows, image_rows, label_rows, mark_met
-from labnb.people import now, record_event
+from labnb.people import record_event
 from labnb.store import database as db
 from labnb.store.tables import assets, exam_attempts, exam_gold, exams, label_classes
 

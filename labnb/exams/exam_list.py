@@ -12,12 +12,13 @@ import orjson
 import pandas as pd
 import sqlalchemy as sa
 
+from labnb.clock import now
 from labnb.errors import LabnbError
 from labnb.exams.attempts import Attempt
 from labnb.exams.exam import Exam, exam_row
 from labnb.exams.gold import GOLD_SOURCES, collect, content_hash, gold_rows, source_name
 from labnb.exams.results import PASS_CRITERIA
-from labnb.people import now, record_event
+from labnb.people import record_event
 from labnb.schema import check_name
 from labnb.store import database as db
 from labnb.store.tables import exam_gold, exams, jobs

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from labnb.annotations.writer import Writes, writing
+from labnb.clock import now
 from labnb.errors import AssetError, GeometryError, ImportProblems, LabnbError, SchemaError
 from labnb.geometry import BBox, Mask, Shape, Tag, inside_tolerance
 from labnb.imaging import ImageInfo, probe_bytes, read_file
-from labnb.people import now
 from labnb.pyramid import Preview, Previews, PreviewWriter, preview_writer
 from labnb.schema import LabelClass, Schema, TagGroup
 from labnb.store.database import bulk_insert, dbapi_datetime, reserve_ids

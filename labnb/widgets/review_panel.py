@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import traitlets
 
+from labnb.clock import now
 from labnb.errors import LabnbError
-from labnb.people import now
 from labnb.widgets.annotator import DEFAULT_KEYMAP
 from labnb.widgets.errors import answer, error_text
 from labnb.widgets.review_item import ReviewItem

@@ -18,8 +18,9 @@ import orjson
 import sqlalchemy as sa
 
 from labnb.annotations.passes import whose
+from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.people import held_credentials, now, require_credentials
+from labnb.people import held_credentials, require_credentials
 from labnb.store import database as db
 from labnb.store.tables import jobs, tasks
 from labnb.workflow.task_rows import aware, give_back, take

@@ -12,8 +12,9 @@ import orjson
 import pandas as pd
 import sqlalchemy as sa
 
+from labnb.clock import now
 from labnb.errors import LabnbError
-from labnb.people import now, record_event
+from labnb.people import record_event
 from labnb.schema import check_name
 from labnb.store import database as db
 from labnb.store.tables import job_assets, jobs, tasks

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from labnb.annotations.writer import writing
+from labnb.clock import now
 from labnb.errors import LabnbError
 from labnb.metrics.scoring import score_table
-from labnb.people import now, record_event
+from labnb.people import record_event
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import merge

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from labnb.people import now
+from labnb.clock import now
 from labnb.schema import plain_text
 from labnb.store.tables import annotation_rows, assets, jobs, tasks
 from labnb.workflow.claims import claimable_review, eligible_jobs

@@ -28,8 +28,9 @@ from labnb.annotations.passes import OPEN_DRAW
 from labnb.annotations.passes import whose as _whose
 from labnb.annotations.visibility import visible
 from labnb.annotations.writer import Writes, writing
+from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.people import now, record_event, require_credentials
+from labnb.people import record_event, require_credentials
 from labnb.store import database as db
 from labnb.store.rows import READ_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, jobs, tasks

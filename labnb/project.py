@@ -30,6 +30,7 @@ from labnb.event_log import record_event
 from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Shape
 from labnb.people import Members, current_user
+from labnb.performance import PerformanceMethods
 from labnb.pyramid import Previews, remove_unused_previews
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
 from labnb.settings import ProjectSettings
@@ -51,7 +52,7 @@ from labnb.widgets.annotator import Annotator
 from labnb.workflow.methods import WorkflowMethods
 
 
-class Project(FormatMethods, AssistMethods, WorkflowMethods):
+class Project(FormatMethods, AssistMethods, WorkflowMethods, PerformanceMethods):
     """A labelling project stored in a SQLite file or a PostgreSQL database.
 
     Use :meth:`create` or :meth:`open`; the constructor is internal.

@@ -21,6 +21,11 @@ COLUMNS = ["id", "user", "kind", "work", "created", "job_id", "flow_from", "flow
 
 @pytest.fixture
 def url(backend_url: str, tmp_path: Path) -> str:
+    return small_team(backend_url, tmp_path)
+
+
+def small_team(backend_url: str, tmp_path: Path) -> str:
+    """A project of two images and :data:`TEAM`, owned by olga."""
     p = lb.Project.create(backend_url, labels=["cat", "dog"], user="olga", overwrite=True)
     for i in range(2):
         Image.fromarray(np.full((100, 200, 3), 60 * i, np.uint8)).save(tmp_path / f"im{i}.png")

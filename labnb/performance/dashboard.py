@@ -73,6 +73,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._task: asyncio.Task[None] | None = None
         self._quality_at = 0.0
         self._quality_dirty = False
+        self._loop = _running_loop() if poll else None
         self.tally = self._build()
         daily = self.tally.daily()
         self.figures: dict[str, go.FigureWidget] = {
@@ -109,9 +110,16 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         )
         with self._p._engine.connect() as conn:
             tally = Tally(conn, scope)
-        tally.quality = quality_columns(self._p, self._job)
-        self._quality_at = time.monotonic()
+        if self._loop is None:
+            tally.quality = quality_columns(self._p, self._job)
+            self._quality_at = time.monotonic()
+        # live, the shape comparisons behind agreement and F1 run on the first poll, after the counts show
         return tally
+
+    def _fill_quality(self) -> None:
+        self.tally.quality = quality_columns(self._p, self._job)
+        self._quality_at, self._quality_dirty = time.monotonic(), False
+        self._show({"people"})
 
     @property
     def df(self) -> dict[str, pd.DataFrame]:
@@ -128,10 +136,10 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             n, changed = self.tally.refresh(conn)
         if n and ("people" in changed or "sankey" in changed):
             self._quality_dirty = True
-        if self._quality_dirty and time.monotonic() - self._quality_at > QUALITY_EVERY_S:
-            self.tally.quality = quality_columns(self._p, self._job)
-            self._quality_at, self._quality_dirty = time.monotonic(), False
-            changed.add("people")
+        if self.tally.quality is None or (
+            self._quality_dirty and time.monotonic() - self._quality_at > QUALITY_EVERY_S
+        ):
+            self._fill_quality()
         if changed:
             self._show(changed)
         self._status.value = self._status_text()
@@ -156,7 +164,9 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._status.value = self._status_text()
 
     def _status_text(self) -> str:
-        live = "live" if self._task is not None and not self._task.done() else "not live (call dash.refresh())"
+        live = "live" if self.live else "not live (call dash.refresh())"
+        if self.tally.quality is None:
+            live += " · computing agreement and F1"
         return (
             f"<span style='color:gray;font-size:85%'>{html.escape(self.window.label())} · {live} · "
             f"last event {self.tally.high} · {time.strftime('%H:%M:%S')}</span>"
@@ -214,18 +224,16 @@ class Dashboard(w.VBox):  # type: ignore[misc]
 
     # -- live --------------------------------------------------------------------------------------------
     def _start_polling(self) -> None:
-        if not self._poll:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if self._loop is None or not self._poll:
             return  # no event loop (a script): refresh() by hand
-        self._task = loop.create_task(self._polling(float(self._poll)))
+        self._task = self._loop.create_task(self._polling(float(self._poll)))
         self._status.value = self._status_text()
 
     async def _polling(self, every: float) -> None:
+        first = True
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(0.05 if first else every)
+            first = False
             if self.comm is None:  # closed
                 return
             try:
@@ -236,7 +244,8 @@ class Dashboard(w.VBox):  # type: ignore[misc]
     @property
     def live(self) -> bool:
         """Whether the dashboard is polling for new events."""
-        return self._task is not None and not self._task.done()
+        task = getattr(self, "_task", None)
+        return task is not None and not task.done()
 
     def close(self) -> None:
         """Stop polling and close the widget and its charts."""
@@ -247,6 +256,14 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             with contextlib.suppress(Exception):
                 fig.close()
         super().close()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop the notebook's kernel runs cells in, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _people_html(frame: pd.DataFrame) -> str:

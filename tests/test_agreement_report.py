@@ -22,6 +22,7 @@ import labnb as lb
 from labnb.agreement import annotator_agreement
 from labnb.agreement.shapes import as_ratings, image_shapes, sum_terms
 from labnb.geometry import Shape
+from labnb.metrics.agreement import image_agreement, pair_agreement
 
 TEAM = {"alice": "annotator", "bob": "annotator", "carl": "annotator", "rita": "reviewer", "mona": "manager"}
 FILES = ["im0.png", "im1.png", "im2.png", "im3.png"]
@@ -117,13 +118,21 @@ def test_pooled_alpha_equals_krippendorff_with_the_same_distance() -> None:
     images = []
     for k in range(6):
         truth = [(rng.uniform(0, 150), rng.uniform(0, 60), rng.choice(["cat", "dog"])) for _ in range(3)]
-        passes = []
+        passes: list[list[Shape]] = []
         for _ in range(3):
-            drawn = [
+            drawn: list[Shape] = [
                 box(x + rng.normal(0, 4), y + rng.normal(0, 4), label=str(c)) for x, y, c in truth if rng.random() > 0.2
             ]
+            drawn.append(lb.Polygon([(150, 60), (190, 60 + rng.normal(0, 3)), (170, 95)], label="dog"))
             passes.append(drawn)
-        images.append((k, image_shapes(passes, 100, 200), ["alice", "bob", "carl"]))
+        img = image_shapes(passes, 100, 200)
+        images.append((k, img, ["alice", "bob", "carl"]))
+        # one similarity matrix per image gives the workflow's own pair agreement and per-label image agreement
+        for a, b, value in img.pairs:
+            assert value == pytest.approx(pair_agreement(passes[a], passes[b], 100, 200), abs=1e-12)
+        for label, value in img.iou_by_label.items():
+            of = [[s for s in p if s.label == label] for p in passes]
+            assert value == pytest.approx(image_agreement(of, 100, 200), abs=1e-12)
     pooled = sum_terms([img.terms for _, img, _ in images])
     ratings, distance = as_ratings(images)
     expected = lb.metrics.krippendorff_alpha(ratings, level=distance)
@@ -190,6 +199,13 @@ def test_the_annotator_table_ranks_the_sloppy_one_last(url: str) -> None:
     assert table.loc["alice", "vs_ground_truth"] == 1.0
     assert table.loc["carl", "gt_recall"] == pytest.approx(0.5)  # its cat matches at IoU >= 0.5, its dog is missed
     assert (table[["images", "n_others", "n_consensus", "n_ground_truth"]] == 3).all().all()
+    # vs_consensus is the pass against what job.consensus() merges (shapes; every pass here is completed)
+    merged = mona.jobs["team"].consensus(progress=False)
+    against = [
+        lb.metrics.agreement.pair_agreement(good, [s for s in merged[a.id] if not isinstance(s, lb.Tag)], 100, 200)
+        for a in (mona.asset(f) for f in FILES[:3])
+    ]
+    assert table.loc["bob", "vs_consensus"] == pytest.approx(np.mean(against), abs=1e-12)
     # the dashboard's entry point gives the same frame
     pd.testing.assert_frame_equal(annotator_agreement(mona), table)
     assert isinstance(mona.agreement(by="annotator").figure(), go.FigureWidget)

@@ -134,7 +134,7 @@ def _label_rows(results: Sequence[Result]) -> pd.DataFrame:
     return table
 
 
-def _ratings(project: Project, results: Sequence[Result]) -> pd.DataFrame:
+def _ratings(results: Sequence[Result]) -> pd.DataFrame:
     """Long ratings of every tag group and attribute (:data:`labnb.agreement.tags.RATING_COLUMNS`)."""
     rows: list[tuple[Any, ...]] = []
     for img, shapes in results:
@@ -232,7 +232,7 @@ def agreement(
         raise LabnbError(f"agreement threshold={threshold!r}: the IoU/OKS a match needs, in (0, 1]")
     images = read_passes(project, job_ids(project, job))
     results = compare(project, images, threshold=threshold, progress=progress)
-    ratings = _ratings(project, results)
+    ratings = _ratings(results)
     groups = list(dict.fromkeys(g for img, _ in results for p in img.passes for g in tag_values(p.tags)))
     per_image = _image_rows(results, groups)
     summary = _summary(project, results, ratings)

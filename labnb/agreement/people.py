@@ -8,7 +8,7 @@ count, so a missed object and a sloppy outline both cost):
 - the pair matrix: for two annotators, the mean over the images both drew of their passes' agreement;
 - ``vs_others``: the mean of the same values over every pair the person is in (mean pairwise);
 - ``vs_consensus``: the mean over images of two or more passes of the person's pass against the image's
-  consensus, merged from all its passes by :func:`labnb.workflow.consensus.merge` (what ``job.merge``
+  consensus, the objects :func:`labnb.workflow.consensus.merge` makes of all its passes (what ``job.merge``
   writes: a majority of votes per object), the person's own pass included, as in the merged labels;
 - ``vs_ground_truth``: F1 against the image's ground-truth annotations (source ``ground_truth``), summed
   over the images that have any (:func:`labnb.metrics.scoring.score_against`, like ``job.score_annotators``).
@@ -26,7 +26,7 @@ import pandas as pd
 from labnb.geometry import Shape, Tag
 from labnb.metrics.agreement import pair_agreement
 from labnb.metrics.scoring import f1, score_against
-from labnb.workflow.consensus import merge
+from labnb.workflow.consensus import fuse
 
 if TYPE_CHECKING:
     from labnb.agreement.passes import ImagePasses
@@ -73,6 +73,18 @@ def pair_matrix(results: Sequence[tuple[ImagePasses, ImageShapes]]) -> tuple[pd.
     return mean, n
 
 
+def consensus_objects(shapes: ImageShapes, n_passes: int, height: int, width: int) -> list[Shape]:
+    """The objects :func:`labnb.workflow.consensus.merge` makes of the passes (its default majority of
+    votes), fused from the units already clustered by the same rule rather than clustered again."""
+    need = n_passes // 2 + 1 if n_passes > 1 else 1
+    out = []
+    for unit in shapes.units:
+        members = [shapes.shapes[i] for i in unit.members if i is not None]
+        if len(members) >= need:
+            out.append(fuse(members, height, width))
+    return out
+
+
 def _objects(shapes: Sequence[Shape]) -> list[Shape]:
     return [s for s in shapes if not isinstance(s, Tag)]
 
@@ -99,7 +111,7 @@ def annotator_table(
                 others.setdefault(who, []).append(value)
                 other_images.setdefault(who, set()).add(key)
         if len(img.passes) >= 2:
-            merged = _objects(merge(objects, img.height, img.width, threshold=threshold))
+            merged = consensus_objects(shapes, len(img.passes), img.height, img.width)
             for p, obj in zip(img.passes, objects, strict=True):
                 score = pair_agreement(obj, merged, img.height, img.width, threshold=threshold)
                 consensus.setdefault(p.user, []).append(score)

@@ -28,9 +28,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
 
 from labnb.geometry import Shape
-from labnb.metrics.agreement import image_agreement, pair_agreement, similarity_matrix
+from labnb.metrics.agreement import similarity_matrix
 from labnb.workflow.consensus import cluster
 
 
@@ -118,6 +119,22 @@ class ImageShapes:
         return self.terms.alpha
 
 
+def block_agreement(sim: NDArray[np.float64], a: Sequence[int], b: Sequence[int], threshold: float) -> float:
+    """:func:`labnb.metrics.agreement.pair_agreement` of two passes' shapes (no tags), given as indices into
+    the image's similarity matrix: the same Hungarian matching at ``threshold`` as
+    :func:`labnb.metrics.agreement.match_shapes` on the block of ``sim`` (a block of the matrix of all
+    shapes is the matrix of those shapes), so one matrix per image serves every pair and label."""
+    if not a and not b:
+        return 1.0
+    block = sim[np.ix_(list(a), list(b))]
+    matched = 0.0
+    if block.size:
+        rows, cols = linear_sum_assignment(-np.where(block >= threshold, block, 0.0))
+        kept = block[rows, cols]
+        matched = float(kept[kept >= threshold].sum())
+    return matched / ((len(a) + len(b)) / 2)
+
+
 def unit_terms(unit: Unit, sim: NDArray[np.float64]) -> tuple[float, int]:
     """(summed distance of the unit's ordered pairs of values / (m - 1), absent values) of one unit."""
     m = len(unit.members)
@@ -152,8 +169,9 @@ def image_shapes(
             slots[owner[i]] = i
         units.append(Unit(members[0].label, slots))
     sim = similarity_matrix(flat, flat, height, width, sigmas) if flat else np.zeros((0, 0))
+    by_pass = [[i for i, k in enumerate(owner) if k == pos] for pos in range(len(passes))]
     pairs = [
-        (a, b, pair_agreement(passes[a], passes[b], height, width, threshold=threshold, sigmas=sigmas))
+        (a, b, block_agreement(sim, by_pass[a], by_pass[b], threshold))
         for a, b in itertools.combinations(range(len(passes)), 2)
     ]
     iou = float(np.mean([v for _, _, v in pairs])) if pairs else math.nan
@@ -161,8 +179,14 @@ def image_shapes(
     labels = list(dict.fromkeys(s.label for s in flat))
     for label in labels:
         if len(passes) >= 2:
-            out.iou_by_label[label] = image_agreement(
-                [[s for s in p if s.label == label] for p in passes], height, width, threshold=threshold, sigmas=sigmas
+            of = [[i for i in m if flat[i].label == label] for m in by_pass]
+            out.iou_by_label[label] = float(
+                np.mean(
+                    [
+                        block_agreement(sim, of[a], of[b], threshold)
+                        for a, b in itertools.combinations(range(len(of)), 2)
+                    ]
+                )
             )
         of_label = [u for u in units if u.label == label]
         if len(passes) < 2 or not of_label:

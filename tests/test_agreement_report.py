@@ -78,18 +78,22 @@ PAIR = [box(10, 10), box(120, 50, label="dog")]
 
 
 def test_identical_passes_give_one(url: str) -> None:
-    mona = run_job(url, "same", {"alice": dict.fromkeys(FILES[:2], PAIR), "bob": dict.fromkeys(FILES[:2], PAIR)})
+    same = {"im0.png": PAIR, "im1.png": PAIR, "im2.png": PAIR[:1]}
+    mona = run_job(url, "same", {"alice": same, "bob": same})
     report = mona.agreement()
-    df = report.df
-    assert list(df.file_name) == FILES[:2]
+    df = report.df.set_index("file_name")
+    assert list(df.index) == FILES[:3]
     assert (df.passes == 2).all()
-    assert (df.objects == 2).all()
+    assert df.objects.tolist() == [2, 2, 1]
     assert (df.iou == 1.0).all()
-    assert (df.alpha == 1.0).all()
     assert (df.found_by_all == 1.0).all()
+    assert (df.alpha[["im0.png", "im1.png"]] == 1.0).all()
+    # one object: nothing to compare its agreement with, so alpha is undefined; the iou still says 1
+    assert math.isnan(df.loc["im2.png", "alpha"])
     shapes = report.summary.set_index("item").loc["shapes"]
     assert shapes.alpha == 1.0
-    assert shapes.n_units == 4
+    assert shapes.iou == 1.0
+    assert shapes.n_units == 5
     assert shapes.n_raters == 2
 
 

@@ -14,8 +14,10 @@ one: two shapes of one image by their similarity, shapes of different images (wh
 nothing to each other) at the full distance 1. That block structure makes alpha a function of four sums,
 :class:`AlphaTerms`, which add up over images, labels or jobs, so a pooled alpha over a million objects
 needs no values x values matrix. The tests check it equals :func:`labnb.metrics.krippendorff_alpha` with the
-same callable distance. One convention: when nothing varies at all (one object, drawn identically by
-every pass) alpha's 0 / 0 is reported as 1, full agreement.
+same callable distance. Alpha compares the disagreement within objects with that across them, so it needs
+two objects at least: with one, any alpha is 0 (or 0 / 0), and it is reported as NaN (the image's or
+label's ``iou`` still says how well the passes agree). When nothing varies at all (every value the same
+shape) alpha's 0 / 0 is reported as 1, full agreement.
 """
 
 from __future__ import annotations
@@ -63,9 +65,9 @@ class AlphaTerms:
     @property
     def alpha(self) -> float:
         """``1 - D_o / D_e``: ``D_o = observed / n`` and ``D_e = (n (n - 1) - absent (absent - 1) - overlap)
-        / (n (n - 1))``; NaN without a unit, 1 when nothing varies."""
+        / (n (n - 1))``; NaN with fewer than two units, 1 when nothing varies."""
         n = self.n
-        if self.units == 0 or n < 2:
+        if self.units < 2 or n < 2:
             return math.nan
         d_o = self.observed / n
         d_e = (n * (n - 1.0) - self.absent * (self.absent - 1.0) - self.overlap) / (n * (n - 1.0))

@@ -4,7 +4,8 @@ Builds a SQLite project of N images (default 1,000; 256 x 192 arrays, previews l
 passes per image, drawn by three annotators through the real workflow (``p.next_task`` then
 ``task.submit(shapes)``): 4 boxes (30 x 24) per image around seeded positions, each moved by a few pixels per pass and
 missed one time in ten, plus one tag per pass. Then times ``p.agreement(by=...)`` for each ``by`` (median of 3
-runs, the reading of passes included), and the per-image comparison alone.
+runs, the reading of passes included; wall-clock and this process's CPU time, which a loaded machine
+disturbs less), and the reading and the per-image comparison alone.
 
 No peer computes this report (Label Studio and CVAT show per-task IoU only), so the figures are absolute.
 Usage: ``python benchmarks/agreement_report.py [--images N]``. The last line printed is one JSON object.
@@ -71,12 +72,14 @@ def main() -> None:
         built = time.perf_counter() - t0
         out: dict[str, Any] = {"images": args.images, "passes": 3, "build_s": round(built, 1)}
         for by in ("image", "label", "pair", "annotator"):
-            times = []
+            times, cpu = [], []
             for _ in range(3):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 p.agreement(by=by, progress=False)  # type: ignore[arg-type]
                 times.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
             out[f"by_{by}_s"] = round(statistics.median(times), 3)
+            out[f"by_{by}_cpu_s"] = round(statistics.median(cpu), 3)
         t = time.perf_counter()
         images = read_passes(p)
         out["read_s"] = round(time.perf_counter() - t, 3)

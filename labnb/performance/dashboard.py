@@ -73,6 +73,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._task: asyncio.Task[None] | None = None
         self._quality_at = 0.0
         self._quality_dirty = False
+        self._pending: asyncio.Future[pd.DataFrame] | None = None
         self._loop = _running_loop() if poll else None
         self.tally = self._build()
         daily = self.tally.daily()
@@ -117,9 +118,25 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         return tally
 
     def _fill_quality(self) -> None:
-        self.tally.quality = quality_columns(self._p, self._job)
+        """Recompute agreement and F1: in a worker thread when live (shape matching over many images takes
+        seconds, and the kernel stays free meanwhile), else here."""
         self._quality_at, self._quality_dirty = time.monotonic(), False
-        self._show({"people"})
+        tally, job = self.tally, self._job
+        if self._loop is None:
+            tally.quality = quality_columns(self._p, job)
+            return
+        if self._pending is not None and not self._pending.done():
+            self._quality_dirty = True  # one at a time; the next poll asks again
+            return
+
+        def landed(future: asyncio.Future[pd.DataFrame]) -> None:
+            if future.cancelled() or future.exception() is not None or tally is not self.tally:
+                return  # a failed run leaves the old columns; a rebuilt dashboard asks again
+            tally.quality = future.result()
+            self._show({"people"})
+
+        self._pending = self._loop.run_in_executor(None, quality_columns, self._p, job)
+        self._pending.add_done_callback(landed)
 
     @property
     def df(self) -> dict[str, pd.DataFrame]:
@@ -136,7 +153,8 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             n, changed = self.tally.refresh(conn)
         if n and ("people" in changed or "sankey" in changed):
             self._quality_dirty = True
-        if self.tally.quality is None or (
+        pending = self._pending is not None and not self._pending.done()
+        if (self.tally.quality is None and not pending) or (
             self._quality_dirty and time.monotonic() - self._quality_at > QUALITY_EVERY_S
         ):
             self._fill_quality()

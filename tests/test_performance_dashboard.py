@@ -184,3 +184,6 @@ def test_the_table_shows_each_persons_agreement_and_f1_from_their_passes(url: st
     assert people.loc["alice", "f1_ground_truth"] == 1.0
     assert people.loc["bob", "f1_ground_truth"] == 1.0  # IoU 1296 / 1904 matches at 0.5
     assert people.loc["alice", "agreement"] == pytest.approx(1296 / 1904)
+    quick = mona.performance(poll=None, quality=False).df["people"]
+    assert quick[["agreement", "f1_ground_truth", "f1_gold"]].isna().all().all()
+    pd.testing.assert_frame_equal(quick.iloc[:, :-3], people.iloc[:, :-3])

@@ -63,6 +63,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         job: Job | int | str | None = None,
         tz: str | None = None,
         poll: float | None = 2.0,
+        quality: bool = True,
     ) -> None:
         self._p = project
         self._tz = tz
@@ -70,6 +71,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._user = self._check_user(user)
         self._job = None if job is None else project.jobs[job]
         self._poll = poll
+        self._with_quality = quality
         self._task: asyncio.Task[None] | None = None
         self._quality_at = 0.0
         self._quality_dirty = False
@@ -111,7 +113,9 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         )
         with self._p._engine.connect() as conn:
             tally = Tally(conn, scope)
-        if self._loop is None:
+        if not self._with_quality:
+            tally.quality = pd.DataFrame()  # asked not to compare shapes: the columns stay NaN
+        elif self._loop is None:
             tally.quality = quality_columns(self._p, self._job)
             self._quality_at = time.monotonic()
         # live, the shape comparisons behind agreement and F1 run on the first poll, after the counts show
@@ -122,6 +126,8 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         seconds, and the kernel stays free meanwhile), else here."""
         self._quality_at, self._quality_dirty = time.monotonic(), False
         tally, job = self.tally, self._job
+        if not self._with_quality:
+            return
         if self._loop is None:
             tally.quality = quality_columns(self._p, job)
             return

@@ -22,6 +22,7 @@ class PerformanceMethods:
         job: Job | int | str | None = None,
         tz: str | None = None,
         poll: float | None = 2.0,
+        quality: bool = True,
     ) -> Dashboard:
         """The performance dashboard: where the work and the time go, live while the team works.
 
@@ -45,7 +46,11 @@ class PerformanceMethods:
         charts. While it is shown in a notebook it polls every ``poll`` seconds for new events (by id, from
         any process or machine) and updates only what changed; ``dash.refresh()`` does one poll by hand,
         ``dash.close()`` stops it. Reviewers and above see everyone; an annotator sees their own work.
+
+        Agreement and F1 compare shapes, image by image (seconds on a large project): in a notebook they
+        are computed in a worker thread after the counts show, in a script before the call returns;
+        ``quality=False`` leaves them out (NaN).
         """
         from labnb.performance.dashboard import Dashboard  # noqa: PLC0415 - widgets load on first use
 
-        return Dashboard(cast("Project", self), range, user=user, job=job, tz=tz, poll=poll)
+        return Dashboard(cast("Project", self), range, user=user, job=job, tz=tz, poll=poll, quality=quality)

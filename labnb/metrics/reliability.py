@@ -253,6 +253,8 @@ def _check_pairable(n_raters: int, m: FloatArray) -> None:
 #: Largest table of rating multisets (see :func:`_signature_counts`), relative to and at most.
 _SIGNATURES_PER_RATING = 4
 _MAX_SIGNATURES = 1 << 22
+#: Elements of a block of ratings worked on at once (512 kB of float64: stays in a core's cache).
+_CACHE_ELEMENTS = 1 << 16
 #: Units x categories cells above which counts are kept sparse (64 MB as float64).
 _DENSE_CELLS = 8_000_000
 
@@ -309,16 +311,20 @@ def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     limit = min(_MAX_SIGNATURES, _SIGNATURES_PER_RATING * arr.size)
     if span > 64 or (r + 1) ** span > limit:
         return None
-    whole = _shifted_whole(arr, lo)
-    if whole is None:
-        return None
+    base = r + 1
+    powers = np.concatenate([[0.0], float(base) ** np.arange(span)])
+    signature = np.empty(n, dtype=np.intp)
+    ones = np.ones(r)
+    step = max(1, _CACHE_ELEMENTS // r)
+    for start in range(0, n, step):  # blocks that stay in cache: whole-array temporaries cost 5x more
+        whole = _shifted_whole(arr[start : start + step], lo)
+        if whole is None:
+            return None
+        signature[start : start + step] = powers[whole] @ ones
     if arr.dtype.kind == "f":
         present_cols = np.array([not np.isnan(arr[:, j]).all() for j in range(r)])
     else:
         present_cols = np.ones(r, dtype=bool)
-    base = r + 1
-    powers = np.concatenate([[0.0], float(base) ** np.arange(span)])
-    signature = (powers[whole] @ np.ones(r)).astype(np.intp)
     hist = np.bincount(signature, minlength=1)
     sigs = np.flatnonzero(hist)
     digits = (sigs[:, None] // base ** np.arange(span)[None, :]) % base  # distinct multisets x categories

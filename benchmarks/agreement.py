@@ -23,7 +23,10 @@ speed is never bought with a different answer. Peak memory (tracemalloc, in sepa
 stderr with the times. ``--continuous N`` adds, on stderr only, interval alpha on N units x 5 raters of
 continuous ratings (5 N distinct values), where the peer's values x values matrices grow with N^2.
 
-Usage: ``python benchmarks/agreement.py [--units N] [--repeats R] [--continuous N]`` (needs ``pip install
+``--raters`` and ``--categories`` change the shape (the issue's figures are for the defaults, 5 and 5).
+
+Usage: ``python benchmarks/agreement.py [--units N] [--repeats R] [--raters R] [--categories Q]
+[--continuous N]`` (needs ``pip install
 krippendorff statsmodels scikit-learn``, the ``bench`` extra). The last line printed is one JSON object.
 """
 
@@ -102,13 +105,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--raters", type=int, default=5)
+    parser.add_argument("--categories", type=int, default=5)
     parser.add_argument("--continuous", type=int, default=0, help="units of the continuous interval case")
     args = parser.parse_args()
     import krippendorff  # noqa: PLC0415 - peers are optional (the bench extra)
     from sklearn.metrics import cohen_kappa_score  # noqa: PLC0415
     from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa  # noqa: PLC0415
 
-    data = ratings(args.units)
+    data = ratings(args.units, args.raters, args.categories)
     results: dict[str, float] = {}
     diffs: list[float] = []
     for level in ("nominal", "interval"):

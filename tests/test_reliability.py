@@ -524,17 +524,20 @@ COEFFICIENTS_WITH_CI = [
 
 
 @pytest.mark.parametrize("coefficient", COEFFICIENTS_WITH_CI)
-def test_grouped_whole_number_ratings_give_what_coded_ratings_give(coefficient):
-    """A float array of whole numbers is counted by grouping the units by their multiset of ratings; the
-    same ratings as Python objects (and a long DataFrame) go through codes unit by unit. Coefficient, unit
-    and rater counts and the seeded bootstrap interval agree."""
+@pytest.mark.parametrize(("raters", "categories"), [(5, 5), (12, 7)])
+def test_whole_number_ratings_counted_without_codes_give_what_coded_ratings_give(coefficient, raters, categories):
+    """A float array of whole numbers is counted without coding: 5 raters x 5 categories by grouping the
+    units by their multiset of ratings, 12 x 7 (13^7 possible multisets, too many) by one bincount per
+    block of units. The same ratings as Python objects go through codes unit by unit. Coefficient, unit and
+    rater counts and the seeded bootstrap interval agree."""
     rng = np.random.default_rng(13)
-    truth = rng.integers(1, 6, size=2000)
-    ratings = np.where(rng.random((2000, 5)) < 0.6, truth[:, None], rng.integers(1, 6, size=(2000, 5))).astype(float)
+    truth = rng.integers(1, categories + 1, size=2000)
+    noise = rng.integers(1, categories + 1, size=(2000, raters))
+    ratings = np.where(rng.random((2000, raters)) < 0.6, truth[:, None], noise).astype(float)
     ratings[rng.random(ratings.shape) < 0.2] = np.nan
     objects = np.where(np.isnan(ratings), None, ratings.astype(object))
-    assert _count(ratings, None).unit_rows is not None  # grouped
-    assert _count(objects, None).unit_rows is None  # unit by unit
+    assert (_count(ratings, None).unit_rows is not None) == (raters == 5)  # grouped by multiset
+    assert _count(objects, None).unit_rows is None
     fast = coefficient(ratings, ci=0.9, n_boot=200, seed=3)
     slow = coefficient(objects, ci=0.9, n_boot=200, seed=3)
     assert fast.coefficient == pytest.approx(slow.coefficient, abs=1e-12)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -244,6 +245,11 @@ def _row_sums(x: Any) -> FloatArray:
     return np.asarray(x.astype(np.float64, copy=False) @ np.ones(x.shape[1]))
 
 
+def _col_sums(x: NDArray[Any]) -> FloatArray:
+    """Sums along the first (long) axis, as a vector-matrix product for the same reason."""
+    return np.asarray(np.ones(x.shape[0]) @ x.astype(np.float64, copy=False))
+
+
 def _check_pairable(n_raters: int, m: FloatArray) -> None:
     """Refuse ratings with fewer than 2 raters or no unit rated by 2 or more (``m``: ratings per unit)."""
     if n_raters < 2:
@@ -281,7 +287,7 @@ class _Counted:
     def n_units(self) -> int:
         return round(float(self.mult.sum()))
 
-    @property
+    @cached_property
     def m(self) -> FloatArray:
         """Ratings per row."""
         return _row_sums(self.rows)
@@ -289,6 +295,14 @@ class _Counted:
     def total(self, per_row: FloatArray) -> FloatArray:
         """The sum over units of per-row terms (rows x d, or a vector)."""
         return np.asarray(self.mult @ per_row)
+
+
+def _raters_present(arr: NDArray[Any]) -> int:
+    """Raters (columns) with at least one rating, column by column (a reduction across the short axis of a
+    units x raters array is slower than these few passes)."""
+    if arr.dtype.kind != "f":
+        return int(arr.shape[1])
+    return sum(not np.isnan(arr[:, j]).all() for j in range(arr.shape[1]))
 
 
 def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
@@ -323,16 +337,12 @@ def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
         if whole is None:
             return None
         signature[start : start + step] = powers[whole] @ ones
-    if arr.dtype.kind == "f":
-        present_cols = np.array([not np.isnan(arr[:, j]).all() for j in range(r)])
-    else:
-        present_cols = np.ones(r, dtype=bool)
     hist = np.bincount(signature, minlength=1)
     sigs = np.flatnonzero(hist)
     digits = (sigs[:, None] // base ** np.arange(span)[None, :]) % base  # distinct multisets x categories
     m_sig = digits.sum(axis=1)
     keep = m_sig >= min_ratings
-    n_raters = int(present_cols.sum())
+    n_raters = _raters_present(arr)
     _check_pairable(n_raters, m_sig.astype(np.float64))
     seen = digits.sum(axis=0) > 0
     rows = digits[keep][:, seen].astype(np.float64)
@@ -344,23 +354,61 @@ def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     return _Counted(rows, hist[sigs[keep]].astype(np.float64), unit_rows, n_raters, cats)
 
 
+def _direct_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
+    """Units x categories counts of whole-number ratings straight from the array, in cache-sized blocks of
+    units: per block one bincount over ``unit * (span + 1) + value - min + 1`` (0 for a missing rating, a
+    column then dropped). No codes array, no whole-array temporaries. None when the values are not whole
+    numbers or the counts would pass ``_DENSE_CELLS``."""
+    n, r = arr.shape
+    if arr.dtype.kind not in "iuf" or n == 0 or r == 0:
+        return None
+    bounds = _value_range(arr)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    width = int(hi - lo) + 2
+    if n * width > _DENSE_CELLS:
+        return None
+    full = np.empty((n, width))
+    step = max(1, _CACHE_ELEMENTS // r)
+    offsets = np.arange(step, dtype=np.intp)[:, None] * width
+    for start in range(0, n, step):
+        whole = _shifted_whole(arr[start : start + step], lo)
+        if whole is None:
+            return None
+        k = whole.shape[0]
+        whole += offsets[:k]
+        full[start : start + k] = np.bincount(whole.reshape(-1), minlength=k * width).reshape(k, width)
+    m = r - full[:, 0]
+    n_raters = _raters_present(arr)
+    _check_pairable(n_raters, m)
+    seen = _col_sums(full[:, 1:]) > 0
+    cats = (np.flatnonzero(seen) + lo).astype(arr.dtype)
+    keep = m >= min_ratings
+    rows = full[:, 1:][:, seen] if keep.all() else full[keep][:, 1:][:, seen]
+    return _Counted(np.ascontiguousarray(rows), np.ones(rows.shape[0]), None, n_raters, cats)
+
+
 def _count(ratings: Ratings, categories: Sequence[Hashable] | None, min_ratings: int = 2) -> _Counted:
     """The category counts of the units with at least ``min_ratings`` ratings (see :class:`_Counted`).
 
-    Whole-number arrays with few raters and categories take :func:`_signature_counts`; everything else is
-    coded (:func:`_normalise`) and counted per unit, dense or, past ``_DENSE_CELLS`` cells, sparse (one entry
-    per rating: memory O(units x raters) whatever the number of categories).
+    Whole-number arrays with few raters and categories take :func:`_signature_counts`, other whole-number
+    arrays :func:`_direct_counts`; everything else is coded (:func:`_normalise`) and counted per unit, dense
+    or, past ``_DENSE_CELLS`` cells, sparse (one entry per rating: memory O(units x raters) whatever the
+    number of categories).
     """
     if categories is None and not (isinstance(ratings, pd.DataFrame) and "value" in ratings.columns):
         arr = ratings.to_numpy() if isinstance(ratings, pd.DataFrame) else np.asarray(ratings)
         if arr.ndim == 2:
             fast = _signature_counts(arr, min_ratings)
+            if fast is None:
+                fast = _direct_counts(arr, min_ratings)
             if fast is not None:
                 return fast
     coded = _normalise(ratings, categories)
     codes = coded.codes
     present = codes >= 0
-    n_raters = int(np.count_nonzero(np.ones(codes.shape[0]) @ present.astype(np.float64)))
+    n_raters = int(np.count_nonzero(_col_sums(present)))
     m = _row_sums(present)
     _check_pairable(n_raters, m)
     keep = m >= min_ratings
@@ -565,7 +613,7 @@ def _fleiss_sums(counts: FloatArray, mult: FloatArray) -> FloatArray:
     """The sums over units of :func:`_fleiss_terms` (1 x (2 + 2q)) without building the terms: with
     ``v_i = 1 / (n_i (n_i - 1))`` (times the units sharing row i), ``sum_i P_i = sum_j (v @ n_ij^2) - v @
     n_i`` and the disagreement sums are ``(n_i v) @ n_ij - v @ n_ij^2``: a few matrix-vector products."""
-    m = counts @ np.ones(counts.shape[1])
+    m = _row_sums(counts)
     v = mult / (m * (m - 1.0))
     squares = v @ (counts * counts)
     p_sum = squares.sum() - v @ m
@@ -769,7 +817,7 @@ def _unit_spread(counted: _Counted, x: FloatArray) -> FloatArray:
         return np.bincount(row_of, weights=csr.data * dev * dev, minlength=csr.shape[0]).astype(np.float64)
     mean = (rows @ x) / m
     dev = x[None, :] - mean[:, None]
-    return np.asarray((rows * dev * dev) @ np.ones(rows.shape[1]))
+    return _row_sums(rows * dev * dev)
 
 
 def _moment_disagreements(counted: _Counted, x: FloatArray) -> tuple[FloatArray, float, float]:
@@ -819,7 +867,7 @@ def _unit_disagreement(counted: _Counted, level: Level, x: FloatArray, delta: Fl
     ``delta`` for few values, else from the pairs of values within each row."""
     rows, m = counted.rows, counted.m
     if delta is not None and not sparse.issparse(rows):
-        within = ((rows @ delta) * rows) @ np.ones(rows.shape[1]) - rows @ np.diag(delta)
+        within = _row_sums((rows @ delta) * rows) - rows @ np.diag(delta)
         return np.asarray(within / (m - 1.0))
     csr = sparse.csr_matrix(rows)
     row, first, second = _entry_pairs(csr)

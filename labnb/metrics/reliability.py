@@ -317,13 +317,10 @@ def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     ``_MAX_SIGNATURES``).
     """
     n, r = arr.shape
-    if arr.dtype.kind not in "iuf" or n == 0 or r == 0:
-        return None
-    bounds = _value_range(arr)
+    bounds = _value_range(arr) if arr.dtype.kind in "iuf" and arr.size else None
     if bounds is None:
         return None
-    lo, hi = bounds
-    span = int(hi - lo) + 1
+    lo, span = bounds[0], int(bounds[1] - bounds[0]) + 1
     limit = min(_MAX_SIGNATURES, _SIGNATURES_PER_RATING * arr.size)
     if span > 64 or (r + 1) ** span > limit:
         return None
@@ -360,13 +357,10 @@ def _direct_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     column then dropped). No codes array, no whole-array temporaries. None when the values are not whole
     numbers or the counts would pass ``_DENSE_CELLS``."""
     n, r = arr.shape
-    if arr.dtype.kind not in "iuf" or n == 0 or r == 0:
-        return None
-    bounds = _value_range(arr)
+    bounds = _value_range(arr) if arr.dtype.kind in "iuf" and arr.size else None
     if bounds is None:
         return None
-    lo, hi = bounds
-    width = int(hi - lo) + 2
+    lo, width = bounds[0], int(bounds[1] - bounds[0]) + 2
     if n * width > _DENSE_CELLS:
         return None
     full = np.empty((n, width))

@@ -282,6 +282,7 @@ class _Counted:
     unit_rows: IntArray | None
     n_raters: int
     categories: NDArray[Any]
+    known_m: FloatArray | None = None
 
     @property
     def n_units(self) -> int:
@@ -289,8 +290,8 @@ class _Counted:
 
     @cached_property
     def m(self) -> FloatArray:
-        """Ratings per row."""
-        return _row_sums(self.rows)
+        """Ratings per row (``known_m`` when counting gave them already)."""
+        return _row_sums(self.rows) if self.known_m is None else self.known_m
 
     def total(self, per_row: FloatArray) -> FloatArray:
         """The sum over units of per-row terms (rows x d, or a vector)."""
@@ -379,8 +380,11 @@ def _direct_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     seen = _col_sums(full[:, 1:]) > 0
     cats = (np.flatnonzero(seen) + lo).astype(arr.dtype)
     keep = m >= min_ratings
-    rows = full[:, 1:][:, seen] if keep.all() else full[keep][:, 1:][:, seen]
-    return _Counted(np.ascontiguousarray(rows), np.ones(rows.shape[0]), None, n_raters, cats)
+    if keep.all():
+        rows = full[:, 1:][:, seen]
+    else:
+        rows, m = full[keep][:, 1:][:, seen], m[keep]
+    return _Counted(np.ascontiguousarray(rows), np.ones(rows.shape[0]), None, n_raters, cats, m)
 
 
 def _count(ratings: Ratings, categories: Sequence[Hashable] | None, min_ratings: int = 2) -> _Counted:
@@ -417,14 +421,16 @@ def _count(ratings: Ratings, categories: Sequence[Hashable] | None, min_ratings:
         indptr = np.concatenate([[0], np.cumsum(m.astype(np.int64))])
         rows = sparse.csr_matrix((np.ones(int(indptr[-1])), codes[present], indptr), shape=(n, q))
         rows.sum_duplicates()  # two raters, one value: one entry with count 2
-    return _Counted(rows, np.ones(n), None, n_raters, coded.categories)
+    return _Counted(rows, np.ones(n), None, n_raters, coded.categories, m)
 
 
 def _dense(counted: _Counted) -> _Counted:
     """The same counts with dense rows (the pairwise coefficients work on units x categories arrays)."""
     if not sparse.issparse(counted.rows):
         return counted
-    return _Counted(counted.rows.toarray(), counted.mult, counted.unit_rows, counted.n_raters, counted.categories)
+    return _Counted(
+        counted.rows.toarray(), counted.mult, counted.unit_rows, counted.n_raters, counted.categories, counted.known_m
+    )
 
 
 def _keep_rows(counted: _Counted, keep: NDArray[np.bool_]) -> _Counted:
@@ -437,7 +443,8 @@ def _keep_rows(counted: _Counted, keep: NDArray[np.bool_]) -> _Counted:
         lut[keep] = np.arange(int(keep.sum()))
         unit_rows = lut[unit_rows]
         unit_rows = unit_rows[unit_rows >= 0]
-    return _Counted(counted.rows[keep], counted.mult[keep], unit_rows, counted.n_raters, counted.categories)
+    known_m = None if counted.known_m is None else counted.known_m[keep]
+    return _Counted(counted.rows[keep], counted.mult[keep], unit_rows, counted.n_raters, counted.categories, known_m)
 
 
 def _weight_matrix(weights: Weights, q: int) -> FloatArray:

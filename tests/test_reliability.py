@@ -18,6 +18,7 @@ from labnb.metrics import (
     gwet_ac1,
     krippendorff_alpha,
     percent_agreement,
+    reliability,
 )
 from labnb.metrics.reliability import (
     Agreement,
@@ -572,3 +573,23 @@ def test_ordinal_bootstrap_equals_resampling_units_one_by_one():
     expected = tuple(np.quantile(reps, [0.05, 0.95]))
     got = krippendorff_alpha(ratings, "ordinal", ci=0.9, n_boot=n_boot, seed=seed).ci
     assert got == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("coefficient", COEFFICIENTS_WITH_CI)
+def test_sparse_counts_and_coincidences_give_what_dense_ones_give(coefficient, monkeypatch):
+    """Past 8 M units x categories cells the counts are kept sparse, past 2,048 values the coincidences
+    too (with closed forms and per-unit value pairs instead of the dense matrix). With both thresholds set
+    to 0 every path is sparse: coefficients and seeded intervals equal the dense ones."""
+    rng = np.random.default_rng(15)
+    truth = rng.integers(1, 7, size=400)
+    ratings = np.where(rng.random((400, 4)) < 0.6, truth[:, None], rng.integers(1, 7, size=(400, 4))).astype(object)
+    ratings[rng.random(ratings.shape) < 0.2] = None
+    dense = coefficient(ratings, ci=0.9, n_boot=100, seed=4)
+    monkeypatch.setattr(reliability, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(reliability, "_DENSE_VALUES", 0)
+    assert sparse.issparse(_count(ratings, None).rows)
+    thin = coefficient(ratings, ci=0.9, n_boot=100, seed=4)
+    assert thin.coefficient == pytest.approx(dense.coefficient, abs=1e-12)
+    assert thin.ci == pytest.approx(dense.ci, abs=1e-12)
+    # (ordinal disagreements are in squared ranks, so compared relative)
+    assert (thin.observed, thin.expected) == pytest.approx((dense.observed, dense.expected), rel=1e-12, abs=1e-12)

@@ -2,15 +2,20 @@
 
 Ratings come either as a units x raters array (one row per unit, one column per rater; NaN or None is a
 missing rating; values are numbers or any hashable codes) or as a long :class:`pandas.DataFrame` with columns
-``unit``, ``rater`` and ``value``. A wide DataFrame (units x raters) is read like an array. Every function
-normalises its input into integer category codes with one helper, so categories may be numbers, strings or
-any other hashable values; ``categories=`` fixes their order (and so the linear/quadratic weights and the
-ordinal distance) and makes a value outside it an error.
+``unit``, ``rater`` and ``value``. A wide DataFrame (units x raters) is read like an array. Categories may
+be numbers, strings or any other hashable values (sorted when they compare); ``categories=`` fixes their
+order (and so the linear/quadratic weights and the ordinal distance) and makes a value outside it an error.
+
+Every coefficient except Cohen's is a sum over units of a function of the unit's category counts, so one
+helper (:func:`_count`) turns the ratings into those counts, by the quickest exact way the input allows:
+whole-number arrays without sorting or hashing (units with the same multiset of ratings share one row),
+anything else through integer codes. Krippendorff's alpha never needs values x values memory for many
+distinct values (closed forms; see :func:`krippendorff_alpha`). docs/PERFORMANCE.md has the figures.
 
 Every coefficient comes back as an :class:`Agreement`. ``ci=0.95`` adds a percentile bootstrap interval
 over units (``n_boot`` resamples drawn with ``numpy.random.default_rng(seed)``, so an interval is
-reproducible). The resampling is vectorised: each coefficient is a function of sums over units, and a chunk
-of resamples is a matrix of unit counts times the per-unit terms.
+reproducible). The resampling is vectorised: a coefficient is a function of sums over units, and a chunk
+of resamples is a matrix of how often each row's units were drawn times the per-row terms.
 
 The formulas are written from the papers cited in each docstring:
 

@@ -913,6 +913,13 @@ def _alpha_many_values(
     return _alpha(d_o_a, d_e_a), d_o_a, d_e_a
 
 
+def _beside(m: FloatArray, d_row: FloatArray, rows: Any) -> Any:
+    """Per-row terms ``[m, d, counts...]``, sparse when the counts are."""
+    if sparse.issparse(rows):
+        return sparse.hstack([m[:, None], d_row[:, None], rows], format="csr")
+    return np.hstack([m[:, None], d_row[:, None], rows])
+
+
 def _alpha_bootstrap(counted: _Counted, level: Level, ci: float, n_boot: int, seed: int) -> tuple[float, float]:
     """Percentile interval of alpha over resampled units. Per unit, D_o's share and the marginals are sums
     of per-unit terms, so a chunk of resamples is one product (nominal: ``m^2 - sum n_uc^2``; interval: the
@@ -921,16 +928,13 @@ def _alpha_bootstrap(counted: _Counted, level: Level, ci: float, n_boot: int, se
     recomputed and the unit sums taken with one sparse product."""
     rows, m = counted.rows, counted.m
     draws = _draws(counted, n_boot, seed)
-    col = m[:, None]
     v = rows.shape[1]
     if level == "ordinal":
         return _ordinal_bootstrap(counted, draws, ci)
     if level == "nominal":
         squares = rows.multiply(rows) if sparse.issparse(rows) else rows * rows
         d_row = (m * m - _row_sums(squares)) / (m - 1.0)
-        terms: Any = sparse.hstack([col, d_row[:, None], rows]) if sparse.issparse(rows) else None
-        if terms is None:
-            terms = np.hstack([col, d_row[:, None], rows])
+        terms: Any = _beside(m, d_row, rows)
 
         def stat(s: FloatArray) -> FloatArray:
             n = s[:, 0]
@@ -953,9 +957,7 @@ def _alpha_bootstrap(counted: _Counted, level: Level, ci: float, n_boot: int, se
     x = _numeric(counted.categories, what)
     delta = _delta(level, counted.categories, np.zeros((1, v)))[0] if v <= _DENSE_VALUES else None
     d_row = _unit_disagreement(counted, level, x, delta)
-    terms = (
-        sparse.hstack([col, d_row[:, None], rows]) if sparse.issparse(rows) else np.hstack([col, d_row[:, None], rows])
-    )
+    terms = _beside(m, d_row, rows)
 
     def stat_q(s: FloatArray) -> FloatArray:
         n, n_c = s[:, 0], s[:, 2:]

@@ -304,11 +304,12 @@ class _Counted:
 
 
 def _raters_present(arr: NDArray[Any]) -> int:
-    """Raters (columns) with at least one rating, column by column (a reduction across the short axis of a
-    units x raters array is slower than these few passes)."""
+    """Raters (columns) with at least one rating: looked for among the first units, and only the columns
+    not found there read in full (one strided pass each)."""
     if arr.dtype.kind != "f":
         return int(arr.shape[1])
-    return sum(not np.isnan(arr[:, j]).all() for j in range(arr.shape[1]))
+    found = ~np.isnan(arr[:256]).all(axis=0)  # nearly always every rater, from the first units
+    return int(found.sum()) + sum(not np.isnan(arr[:, j]).all() for j in np.flatnonzero(~found))
 
 
 def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
@@ -382,7 +383,7 @@ def _direct_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     m = r - full[:, 0]
     n_raters = _raters_present(arr)
     _check_pairable(n_raters, m)
-    seen = _col_sums(full[:, 1:]) > 0
+    seen = _col_sums(full)[1:] > 0
     cats = (np.flatnonzero(seen) + lo).astype(arr.dtype)
     keep = m >= min_ratings
     if keep.all():
@@ -720,10 +721,13 @@ def _coincidences(counted: _Counted) -> Any:
     rows, wts = counted.rows, counted.mult / (counted.m - 1.0)
     v = rows.shape[1]
     if not sparse.issparse(rows) and v <= _DENSE_VALUES:
-        weighted = rows * wts[:, None]
-        o = rows.T @ weighted
-        o[np.diag_indices(v)] -= wts @ rows
-        return np.asarray(o, dtype=np.float64)
+        weighted = np.empty((rows.shape[0], v + 1))  # [N diag(w), w]: N^T of it is o's product and diagonal
+        np.multiply(rows, wts[:, None], out=weighted[:, :v])
+        weighted[:, v] = wts
+        both = rows.T @ weighted
+        o = both[:, :v]
+        o[np.diag_indices(v)] -= both[:, v]
+        return np.ascontiguousarray(o, dtype=np.float64)
     n_sp = sparse.csr_matrix(rows)
     scaled = sparse.diags(wts) @ n_sp
     o_sp = sparse.csr_matrix(n_sp.T @ scaled) - sparse.diags(np.asarray(scaled.sum(axis=0)).ravel())

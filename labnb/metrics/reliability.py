@@ -373,17 +373,20 @@ def _direct_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     full = np.empty((n, width))
     step = max(1, _CACHE_ELEMENTS // r)
     offsets = np.arange(step, dtype=np.intp)[:, None] * width
+    totals = np.zeros(width)
     for start in range(0, n, step):
         whole = _shifted_whole(arr[start : start + step], lo)
         if whole is None:
             return None
         k = whole.shape[0]
         whole += offsets[:k]
-        full[start : start + k] = np.bincount(whole.reshape(-1), minlength=k * width).reshape(k, width)
+        block = np.bincount(whole.reshape(-1), minlength=k * width).reshape(k, width)
+        full[start : start + k] = block
+        totals += block.sum(axis=0)
     m = r - full[:, 0]
     n_raters = _raters_present(arr)
     _check_pairable(n_raters, m)
-    seen = _col_sums(full)[1:] > 0
+    seen = totals[1:] > 0
     cats = (np.flatnonzero(seen) + lo).astype(arr.dtype)
     keep = m >= min_ratings
     if keep.all():
@@ -721,13 +724,19 @@ def _coincidences(counted: _Counted) -> Any:
     rows, wts = counted.rows, counted.mult / (counted.m - 1.0)
     v = rows.shape[1]
     if not sparse.issparse(rows) and v <= _DENSE_VALUES:
-        weighted = np.empty((rows.shape[0], v + 1))  # [N diag(w), w]: N^T of it is o's product and diagonal
-        np.multiply(rows, wts[:, None], out=weighted[:, :v])
-        weighted[:, v] = wts
-        both = rows.T @ weighted
+        # N^T [N diag(w), w] holds the product and the diagonal; summed over cache-sized blocks of rows
+        both = np.zeros((v, v + 1))
+        step = max(1, _CACHE_ELEMENTS // (v + 1))
+        weighted = np.empty((min(step, rows.shape[0]), v + 1))
+        for start in range(0, rows.shape[0], step):
+            block, w_block = rows[start : start + step], wts[start : start + step]
+            part = weighted[: len(block)]
+            np.multiply(block, w_block[:, None], out=part[:, :v])
+            part[:, v] = w_block
+            both += block.T @ part
         o = both[:, :v]
         o[np.diag_indices(v)] -= both[:, v]
-        return np.ascontiguousarray(o, dtype=np.float64)
+        return np.ascontiguousarray(o)
     n_sp = sparse.csr_matrix(rows)
     scaled = sparse.diags(wts) @ n_sp
     o_sp = sparse.csr_matrix(n_sp.T @ scaled) - sparse.diags(np.asarray(scaled.sum(axis=0)).ravel())

@@ -358,17 +358,24 @@ def _signature_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     return _Counted(rows, hist[sigs[keep]].astype(np.float64), unit_rows, n_raters, cats)
 
 
+def _dense_table(n: int, q: int) -> bool:
+    """Whether n units x q categories counts are kept dense: up to ``_DENSE_CELLS`` cells and
+    ``_DENSE_VALUES`` categories (past those the table is mostly zeros, and the many-values forms of
+    Krippendorff's alpha want it sparse)."""
+    return n * (q + 1) <= _DENSE_CELLS and q <= _DENSE_VALUES
+
+
 def _direct_counts(arr: NDArray[Any], min_ratings: int) -> _Counted | None:
     """Units x categories counts of whole-number ratings straight from the array, in cache-sized blocks of
     units: per block one bincount over ``unit * (span + 1) + value - min + 1`` (0 for a missing rating, a
     column then dropped). No codes array, no whole-array temporaries. None when the values are not whole
-    numbers or the counts would pass ``_DENSE_CELLS``."""
+    numbers or the table would not be dense (:func:`_dense_table`)."""
     n, r = arr.shape
     bounds = _value_range(arr) if arr.dtype.kind in "iuf" and arr.size else None
     if bounds is None:
         return None
     lo, width = bounds[0], int(bounds[1] - bounds[0]) + 2
-    if n * width > _DENSE_CELLS:
+    if not _dense_table(n, width - 1):
         return None
     full = np.empty((n, width))
     step = max(1, _CACHE_ELEMENTS // r)
@@ -401,8 +408,8 @@ def _count(ratings: Ratings, categories: Sequence[Hashable] | None, min_ratings:
 
     Whole-number arrays with few raters and categories take :func:`_signature_counts`, other whole-number
     arrays :func:`_direct_counts`; everything else is coded (:func:`_normalise`) and counted per unit, dense
-    or, past ``_DENSE_CELLS`` cells, sparse (one entry per rating: memory O(units x raters) whatever the
-    number of categories).
+    or sparse (one entry per rating: memory O(units x raters) whatever the number of categories) where
+    :func:`_dense_table` says so.
     """
     if categories is None and not (isinstance(ratings, pd.DataFrame) and "value" in ratings.columns):
         arr = ratings.to_numpy() if isinstance(ratings, pd.DataFrame) else np.asarray(ratings)
@@ -422,7 +429,7 @@ def _count(ratings: Ratings, categories: Sequence[Hashable] | None, min_ratings:
     if not keep.all():
         codes, present, m = codes[keep], present[keep], m[keep]
     n, q = codes.shape[0], len(coded.categories)
-    if n * (q + 1) <= _DENSE_CELLS:
+    if _dense_table(n, q):
         keys = codes + (np.arange(n, dtype=np.intp) * (q + 1) + 1)[:, None]
         rows: Any = np.bincount(keys.reshape(-1), minlength=n * (q + 1)).reshape(n, q + 1)[:, 1:]
         rows = rows.astype(np.float64)

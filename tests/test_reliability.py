@@ -3,9 +3,12 @@ independent implementations (scikit-learn, statsmodels) on random data, and thei
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 import labnb as lb
 from labnb.metrics import (
@@ -15,8 +18,17 @@ from labnb.metrics import (
     gwet_ac1,
     krippendorff_alpha,
     percent_agreement,
+    reliability,
 )
-from labnb.metrics.reliability import Agreement, ReliabilityError, _coincidences, _value_counts
+from labnb.metrics.reliability import (
+    Agreement,
+    ReliabilityError,
+    _alpha_from_o,
+    _alpha_many_values,
+    _coincidences,
+    _count,
+    _unit_disagreement,
+)
 
 #: Fleiss (1971), "Measuring nominal scale agreement among many raters", Psychological Bulletin 76, Table 1:
 #: 30 patients, 6 psychiatrists each, 5 categories (1 depression, 2 personality disorder, 3 schizophrenia,
@@ -259,10 +271,11 @@ def test_callable_distance_equals_the_named_level():
 
 def test_coincidences_stay_values_by_values_on_many_units():
     rng = np.random.default_rng(4)
-    codes = rng.integers(-1, 50, size=(100_000, 4))
-    o = _coincidences(*_value_counts(codes, 50))
+    codes = rng.integers(-1, 50, size=(100_000, 4)).astype(float)
+    codes[codes < 0] = np.nan
+    o = _coincidences(_count(codes, None))
     assert o.shape == (50, 50)
-    m = (codes >= 0).sum(axis=1)
+    m = (~np.isnan(codes)).sum(axis=1)
     assert o.sum() == pytest.approx(float(m[m >= 2].sum()))
 
 
@@ -376,3 +389,207 @@ def test_result_reads_well_and_is_reachable_from_the_package():
     assert float(r) == r.coefficient
     with pytest.raises(AttributeError):
         r.coefficient = 1.0  # type: ignore[misc]
+
+
+# -- fast paths and closed forms ---------------------------------------------------------------------
+
+
+def _alpha_by_definition(ratings: np.ndarray, level: str) -> float:
+    """Krippendorff's alpha straight from its definition (Krippendorff 2011), pair by pair: D_o over the
+    ordered pairs of ratings within each unit (weighted 1 / (m_u - 1)), D_e over all ordered pairs of the
+    pairable values. O(values^2): for test data only."""
+    units = [row[~np.isnan(row)] for row in ratings]
+    units = [u for u in units if len(u) >= 2]
+    pooled = np.concatenate(units)
+    n = len(pooled)
+    uniq, counts = np.unique(pooled, return_counts=True)
+    cum = np.cumsum(counts)
+
+    def delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if level == "nominal":
+            return (a != b).astype(float)
+        if level == "interval":
+            return (a - b) ** 2
+        if level == "ratio":
+            return ((a - b) / (a + b)) ** 2
+        ia, ib = np.searchsorted(uniq, a), np.searchsorted(uniq, b)  # ordinal
+        lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
+        between = cum[hi] - cum[lo] + counts[lo]
+        return (between - (counts[ia] + counts[ib]) / 2.0) ** 2
+
+    d_o = sum(delta(u[:, None], u[None, :]).sum() / (len(u) - 1) for u in units) / n
+    d_e = delta(pooled[:, None], pooled[None, :]).sum() / (n * (n - 1))
+    return 1.0 - d_o / d_e
+
+
+def _continuous(units: int, raters: int, seed: int, missing: float = 0.2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    ratings = np.exp(rng.normal(size=(units, 1)) + 0.4 * rng.normal(size=(units, raters)))  # positive: ratio
+    ratings[rng.random(ratings.shape) < missing] = np.nan
+    return ratings
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_with_many_values_equals_the_definition(level):
+    """Past 2,048 distinct values the coincidences are sparse and D_o, D_e come from closed forms
+    (interval, ordinal, nominal) or blocks (ratio); with few values from the dense matrix. Both equal alpha
+    computed pair by pair from the definition; the continuous data have ~2,800 distinct values."""
+    many = _continuous(900, 4, seed=10)
+    few = np.round(many * 2.0) + 1.0  # a handful of whole-number values
+    for data in (many, few):
+        r = krippendorff_alpha(data, level)
+        assert r.coefficient == pytest.approx(_alpha_by_definition(data, level), abs=1e-12)
+    assert sparse.issparse(krippendorff_alpha(many, level).extra["coincidences"])
+    assert isinstance(krippendorff_alpha(few, level).extra["coincidences"], np.ndarray)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+@pytest.mark.parametrize("data", ["krippendorff_2011", "random"])
+def test_closed_forms_equal_the_matrix_form(level, data):
+    """The forms used with many values (no values x values matrix) against D_o = sum o_ck delta_ck / n and
+    D_e = sum n_c n_k delta_ck / (n (n - 1)) over the dense coincidence matrix, to 1e-12: on Krippendorff's
+    (2011) reliability data and on random ratings with missing values."""
+    if data == "random":
+        rng = np.random.default_rng(11)
+        ratings = rng.integers(1, 8, size=(300, 6)).astype(float)
+        ratings[rng.random(ratings.shape) < 0.3] = np.nan
+    else:
+        ratings = KRIPPENDORFF_2011
+    counted = _count(ratings, None)
+    dense = _coincidences(counted)
+    matrix = _alpha_from_o(dense[None], level, counted.categories)
+    closed = _alpha_many_values(counted, level, sparse.csr_matrix(dense))
+    for a, b in zip(matrix, closed, strict=True):
+        assert float(b[0]) == pytest.approx(float(a[0]), abs=1e-12, rel=1e-12)
+
+
+def test_per_unit_disagreements_from_value_pairs_equal_the_matrix():
+    """The bootstrap's per-unit share of n D_o for ratio and callable distances with many values comes from
+    the pairs of values within each unit; with few values from the v x v distances: the same numbers."""
+    counted = _count(KRIPPENDORFF_2011, None)
+    x = counted.categories.astype(float)
+    for level in ("ratio", lambda c, k: np.abs(c - k) ** 1.5):
+        delta = (
+            np.abs(x[:, None] - x[None, :]) ** 1.5
+            if callable(level)
+            else ((x[:, None] - x[None, :]) / (x[:, None] + x[None, :])) ** 2
+        )
+        by_pairs = _unit_disagreement(counted, level, x, None)
+        by_matrix = _unit_disagreement(counted, level, x, delta)
+        assert by_pairs == pytest.approx(by_matrix, abs=1e-12)
+
+
+def test_a_million_distinct_continuous_values_fit_in_memory():
+    """250,000 units x 4 raters of continuous ratings: 1,000,000 distinct values, so a values x values
+    matrix would take 8 TB (and the krippendorff package's units x values x values array far more). Alpha
+    stays within O(units x raters) memory, the coincidences sparse, and equals the population value: a
+    unit's true value ~ N(0, 1) plus rater noise ~ N(0, 0.5^2) gives interval alpha 1 / 1.25 = 0.8."""
+    rng = np.random.default_rng(12)
+    ratings = rng.normal(size=(250_000, 1)) + 0.5 * rng.normal(size=(250_000, 4))
+    assert len(np.unique(ratings)) == 1_000_000
+    tracemalloc.start()
+    try:
+        r = krippendorff_alpha(ratings, "interval")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1e9
+    assert r.coefficient == pytest.approx(0.8, abs=0.005)
+    o = r.extra["coincidences"]
+    assert sparse.issparse(o)
+    assert o.shape == (1_000_000, 1_000_000)
+    assert o.nnz <= 250_000 * 12
+    assert o.sum() == pytest.approx(1_000_000)
+    # interval alpha is unchanged by a change of unit and origin; ordinal alpha by any increasing transform
+    assert krippendorff_alpha(3.0 * ratings + 7.0, "interval").coefficient == pytest.approx(r.coefficient, abs=1e-9)
+    ordinal = krippendorff_alpha(ratings, "ordinal").coefficient
+    assert krippendorff_alpha(np.exp(ratings), "ordinal").coefficient == pytest.approx(ordinal, abs=1e-12)
+    assert 0.7 < ordinal < 0.85
+
+
+def _alpha_at(level):
+    def coefficient(ratings, **kw):
+        return krippendorff_alpha(ratings, level, **kw)
+
+    return coefficient
+
+
+COEFFICIENTS_WITH_CI = [
+    fleiss_kappa,
+    gwet_ac1,
+    lambda r, **kw: gwet_ac1(r, weights="quadratic", **kw),
+    brennan_prediger,
+    percent_agreement,
+    *[_alpha_at(level) for level in ("nominal", "ordinal", "interval", "ratio", lambda c, k: np.abs(c - k))],
+]
+
+
+@pytest.mark.parametrize("coefficient", COEFFICIENTS_WITH_CI)
+@pytest.mark.parametrize(("raters", "categories"), [(5, 5), (12, 7)])
+def test_whole_number_ratings_counted_without_codes_give_what_coded_ratings_give(coefficient, raters, categories):
+    """A float array of whole numbers is counted without coding: 5 raters x 5 categories by grouping the
+    units by their multiset of ratings, 12 x 7 (13^7 possible multisets, too many) by one bincount per
+    block of units. The same ratings as Python objects go through codes unit by unit. Coefficient, unit and
+    rater counts and the seeded bootstrap interval agree."""
+    rng = np.random.default_rng(13)
+    truth = rng.integers(1, categories + 1, size=2000)
+    noise = rng.integers(1, categories + 1, size=(2000, raters))
+    ratings = np.where(rng.random((2000, raters)) < 0.6, truth[:, None], noise).astype(float)
+    ratings[rng.random(ratings.shape) < 0.2] = np.nan
+    objects = np.where(np.isnan(ratings), None, ratings.astype(object))
+    assert (_count(ratings, None).unit_rows is not None) == (raters == 5)  # grouped by multiset
+    assert _count(objects, None).unit_rows is None
+    fast = coefficient(ratings, ci=0.9, n_boot=200, seed=3)
+    slow = coefficient(objects, ci=0.9, n_boot=200, seed=3)
+    assert fast.coefficient == pytest.approx(slow.coefficient, abs=1e-12)
+    assert (fast.n_units, fast.n_raters) == (slow.n_units, slow.n_raters)
+    assert fast.ci == pytest.approx(slow.ci, abs=1e-12)
+    assert fast.ci[0] < fast.coefficient < fast.ci[1]
+
+
+@pytest.mark.parametrize("level", ["ordinal", "interval", "ratio", lambda c, k: np.abs(c - k)])
+def test_bootstrap_with_many_values_is_seeded_and_covers_the_estimate(level):
+    """(Not nominal: with every value distinct its alpha is 0 and a resample's repeated units are its only
+    agreement, so the interval sits beside the estimate; that is the data, not the code.)"""
+    ratings = _continuous(700, 4, seed=14)
+    first = krippendorff_alpha(ratings, level, ci=0.95, n_boot=200, seed=1)
+    assert sparse.issparse(first.extra["coincidences"])
+    assert krippendorff_alpha(ratings, level, ci=0.95, n_boot=200, seed=1).ci == first.ci
+    assert krippendorff_alpha(ratings, level, ci=0.95, n_boot=200, seed=2).ci != first.ci
+    lo, hi = first.ci
+    assert lo < first.coefficient < hi
+    assert hi - lo < 0.2
+
+
+def test_ordinal_bootstrap_equals_resampling_units_one_by_one():
+    """The ordinal bootstrap recomputes mid-ranks per resample from sums; resampling the units explicitly
+    with the same draws and computing alpha each time gives the same interval."""
+    n_boot, seed = 60, 5
+    ratings = KRIPPENDORFF_2011[(~np.isnan(KRIPPENDORFF_2011)).sum(axis=1) >= 2]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(ratings), size=(n_boot, len(ratings)))
+    reps = np.array([krippendorff_alpha(ratings[i], "ordinal").coefficient for i in idx])
+    reps = reps[np.isfinite(reps)]
+    expected = tuple(np.quantile(reps, [0.05, 0.95]))
+    got = krippendorff_alpha(ratings, "ordinal", ci=0.9, n_boot=n_boot, seed=seed).ci
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("coefficient", COEFFICIENTS_WITH_CI)
+def test_sparse_counts_and_coincidences_give_what_dense_ones_give(coefficient, monkeypatch):
+    """Past 8 M units x categories cells the counts are kept sparse, past 2,048 values the coincidences
+    too (with closed forms and per-unit value pairs instead of the dense matrix). With both thresholds set
+    to 0 every path is sparse: coefficients and seeded intervals equal the dense ones."""
+    rng = np.random.default_rng(15)
+    truth = rng.integers(1, 7, size=400)
+    ratings = np.where(rng.random((400, 4)) < 0.6, truth[:, None], rng.integers(1, 7, size=(400, 4))).astype(object)
+    ratings[rng.random(ratings.shape) < 0.2] = None
+    dense = coefficient(ratings, ci=0.9, n_boot=100, seed=4)
+    monkeypatch.setattr(reliability, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(reliability, "_DENSE_VALUES", 0)
+    assert sparse.issparse(_count(ratings, None).rows)
+    thin = coefficient(ratings, ci=0.9, n_boot=100, seed=4)
+    assert thin.coefficient == pytest.approx(dense.coefficient, abs=1e-12)
+    assert thin.ci == pytest.approx(dense.ci, abs=1e-12)
+    # (ordinal disagreements are in squared ranks, so compared relative)
+    assert (thin.observed, thin.expected) == pytest.approx((dense.observed, dense.expected), rel=1e-12, abs=1e-12)

@@ -22,6 +22,10 @@ HOURS = [("labelling_s", "labelling", "#4c78a8"), ("review_s", "review", "#f5851
          ("rework_s", "rework", "#e45756")]  # fmt: skip
 
 
+#: shown instead of the Sankey while the range has no flows (plotly.js cannot draw a Sankey without links)
+NO_FLOWS = "No task changed state in this range yet"
+
+
 def sankey_figure(flows: pd.DataFrame) -> go.FigureWidget:
     """Task flow between draw-pass states; rework loops (review -> to fix -> annotated) show as links back."""
     fig = go.FigureWidget(
@@ -29,10 +33,21 @@ def sankey_figure(flows: pd.DataFrame) -> go.FigureWidget:
             arrangement="snap",
             node={"label": [STATE_LABELS[s] for s in STATES], "color": [STATE_COLORS[s] for s in STATES], "pad": 18},
             link=_links(flows),
+            visible=not flows.empty,
         )
     )
-    fig.update_layout(title="Task flow", height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_layout(
+        title="Task flow", height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        annotations=_empty_note(flows), xaxis={"visible": False}, yaxis={"visible": False},
+    )  # fmt: skip
     return fig
+
+
+def _empty_note(flows: pd.DataFrame) -> list[dict[str, Any]]:
+    if not flows.empty:
+        return []
+    return [{"text": NO_FLOWS, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+             "font": {"color": "gray"}}]  # fmt: skip
 
 
 def _links(flows: pd.DataFrame) -> dict[str, list[Any]]:
@@ -97,7 +112,10 @@ def update_sankey(fig: go.FigureWidget, flows: pd.DataFrame) -> bool:
     ):
         return False
     with fig.batch_update():
+        # the links first, then visibility: plotly.js draws the trace only once it has some
         fig.data[0].link.source, fig.data[0].link.target, fig.data[0].link.value = (
             links["source"], links["target"], links["value"]
         )  # fmt: skip
+        fig.data[0].visible = not flows.empty
+        fig.layout.annotations = _empty_note(flows)
     return True

@@ -9,6 +9,7 @@ dashboard equals one built afresh) and to hand-checked facts of a small real his
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -168,7 +169,9 @@ def test_the_widget_controls_rebuild_and_polling_stops_when_closed(url: str) -> 
         await asyncio.sleep(0.2)
         return live, dash.live
 
-    live, after = asyncio.run(run())
+    # a loop of its own, in a thread: in the full suite a browser test's loop may be running in this one
+    with ThreadPoolExecutor(1) as pool:
+        live, after = pool.submit(asyncio.run, run()).result()
     assert live
     assert not after
 

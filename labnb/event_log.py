@@ -64,8 +64,8 @@ def work_class(kind: str, user: str, payload: dict[str, Any] | None, task: Any |
         return "review"
     if kind not in EDIT_KINDS:
         return None
-    if payload and payload.get("source") in ("prediction", "ground_truth") and kind != "task.submit":
-        return None  # a model's output or a manager's ground truth, not a pass's drawing
+    if payload and payload.get("source") == "prediction" and kind != "task.submit":
+        return None  # a model's output, not a person's drawing (ground truth drawn by hand is labelling)
     if task is None:
         return "label"
     if task.kind == "review":

@@ -164,3 +164,12 @@ def test_the_annotators_hand_in_carries_the_time_since_the_last_edit(url: str) -
         submit = alice.events(kind="task.submit").df.iloc[-1]
         assert submit.task_id == task.id
         assert (None if pd.isna(submit.duration) else submit.duration) == expected
+
+
+def test_ground_truth_drawn_by_hand_is_labelling(url: str) -> None:
+    """A person drawing ground truth labels; a model's predictions (assist) are no one's labelling."""
+    mona = lb.Project.open(url, user="mona")
+    mona.annotate(next(iter(mona.assets)), [lb.Box(1, 1, 9, 9, label="cat")], source="ground_truth")
+    e = _columns(url)
+    made = e[e.kind == "annotation.create"]
+    assert list(zip(made.user, made.work, strict=True)) == [("mona", "label")]

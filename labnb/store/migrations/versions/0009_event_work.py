@@ -114,7 +114,7 @@ def _backfill(conn: sa.Connection) -> None:
         # the work class, with the pass's state as it was when the event happened
         if e.kind in REVIEW_KINDS:
             values["work"] = "review"
-        elif e.kind in EDIT_KINDS and payload.get("source") not in ("prediction", "ground_truth"):
+        elif e.kind in EDIT_KINDS and payload.get("source") != "prediction":
             if task is None:
                 values["work"] = "label"
             elif task.kind == "review":

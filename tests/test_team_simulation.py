@@ -19,15 +19,18 @@ from labnb.sample.team import DEFAULT_TEAM, Person, make_demo_team_project, simu
 #: Monday 5 October 2026, 06:00 UTC: before anyone's working day in Europe, late evening in Shanghai.
 START = datetime(2026, 10, 5, 6, tzinfo=timezone.utc)
 DAYS = 3.0
-#: Three simulated days in about twelve real seconds.
-SPEED = DAYS * 86400 / 12
+#: Three simulated days in about nine real seconds.
+SPEED = DAYS * 86400 / 9
+#: Four of the demo team (four processes keep the test short): the best and the worst annotator, the
+#: stricter reviewer, the manager.
+TEAM = tuple(person for person in DEFAULT_TEAM if person.name in ("ana", "dev", "sam", "maya"))
 
 
 @pytest.fixture(scope="module")
 def team_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, pd.DataFrame]:
     path = tmp_path_factory.mktemp("team") / "team.labnb"
-    p = make_demo_team_project(path)
-    run = simulate_team(path, start=START, days=DAYS, speed=SPEED, seed=7)
+    p = make_demo_team_project(path, TEAM)
+    run = simulate_team(path, people=TEAM, start=START, days=DAYS, speed=SPEED, seed=7)
     stats = run.join(timeout=120)  # raises with the traceback if any person's process failed
     return p, stats
 
@@ -70,7 +73,7 @@ def test_the_team_does_every_kind_of_work(team_run: tuple[Project, pd.DataFrame]
     creates = ev[ev["kind"] == "annotation.create"]
     assert (creates["duration"] > 0).all(), "every drawn shape carries the active time the widget measures"
     assert creates["duration"].median() < 60, "a box takes seconds, not minutes"
-    people = {person.name for person in DEFAULT_TEAM}
+    people = {person.name for person in TEAM}
     assert set(stats.index) == people
     assert people <= set(ev["user"]), "everyone wrote something (the manager: the next batch)"
     # the worse annotators are rejected more: dev (skill 0.5) more than ana (0.95)
@@ -86,7 +89,7 @@ def test_work_spreads_over_days_and_office_hours(team_run: tuple[Project, pd.Dat
     assert work["time"].min() >= START
     assert work["time"].max() <= START + timedelta(days=DAYS)
     assert work["time"].dt.date.nunique() >= 3, work["time"].dt.date.value_counts()
-    for person in DEFAULT_TEAM:
+    for person in TEAM:
         mine = work[work["user"] == person.name]
         if person.role == "manager":
             continue
@@ -101,7 +104,7 @@ def test_work_spreads_over_days_and_office_hours(team_run: tuple[Project, pd.Dat
         # taken during office hours: stamped when the claim's write runs, which at this speed (one real
         # millisecond is 20 simulated seconds) can land up to an hour after the decision on a busy machine
         assert ((hour >= person.hours[0]) & (hour < person.hours[1] + 1)).all(), "a task taken at night"
-        assert (local.dt.weekday < 5).all()
+        assert (local.dt.day_of_week < 5).all()
 
 
 def test_each_persons_events_are_in_causal_order(team_run: tuple[Project, pd.DataFrame]) -> None:

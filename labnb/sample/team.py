@@ -215,7 +215,9 @@ def simulate_team(
 
     ctx = mp.get_context("spawn")
     stop, go, results = ctx.Event(), ctx.Event(), ctx.Queue()
-    real_start = ctx.Value("d", 0.0)
+    #: [real_start, sim_start] as epoch seconds, written once everyone is ready (the live default start is
+    #: that moment, so a live run's times are the real ones)
+    origin = ctx.Array("d", 2)
     sim_start = (start or datetime.now(timezone.utc)).astimezone(timezone.utc)
     sim_end = sim_start + timedelta(days=days)
     processes = []
@@ -225,14 +227,13 @@ def simulate_team(
             project_name=name,
             person=person,
             job=job,
-            sim_start=sim_start,
-            sim_end=sim_end,
+            days=float(days),
             speed=float(speed),
             seed=seed,
             live_pause=live_pause,
         )
         proc = ctx.Process(
-            target=run_person, args=(spec, real_start, go, stop, results), name=f"labnb-{person.name}", daemon=True
+            target=run_person, args=(spec, origin, go, stop, results), name=f"labnb-{person.name}", daemon=True
         )
         proc.start()
         processes.append(proc)
@@ -253,9 +254,13 @@ def simulate_team(
                 stop.set()
                 go.set()
                 raise SimulationError(f"person '{who}' failed while starting:\n{value}")
-    real_start.value = time.time()  # one origin for every clock, taken when everyone is ready
+    real_start = time.time()  # one origin for every clock, taken when everyone is ready
+    if start is None:
+        sim_start = datetime.fromtimestamp(real_start, timezone.utc)
+        sim_end = sim_start + timedelta(days=days)
+    origin[0], origin[1] = real_start, sim_start.timestamp()
     go.set()
-    run = TeamRun(tuple(people), sim_start, sim_end, float(speed), real_start.value, processes, stop, results)
+    run = TeamRun(tuple(people), sim_start, sim_end, float(speed), real_start, processes, stop, results)
     for item in early:
         results.put(item)
     return run

@@ -14,7 +14,7 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -40,8 +40,7 @@ class WorkerSpec:
     project_name: str | None
     person: Person
     job: str | None
-    sim_start: datetime
-    sim_end: datetime
+    days: float
     speed: float
     seed: int
     live_pause: tuple[float, float]
@@ -74,6 +73,7 @@ class Schedule:
 
     def __init__(self, spec: WorkerSpec, clock: SimClock, stop: Any, rng: random.Random) -> None:
         self.spec, self.clock, self.stop, self.rng = spec, clock, stop, rng
+        self.sim_end = clock.sim_start + timedelta(days=spec.days)
         self.zone = ZoneInfo(spec.person.tz)
         self.live = spec.speed <= 1.0
         self.cursor = clock()
@@ -82,7 +82,7 @@ class Schedule:
         """Take ``seconds`` of simulated time (an action's duration or a pause); returns when they are over."""
         if self.live:
             self._sleep_real(self.rng.uniform(*self.spec.live_pause))
-            if self.clock() >= self.spec.sim_end:
+            if self.clock() >= self.sim_end:
                 raise Finished
             return
         self.cursor = max(self.cursor, self.clock()) + timedelta(seconds=seconds)
@@ -111,8 +111,8 @@ class Schedule:
         raise AssertionError("a working day always comes within a week")
 
     def _sleep_until(self, target: datetime) -> None:
-        if target >= self.spec.sim_end:
-            self._sleep_real((self.spec.sim_end - self.clock()).total_seconds() / self.spec.speed)
+        if target >= self.sim_end:
+            self._sleep_real((self.sim_end - self.clock()).total_seconds() / self.spec.speed)
             raise Finished
         while True:
             left = (target - self.clock()).total_seconds() / self.spec.speed
@@ -386,7 +386,7 @@ def _match(drawn: list[Any], truth: list[Box], iou: float = 0.5) -> tuple[list[t
     return pairs, [i for i in range(len(drawn)) if i not in used_d], [j for j in range(len(truth)) if j not in used_t]
 
 
-def run_person(spec: WorkerSpec, real_start: Any, go: Any, stop: Any, results: Any) -> None:
+def run_person(spec: WorkerSpec, origin: Any, go: Any, stop: Any, results: Any) -> None:
     """A spawned process's target: open the project as this person, wait for the common start, work until
     the period ends or the run is stopped, and report the counts (or the traceback) on ``results``."""
     name = spec.person.name
@@ -397,7 +397,7 @@ def run_person(spec: WorkerSpec, real_start: Any, go: Any, stop: Any, results: A
         while not go.wait(0.25):
             if stop.is_set():
                 return
-        clock = SimClock(spec.sim_start, float(real_start.value), spec.speed)
+        clock = SimClock(datetime.fromtimestamp(origin[1], timezone.utc), float(origin[0]), spec.speed)
         set_clock(clock)
         rng = random.Random(f"{spec.seed}|{name}|time")  # noqa: S311 - a simulation
         worker = Worker(p, spec, Schedule(spec, clock, stop, rng))

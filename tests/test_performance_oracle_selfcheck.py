@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from performance_oracle import compute, pass_histories, read_tables, resolve_range
 
 from labnb import Box, Project
 from labnb.clock import using_clock
 from labnb.sample import IMAGES
 from labnb.widgets.serializers import shape_to_dto
 from labnb.workflow.editing import apply_edits
-from tests.performance_oracle import compute, pass_histories, read_tables, resolve_range
 
 DAY1, DAY2 = date(2026, 3, 2), date(2026, 3, 3)
 

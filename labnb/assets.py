@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from labnb.clock import now
 from labnb.errors import AssetError, ImageProblems, LabnbError
+from labnb.event_log import record_event
 from labnb.imaging import (
     ImageInfo,
     array_to_image,
@@ -33,7 +34,6 @@ from labnb.imaging import (
     read_file,
     to_rgb_array,
 )
-from labnb.people import record_event
 from labnb.pyramid import Preview, Previews, PreviewWriter, preview_writer
 from labnb.store.database import transaction
 from labnb.store.rows import dumps

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -18,10 +17,10 @@ from sqlalchemy.engine import Connection
 
 from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
+from labnb.event_log import record_event
 from labnb.schema import check_name
 from labnb.store.database import transaction
-from labnb.store.rows import dumps
-from labnb.store.tables import credential_grants, events, exams, members
+from labnb.store.tables import credential_grants, exams, members
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -43,35 +42,6 @@ def current_user(explicit: str | None = None) -> str:
     if hub:
         return check_name(hub, "user")
     return check_name(getpass.getuser(), "user")
-
-
-def record_event(
-    conn: Connection,
-    project_id: int,
-    user: str,
-    kind: str,
-    *,
-    asset_id: int | None = None,
-    task_id: int | None = None,
-    annotation_id: int | None = None,
-    duration: float | None = None,
-    payload: dict[str, Any] | None = None,
-    time: datetime | None = None,
-) -> None:
-    """Write one event row inside the caller's transaction (so the change and its event land together)."""
-    conn.execute(
-        events.insert().values(
-            project_id=project_id,
-            user=user,
-            kind=kind,
-            asset_id=asset_id,
-            task_id=task_id,
-            annotation_id=annotation_id,
-            time=time or now(),
-            duration=duration,
-            payload=dumps(payload),
-        )
-    )
 
 
 class Members:

@@ -26,9 +26,11 @@ from labnb.assets import Asset
 from labnb.assist.methods import AssistMethods
 from labnb.clock import now
 from labnb.errors import AssetError, LabnbError, ProjectError
+from labnb.event_log import record_event
 from labnb.formats.methods import FormatMethods
 from labnb.geometry import SHAPE_CLASSES, Shape
-from labnb.people import Members, current_user, record_event
+from labnb.people import Members, current_user
+from labnb.performance import PerformanceMethods
 from labnb.pyramid import Previews, remove_unused_previews
 from labnb.schema import Attribute, LabelClass, Schema, TagGroup, as_label_class, build_schema, check_name
 from labnb.settings import ProjectSettings
@@ -50,7 +52,7 @@ from labnb.widgets.annotator import Annotator
 from labnb.workflow.methods import WorkflowMethods
 
 
-class Project(FormatMethods, AssistMethods, WorkflowMethods):
+class Project(FormatMethods, AssistMethods, WorkflowMethods, PerformanceMethods):
     """A labelling project stored in a SQLite file or a PostgreSQL database.
 
     Use :meth:`create` or :meth:`open`; the constructor is internal.

@@ -6,7 +6,8 @@ Predictions are model output and are kept out of ``p.annotations`` (human and gr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from labnb.annotations.visibility import visible
 from labnb.assets import Asset
 from labnb.errors import LabnbError
 from labnb.geometry import Shape
+from labnb.performance.ranges import window
 from labnb.store.tables import annotation_rows, assets, events, label_classes
 
 if TYPE_CHECKING:
@@ -293,47 +295,54 @@ class PredictionsView(AnnotationsView):
 
 
 class EventsView:
-    """``p.events``: every change, who made it, when, and how long it took."""
+    """``p.events``: every change, who made it, when, and how long it took.
 
-    def __init__(self, project: Project) -> None:
+    ``p.events(range="7d", user="ann", kind="review.*")`` is the same view filtered: ``range`` as the
+    dashboard takes it (a preset ending today or ``(first, last)`` local days in ``tz``), ``user`` one
+    person or several, ``kind`` exact kinds or prefixes ending in ``.*``."""
+
+    def __init__(self, project: Project, where: tuple[Any, ...] = ()) -> None:
         self._p = project
+        self._where = where
+
+    def __call__(
+        self,
+        range: Any = None,  # the dashboard's name for it
+        user: str | Sequence[str] | None = None,
+        kind: str | Sequence[str] | None = None,
+        tz: str | None = None,
+    ) -> EventsView:
+        e = events
+        where = list(self._where)
+        if range is not None:
+            win = window(range, tz)
+            where += [e.c.time >= win.start.astimezone(timezone.utc), e.c.time < win.end.astimezone(timezone.utc)]
+        if user is not None:
+            where.append(e.c.user.in_([user] if isinstance(user, str) else list(user)))
+        if kind is not None:
+            kinds = [kind] if isinstance(kind, str) else list(kind)
+            where.append(sa.or_(*(e.c.kind.startswith(k[:-1]) if k.endswith(".*") else e.c.kind == k for k in kinds)))
+        return EventsView(self._p, tuple(where))
 
     @property
     def df(self) -> pd.DataFrame:
+        """One row per event, oldest first: event_id, time (UTC), user, kind, asset_id, task_id, annotation_id,
+        duration (active seconds), payload (a dict), work (label, review, rework, exam or None: see
+        :mod:`labnb.event_log`), created (annotation rows created), job_id."""
         e = events
+        columns = ["id", "time", "user", "kind", "asset_id", "task_id", "annotation_id", "duration", "payload",
+                   "work", "created", "job_id"]  # fmt: skip
         with self._p._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(
-                    e.c.id,
-                    e.c.time,
-                    e.c.user,
-                    e.c.kind,
-                    e.c.asset_id,
-                    e.c.task_id,
-                    e.c.annotation_id,
-                    e.c.duration,
-                    e.c.payload,
-                )
-                .where(e.c.project_id == self._p.id)
-                .order_by(e.c.id)
+                sa.select(*(e.c[c] for c in columns)).where(e.c.project_id == self._p.id, *self._where).order_by(e.c.id)
             ).all()
-        df: pd.DataFrame = pd.DataFrame(
-            rows,
-            columns=[
-                "event_id",
-                "time",
-                "user",
-                "kind",
-                "asset_id",
-                "task_id",
-                "annotation_id",
-                "duration",
-                "payload",
-            ],
-        )
+        df: pd.DataFrame = pd.DataFrame(rows, columns=["event_id", *columns[1:]])
         df["payload"] = [orjson.loads(v) if isinstance(v, str) else {} for v in df["payload"]]
+        df["created"] = df["created"].astype("Int64")
+        df["job_id"] = df["job_id"].astype("Int64")
         return _utc(df, "time")
 
     def __len__(self) -> int:
         with self._p._engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).where(events.c.project_id == self._p.id)).scalar_one())
+            q = sa.select(sa.func.count()).where(events.c.project_id == self._p.id, *self._where)
+            return int(conn.execute(q).scalar_one())

@@ -29,8 +29,8 @@ from labnb.annotations.passes import check_pass_write
 from labnb.annotations.visibility import visible
 from labnb.clock import now
 from labnb.errors import GeometryError, LabnbError, SchemaError
+from labnb.event_log import record_event
 from labnb.geometry import SHAPE_CLASSES, Keypoints, Shape, Tag, check_inside
-from labnb.people import record_event
 from labnb.store import database as db
 from labnb.store.rows import ROW_COLUMNS, SOURCES, geometry_data, shape_row
 from labnb.store.tables import annotation_revisions, annotation_rows
@@ -189,6 +189,7 @@ class Writes:
             asset_id=next(iter(images)) if len(images) == 1 else None,
             payload=dict(payload),
             time=stamp,
+            created=len(rows),
         )
         self.touched.update(images)
 
@@ -213,6 +214,7 @@ class Writes:
         self._event(
             "annotation.update",
             asset_id=old.asset_id,
+            task_id=old.task_id,
             annotation_id=annotation_id,
             duration=duration,
             payload={"revision": old.revision + 1},
@@ -236,6 +238,7 @@ class Writes:
         self._event(
             "annotation.delete" if deleted else "annotation.restore",
             asset_id=old.asset_id,
+            task_id=old.task_id,
             annotation_id=annotation_id,
             duration=duration,
             time=stamp,
@@ -351,7 +354,11 @@ class Writes:
         return rows
 
     def _event(self, kind: str, **fields: Any) -> None:
-        """The change's event row, by the current user, in this transaction."""
+        """The change's event row, by the current user, in this transaction (with the number of rows it
+        created, from the ids its payload lists)."""
+        ids = (fields.get("payload") or {}).get("annotation_ids")
+        if "created" not in fields and isinstance(ids, list):
+            fields["created"] = len(ids)
         record_event(self.conn, self.project.id, self.project.user, kind, **fields)
 
     def _live_row(self, annotation_id: int, *, deleted: bool = False) -> Any:

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
-from labnb.people import RANK, record_event
+from labnb.event_log import record_event
+from labnb.people import RANK
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, events, exam_attempts, job_assets, tasks
 from labnb.store.tables import assets as asset_rows

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
+from labnb.event_log import record_event
 from labnb.exams import attempts as _attempts
 from labnb.exams.attempts import Attempt, attempt_from_row, visible_attempts
 from labnb.exams.gold import gold_shapes
 from labnb.exams.results import attempt_rows, image_rows, label_rows, mark_met
-from labnb.people import record_event
 from labnb.store import database as db
 from labnb.store.tables import assets, exam_attempts, exam_gold, exams, label_classes
 

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from labnb.clock import now
 from labnb.errors import LabnbError
+from labnb.event_log import record_event
 from labnb.exams.attempts import Attempt
 from labnb.exams.exam import Exam, exam_row
 from labnb.exams.gold import GOLD_SOURCES, collect, content_hash, gold_rows, source_name
 from labnb.exams.results import PASS_CRITERIA
-from labnb.people import record_event
 from labnb.schema import check_name
 from labnb.store import database as db
 from labnb.store.tables import exam_gold, exams, jobs

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError
-from labnb.people import record_event
+from labnb.event_log import record_event
 from labnb.store import database as db
 from labnb.store.tables import exam_attempts, exam_grades, exam_scores, tasks
 from labnb.workflow.task_rows import locked, set_values

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import sqlalchemy as sa
 
+from labnb.event_log import record_event
 from labnb.exams.gold import gold_shapes
 from labnb.geometry import Shape, Tag
 from labnb.metrics.agreement import match_shapes
-from labnb.people import record_event
 from labnb.store.tables import exam_attempts, exam_scores, exams, jobs, tasks
 from labnb.workflow.tasks import task_shapes
 

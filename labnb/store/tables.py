@@ -432,5 +432,22 @@ events = Table(
     #: Active seconds the change took (labelling time), when known.
     Column("duration", Float),
     Column("payload", Text),
+    #: what work the event was: label, review, rework or exam (NULL: not a person's labelling work); the
+    #: dashboard's time split (labnb.event_log says how it is decided); migration 0009
+    Column("work", String(8)),
+    #: annotation rows the event created; migration 0009
+    Column("created", Integer),
+    #: the job of the event's task; migration 0009
+    Column("job_id", Integer),
+    #: the state change of a draw pass the event made (the Sankey's flows); migration 0009
+    Column("flow_from", String(16)),
+    Column("flow_to", String(16)),
+    Column("pass_task_id", Integer),
     Index("ix_events_project_time", "project_id", "time"),
+    #: covers the dashboard's aggregates: a range scan of one project's days reads nothing but this index
+    Index(
+        "ix_events_dashboard", "project_id", "time", "work", "user", "kind", "job_id", "duration", "created", "asset_id"
+    ),
+    #: the Sankey and the review outcomes per pass
+    Index("ix_events_flow", "project_id", "pass_task_id"),
 )

@@ -43,7 +43,7 @@ from markdown_it import MarkdownIt
 from PIL import Image
 
 from labnb.errors import AssetError, LabnbError
-from labnb.people import record_event
+from labnb.event_log import record_event
 from labnb.store import database as db
 from labnb.store.rows import dumps
 from labnb.store.tables import projects

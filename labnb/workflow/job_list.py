@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from labnb.clock import now
 from labnb.errors import LabnbError
-from labnb.people import record_event
+from labnb.event_log import record_event
 from labnb.schema import check_name
 from labnb.store import database as db
 from labnb.store.tables import job_assets, jobs, tasks

@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 from labnb.annotations.writer import writing
 from labnb.clock import now
 from labnb.errors import LabnbError
+from labnb.event_log import record_event
 from labnb.metrics.scoring import score_table
-from labnb.people import record_event
 from labnb.store import database as db
 from labnb.store.tables import annotation_rows, assets, job_assets, jobs, tasks
 from labnb.workflow.consensus import merge

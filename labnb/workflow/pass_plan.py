@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from labnb.event_log import record_event
 from labnb.metrics.agreement import image_agreement
-from labnb.people import record_event
 from labnb.store.tables import job_assets, tasks
 from labnb.workflow.task_rows import next_seq
 from labnb.workflow.tasks import DRAWN, task_shapes

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from labnb.errors import LabnbError
-from labnb.people import record_event
+from labnb.event_log import Flow, record_event
 from labnb.store.tables import jobs, tasks
 
 if TYPE_CHECKING:
@@ -36,12 +36,17 @@ def set_values(conn: sa.Connection, task_id: int | None, stamp: datetime, **valu
 def take(conn: sa.Connection, project_id: int, user: str, row: Any, stamp: datetime, minutes: float) -> None:
     """Claim ``row`` for ``user`` until ``minutes`` from now (a review also puts its pass "in review")."""
     values: dict[str, Any] = {"assignee": user, "claimed_at": stamp, "expires_at": stamp + timedelta(minutes=minutes)}
+    flow = None
     if row.kind == "review":
         values["state"] = "review"
+        before = conn.execute(sa.select(tasks.c.state).where(tasks.c.id == row.draw_task_id)).scalar_one()
+        flow = Flow(row.draw_task_id, before, "review")  # none when a lapsed claim is taken over
         set_values(conn, row.draw_task_id, stamp, state="review")
     set_values(conn, row.id, stamp, **values)
     payload = {"job": row.job_id, "kind": row.kind, "pass": row.pass_index + 1}
-    record_event(conn, project_id, user, "task.claim", asset_id=row.asset_id, task_id=row.id, payload=payload)
+    record_event(
+        conn, project_id, user, "task.claim", asset_id=row.asset_id, task_id=row.id, payload=payload, flow=flow
+    )
 
 
 def give_back(
@@ -49,9 +54,13 @@ def give_back(
 ) -> None:
     """Free ``row`` for anyone (a review gives its pass back to "annotated")."""
     set_values(conn, row.id, stamp, assignee=None, claimed_at=None, expires_at=None, state="none")
+    flow = None
     if row.kind == "review":
         set_values(conn, row.draw_task_id, stamp, state="annotated")
-    record_event(conn, project_id, user, "task.release", asset_id=row.asset_id, task_id=row.id, payload=payload)
+        flow = Flow(row.draw_task_id, "review", "annotated")
+    record_event(
+        conn, project_id, user, "task.release", asset_id=row.asset_id, task_id=row.id, payload=payload, flow=flow
+    )
 
 
 def aware(t: datetime) -> datetime:

@@ -30,7 +30,8 @@ from labnb.annotations.visibility import visible
 from labnb.annotations.writer import Writes, writing
 from labnb.clock import now
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
-from labnb.people import record_event, require_credentials
+from labnb.event_log import Flow, record_event
+from labnb.people import require_credentials
 from labnb.store import database as db
 from labnb.store.rows import READ_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, jobs, tasks
@@ -150,6 +151,7 @@ class Task:
                 task_id=row.id,
                 duration=duration,
                 payload={"job": row.job_id, "pass": row.pass_index + 1, "from": row.state, "to": new_state},
+                flow=Flow(row.id, row.state, new_state),
             )
             if row.needs_review:
                 insert_review(conn, p.id, row, stamp)
@@ -225,6 +227,7 @@ class Task:
                 task_id=row.id,
                 duration=duration,
                 payload={"job": row.job_id, "draw_task": draw.id, "drawer": draw.assignee, "comment": comment},
+                flow=Flow(draw.id, "review", draw_state),
             )
             settle_job_state(conn, p, row.job_id)
         return self.refresh()

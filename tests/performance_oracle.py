@@ -179,15 +179,17 @@ def compute(
     tz: str,
     *,
     user: str | None = None,
-    job: int | str | None = None,
+    job: Any = None,
 ) -> dict[str, pd.DataFrame]:
-    """``daily``, ``people`` and ``sankey`` for local days ``start``..``end`` (inclusive) in ``tz``."""
+    """``daily``, ``people`` and ``sankey`` for local days ``start``..``end`` (inclusive) in ``tz``; ``job`` a
+    job's id, name or Job."""
     ev = classify(tables)
     ev["day"] = _local_day(ev["time"], tz)
     ev["seconds"] = ev["duration"].fillna(0.0).astype(float)
     ev["created"] = _created(ev)
     job_id = None
     if job is not None:
+        job = getattr(job, "id", job)
         job_id = int(job) if not isinstance(job, str) else int(tables.jobs.index[tables.jobs["name"] == job][0])
     in_range = (ev["day"] >= start) & (ev["day"] <= end)
     scoped = ev[in_range]
@@ -196,7 +198,7 @@ def compute(
     mine = scoped if user is None else scoped[scoped["user"] == user]
     return {
         "daily": _daily(ev, mine, tables, start, end, tz, user, job_id),
-        "people": _people(ev, scoped, start, end, job_id),
+        "people": _people(ev, mine, start, end, job_id),
         "sankey": _sankey(ev, tables, start, end, user, job_id),
     }
 

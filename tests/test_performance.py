@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
-import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -26,6 +25,8 @@ from labnb import Project
 from labnb.sample.team import DEFAULT_TEAM, make_demo_team_project, simulate_team
 
 REPO = Path(__file__).resolve().parents[1]
+#: another process creating boxes through the Annotator's edit path (3 s of active time each)
+WRITER = REPO / "tests" / "event_writer.py"
 #: Monday 5 October 2026, midnight UTC; 30 days: Central Europe leaves summer time on Sunday 25 October.
 START = datetime(2026, 10, 5, tzinfo=timezone.utc)
 DAYS = 30.0
@@ -137,24 +138,6 @@ def test_sankey_flows_are_the_pass_histories(month: Project) -> None:
         dash.close()
 
 
-WRITER = textwrap.dedent(
-    """
-    import sys
-    import labnb as lb
-    from labnb.widgets.serializers import shape_to_dto
-    from labnb.workflow.editing import apply_edits
-    p = lb.Project.open(sys.argv[1], name=sys.argv[2] or None, user="ana")
-    asset = int(p.assets.df["asset_id"].iloc[0])
-    label = p.schema.classes[0].name
-    for i in range(int(sys.argv[3])):
-        box = lb.Box(10 + i, 10, 30, 30, label=label)
-        edit = {"op": "create", "cid": "b", "shape": shape_to_dto(box, "b"), "duration_ms": 3000}
-        (r,) = apply_edits(p, asset, [edit])
-        assert r["ok"], r
-    """
-)
-
-
 def test_refresh_reads_what_another_process_wrote(month: Project) -> None:
     dash = month.performance(range="7d", tz="UTC")
     try:
@@ -163,7 +146,7 @@ def test_refresh_reads_what_another_process_wrote(month: Project) -> None:
         seconds = float(dash.df["daily"].loc[today, "labelling_s"])
         location = month.location
         name = "demo" if "://" in location else ""
-        subprocess.run([sys.executable, "-c", WRITER, location, name, "5"], check=True, cwd=REPO, timeout=120)
+        subprocess.run([sys.executable, str(WRITER), location, name, "5"], check=True, cwd=REPO, timeout=120)
         assert dash.refresh() >= 5
         assert int(dash.df["daily"].loc[today, "annotations"]) == before + 5
         assert float(dash.df["daily"].loc[today, "labelling_s"]) == pytest.approx(seconds + 15.0, abs=1e-6)

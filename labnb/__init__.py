@@ -3,7 +3,7 @@
 ``import labnb as lb``; ``p = lb.Project.create("birds.labnb", labels=["duck", "goose"])``.
 """
 
-from labnb import metrics, sample
+from labnb import clock, metrics, sample
 from labnb.assets import Asset
 from labnb.errors import (
     AccessDenied,
@@ -47,6 +47,7 @@ __all__ = [
     "Tag",
     "TagGroup",
     "__version__",
+    "clock",
     "metrics",
     "sample",
 ]

@@ -148,3 +148,19 @@ def test_the_upgrade_replays_an_older_log_into_the_same_facts(url: str) -> None:
     engine.dispose()
     replayed = _columns(url)
     pd.testing.assert_frame_equal(replayed, live)
+
+
+def test_the_annotators_hand_in_carries_the_time_since_the_last_edit(url: str) -> None:
+    """Checking an image before Submit is labelling time too (an image with nothing to draw has only
+    that): the widget's hand-in message carries it; a malformed value is unknown, not an error."""
+    lb.Project.open(url, user="mona").jobs.create("j", review_frequency=0).launch()
+    alice = lb.Project.open(url, user="alice")
+    for ms, expected in ((2500, 2.5), (float("nan"), None)):
+        task = alice.next_task()
+        assert task is not None
+        widget = task.annotator()
+        widget._on_message(widget, {"type": "submit_task", "duration_ms": ms}, [])
+        assert task.refresh().state == "completed"
+        submit = alice.events(kind="task.submit").df.iloc[-1]
+        assert submit.task_id == task.id
+        assert (None if pd.isna(submit.duration) else submit.duration) == expected

@@ -165,3 +165,22 @@ def test_the_widget_controls_rebuild_and_polling_stops_when_closed(url: str) -> 
     live, after = asyncio.run(run())
     assert live
     assert not after
+
+
+def test_the_table_shows_each_persons_agreement_and_f1_from_their_passes(url: str) -> None:
+    mona = lb.Project.open(url, user="mona")
+    first = next(iter(mona.assets))
+    mona.annotate(first, [lb.Box(10, 10, 40, 40, label="cat")], source="ground_truth")
+    mona.jobs.create("twice", assets=[first.id], passes_per_file=2, review_frequency=0).launch()
+    for user, box in (("alice", lb.Box(10, 10, 40, 40, label="cat")), ("bob", lb.Box(14, 14, 40, 40, label="cat"))):
+        task = lb.Project.open(url, user=user).next_task()
+        assert task is not None
+        task.submit([box])
+    people = mona.performance(poll=None).df["people"]
+    report = mona.agreement(by="annotator").df
+    for user in ("alice", "bob"):
+        assert people.loc[user, "agreement"] == pytest.approx(report.loc[user, "vs_others"])
+        assert people.loc[user, "f1_ground_truth"] == pytest.approx(report.loc[user, "vs_ground_truth"])
+    assert people.loc["alice", "f1_ground_truth"] == 1.0
+    assert people.loc["bob", "f1_ground_truth"] == 1.0  # IoU 1296 / 1904 matches at 0.5
+    assert people.loc["alice", "agreement"] == pytest.approx(1296 / 1904)

@@ -149,7 +149,8 @@ export async function submitTask(ed: Editor): Promise<void> {
       ed.message("Edits are not saved yet (is the kernel busy?); nothing was submitted");
       return;
     }
-    ed.model.send({ type: "submit_task" });
+    // the active time since the last edit (checking the image before handing in) goes with the hand-in
+    ed.model.send({ type: "submit_task", duration_ms: ed.clock.take() });
   } finally {
     ed.submitting = false;
   }

@@ -195,6 +195,8 @@ export interface AckMessage {
 /** JS -> Python: hand in the bound task; sent only once every edit has been acknowledged. */
 export interface SubmitTaskMessage {
   type: "submit_task";
+  /** active time since the last edit, counted with the hand-in */
+  duration_ms: number;
 }
 
 /**

@@ -73,6 +73,8 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._task: asyncio.Task[None] | None = None
         self._quality_at = 0.0
         self._quality_dirty = False
+        self._pending: asyncio.Future[pd.DataFrame] | None = None
+        self._loop = _running_loop() if poll else None
         self.tally = self._build()
         daily = self.tally.daily()
         self.figures: dict[str, go.FigureWidget] = {
@@ -109,9 +111,32 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         )
         with self._p._engine.connect() as conn:
             tally = Tally(conn, scope)
-        tally.quality = quality_columns(self._p, self._job)
-        self._quality_at = time.monotonic()
+        if self._loop is None:
+            tally.quality = quality_columns(self._p, self._job)
+            self._quality_at = time.monotonic()
+        # live, the shape comparisons behind agreement and F1 run on the first poll, after the counts show
         return tally
+
+    def _fill_quality(self) -> None:
+        """Recompute agreement and F1: in a worker thread when live (shape matching over many images takes
+        seconds, and the kernel stays free meanwhile), else here."""
+        self._quality_at, self._quality_dirty = time.monotonic(), False
+        tally, job = self.tally, self._job
+        if self._loop is None:
+            tally.quality = quality_columns(self._p, job)
+            return
+        if self._pending is not None and not self._pending.done():
+            self._quality_dirty = True  # one at a time; the next poll asks again
+            return
+
+        def landed(future: asyncio.Future[pd.DataFrame]) -> None:
+            if future.cancelled() or future.exception() is not None or tally is not self.tally:
+                return  # a failed run leaves the old columns; a rebuilt dashboard asks again
+            tally.quality = future.result()
+            self._show({"people"})
+
+        self._pending = self._loop.run_in_executor(None, quality_columns, self._p, job)
+        self._pending.add_done_callback(landed)
 
     @property
     def df(self) -> dict[str, pd.DataFrame]:
@@ -128,10 +153,11 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             n, changed = self.tally.refresh(conn)
         if n and ("people" in changed or "sankey" in changed):
             self._quality_dirty = True
-        if self._quality_dirty and time.monotonic() - self._quality_at > QUALITY_EVERY_S:
-            self.tally.quality = quality_columns(self._p, self._job)
-            self._quality_at, self._quality_dirty = time.monotonic(), False
-            changed.add("people")
+        pending = self._pending is not None and not self._pending.done()
+        if (self.tally.quality is None and not pending) or (
+            self._quality_dirty and time.monotonic() - self._quality_at > QUALITY_EVERY_S
+        ):
+            self._fill_quality()
         if changed:
             self._show(changed)
         self._status.value = self._status_text()
@@ -156,7 +182,9 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._status.value = self._status_text()
 
     def _status_text(self) -> str:
-        live = "live" if self._task is not None and not self._task.done() else "not live (call dash.refresh())"
+        live = "live" if self.live else "not live (call dash.refresh())"
+        if self.tally.quality is None:
+            live += " · computing agreement and F1"
         return (
             f"<span style='color:gray;font-size:85%'>{html.escape(self.window.label())} · {live} · "
             f"last event {self.tally.high} · {time.strftime('%H:%M:%S')}</span>"
@@ -214,18 +242,16 @@ class Dashboard(w.VBox):  # type: ignore[misc]
 
     # -- live --------------------------------------------------------------------------------------------
     def _start_polling(self) -> None:
-        if not self._poll:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if self._loop is None or not self._poll:
             return  # no event loop (a script): refresh() by hand
-        self._task = loop.create_task(self._polling(float(self._poll)))
+        self._task = self._loop.create_task(self._polling(float(self._poll)))
         self._status.value = self._status_text()
 
     async def _polling(self, every: float) -> None:
+        first = True
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(0.05 if first else every)
+            first = False
             if self.comm is None:  # closed
                 return
             try:
@@ -236,7 +262,8 @@ class Dashboard(w.VBox):  # type: ignore[misc]
     @property
     def live(self) -> bool:
         """Whether the dashboard is polling for new events."""
-        return self._task is not None and not self._task.done()
+        task = getattr(self, "_task", None)
+        return task is not None and not task.done()
 
     def close(self) -> None:
         """Stop polling and close the widget and its charts."""
@@ -247,6 +274,14 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             with contextlib.suppress(Exception):
                 fig.close()
         super().close()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop the notebook's kernel runs cells in, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _people_html(frame: pd.DataFrame) -> str:

@@ -141,9 +141,11 @@ def rejected(conn: sa.Connection, scope: Scope) -> set[int]:
     return {int(r[0]) for r in conn.execute(q.distinct())}
 
 
-def completions(conn: sa.Connection, project_id: int, job_id: int | None) -> dict[tuple[int, int], datetime]:
+def completions(
+    conn: sa.Connection, project_id: int, job_id: int | None, assets: Sequence[int] | None = None
+) -> dict[tuple[int, int], datetime]:
     """Per image of a job (job, asset) that is completed now (every draw pass completed): when its last
-    pass was completed."""
+    pass was completed. ``assets``: only those images (a refresh asks again about the ones it saw move)."""
     done = (
         sa.select(d.c.job_id, d.c.asset_id)
         .where(d.c.project_id == project_id, d.c.kind == "draw", d.c.gold.is_(False), d.c.attempt_id.is_(None))
@@ -152,6 +154,8 @@ def completions(conn: sa.Connection, project_id: int, job_id: int | None) -> dic
     )
     if job_id is not None:
         done = done.where(d.c.job_id == job_id)
+    if assets is not None:
+        done = done.where(d.c.asset_id.in_(list(assets)))
     done_sq = done.subquery()
     q = (
         sa.select(d.c.job_id, d.c.asset_id, sa.func.max(e.c.time))

@@ -64,6 +64,14 @@ class Tally:
         self.completed = q.completions(conn, s.project_id, s.job_id)
         self.drawn = None if s.user is None else q.drawn_by(conn, s.project_id, s.user)
 
+    def _recheck(self, conn: sa.Connection, assets: list[int]) -> None:
+        """Ask again whether the images whose passes moved are completed now, and since when."""
+        s = self.scope
+        self.completed = {k: t for k, t in self.completed.items() if k[1] not in set(assets)}
+        self.completed.update(q.completions(conn, s.project_id, s.job_id, assets))
+        if self.drawn is not None:
+            self.drawn |= {(job, asset) for drawer, job, asset in self.passes.values() if drawer == s.user}
+
     # -- folding in new events -----------------------------------------------------------------------
     def refresh(self, conn: sa.Connection) -> tuple[int, set[str]]:
         """Fold in the events written since the last read; returns how many were new and which parts
@@ -78,8 +86,13 @@ class Tally:
         changed: set[str] = set()
         for r in rows:
             changed |= self.add(r)
-        if any(r.flow_to == "completed" for r in rows):
-            self._completions(conn)
+        moved = {
+            self.passes[int(r.pass_task_id)][2]
+            for r in rows
+            if r.pass_task_id is not None and int(r.pass_task_id) in self.passes
+        }
+        if moved:
+            self._recheck(conn, sorted(moved))
             changed |= {"daily"}
         self.high = max(self.high, *(int(r.id) for r in rows))
         self.seen = {i for i in self.seen if i > self.high - LOOKBACK} | {int(r.id) for r in rows}

@@ -32,7 +32,7 @@ from labnb.errors import GeometryError, LabnbError
 from labnb.widgets.annotator_assist import AssistSide
 from labnb.widgets.errors import error_text
 from labnb.widgets.imagefeed import ImageFeed
-from labnb.widgets.serializers import schema_payload, shape_to_dto, validate_dtos
+from labnb.widgets.serializers import ms_to_seconds, schema_payload, shape_to_dto, validate_dtos
 from labnb.workflow.editing import apply_edits, assist_origins
 from labnb.workflow.guides import render_guide
 
@@ -342,7 +342,7 @@ class Annotator(AssistSide):
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         with self._assist_lock:  # trait changes stay apart from those of the assist thread
             if isinstance(content, dict) and content.get("type") == "submit_task":
-                self._submit_task()
+                self._submit_task(content.get("duration_ms"))
             elif isinstance(content, dict) and content.get("type") == "want_full":
                 self._feed.want_full(content)
             elif isinstance(content, dict) and content.get("type") == "tiles":
@@ -365,16 +365,16 @@ class Annotator(AssistSide):
             "can_submit": t.assignee == self._project.user and t.state in OPEN_DRAW,
         }  # fmt: skip
 
-    def _submit_task(self) -> None:
-        """The front end has saved every edit (it sends this after the last ack): hand the pass in, then
-        show the next one when bound by ``p.work()``."""
+    def _submit_task(self, duration_ms: Any = None) -> None:
+        """The front end has saved every edit (it sends this after the last ack): hand the pass in with the
+        active time since the last edit, then show the next one when bound by ``p.work()``."""
         from labnb.workflow.claims import next_task  # noqa: PLC0415
         from labnb.workflow.tasks import load  # noqa: PLC0415
 
         try:
             if self._task_id is None:
                 raise LabnbError("this annotator is not bound to a task")
-            done = load(self._project, self._task_id).submit()
+            done = load(self._project, self._task_id).submit(duration=ms_to_seconds(duration_ms))
             nxt = next_task(self._project, "draw", done.job_id) if self._auto_next else None
             with self.hold_sync():
                 if nxt is not None:

@@ -40,7 +40,7 @@ from labnb.errors import LabnbError
 from labnb.widgets.annotator import DEFAULT_KEYMAP
 from labnb.widgets.errors import answer, error_text
 from labnb.widgets.review_item import ReviewItem
-from labnb.widgets.serializers import safe_text, schema_payload
+from labnb.widgets.serializers import ms_to_seconds, safe_text, schema_payload
 from labnb.workflow.claims import claim
 from labnb.workflow.guides import render_guide
 from labnb.workflow.review_queue import filter_queue, held_row, job_drawers, queue_stamp, review_queue, task_seqs
@@ -310,7 +310,7 @@ class ReviewPanel(ReviewItem):
         if comment is not None and not isinstance(comment, str):
             raise LabnbError(f"the comment must be text, got {type(comment).__name__}")
         ms = content.get("duration_ms")
-        duration = float(ms) / 1000.0 if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0 else None
+        duration = ms_to_seconds(ms)
         task = self._renewed(task)
         row = self.current
         task.review(decision, comment, duration=duration)  # writes no shapes: the fix's edits are saved already

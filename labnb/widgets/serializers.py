@@ -7,6 +7,7 @@ first), which the front end can paint and produce without a compressor.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -143,3 +144,10 @@ def validate_dtos(value: Any, width: int, height: int) -> list[dict[str, Any]]:
         except GeometryError as exc:
             raise GeometryError(f"shape #{i}: {exc}") from exc
     return value
+
+
+def ms_to_seconds(ms: Any) -> float | None:
+    """Active milliseconds the browser measured, as seconds; anything but a finite number >= 0 is unknown."""
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms) or ms < 0:
+        return None
+    return float(ms) / 1000.0

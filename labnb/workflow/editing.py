@@ -22,7 +22,7 @@ from labnb.annotations.visibility import visible
 from labnb.annotations.writer import writing
 from labnb.errors import LabnbError
 from labnb.store.tables import annotation_rows
-from labnb.widgets.serializers import dto_to_shape
+from labnb.widgets.serializers import dto_to_shape, ms_to_seconds
 
 if TYPE_CHECKING:
     from labnb.project import Project
@@ -56,7 +56,7 @@ def _apply(
     project: Project, asset_id: int, edit: Mapping[str, Any], source: str, task_id: int | None
 ) -> dict[str, Any]:
     op = edit.get("op")
-    duration = _seconds(edit.get("duration_ms"))
+    duration = ms_to_seconds(edit.get("duration_ms"))
     if op == "create":
         shape = dto_to_shape(edit["shape"])
         prediction_id = _mapping(edit.get("shape")).get("prediction_id")
@@ -129,9 +129,3 @@ def _own_annotation(
                 raise LabnbError(f"annotation {annotation_id} is not part of task {task_id}")
             check_pass_write(conn, project, task_id, asset_id)
     return annotation_id, row.score
-
-
-def _seconds(ms: Any) -> float | None:
-    if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0:
-        return float(ms) / 1000.0
-    return None

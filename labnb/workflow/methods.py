@@ -10,6 +10,8 @@ from labnb.workflow.job_list import Jobs
 from labnb.workflow.jobs import Job
 
 if TYPE_CHECKING:
+    from labnb.agreement import AgreementReport
+    from labnb.agreement.build import By
     from labnb.exams import Attempt, Exam, Exams
     from labnb.project import Project
     from labnb.widgets.annotator import Annotator
@@ -61,6 +63,32 @@ class WorkflowMethods:
     def task(self, task_id: int) -> Task:
         """A task by id (to look at it, or to act on one you hold)."""
         return _tasks.load(self._workflow_project(), task_id)
+
+    def agreement(
+        self, job: Job | int | str | None = None, by: By = "image", *, threshold: float = 0.5, progress: bool = True
+    ) -> AgreementReport:
+        """How much the drawn passes agree (reviewers and above): every work job's (``job``, a Job, id or
+        name, narrows it), only passes handed in (annotated, in review or completed), never exam images.
+
+        ``by="image"``: a row per (job, image): passes, annotators, objects (shapes matched across passes
+        into units, as the consensus clusters them), ``found_by_all`` (share of objects every pass drew),
+        ``iou`` (the workflow's mean pairwise matched IoU/OKS of the shapes, a missed object counting 0)
+        and ``alpha`` (Krippendorff's alpha over the objects with distance 1 - IoU, a shape missing in a
+        pass at the full distance 1), and per tag group the share of agreeing pairs of passes.
+        ``by="label"``: the same per class. ``by="pair"``: the annotator x annotator matrix of mean
+        agreement over the images both drew (``report.n``: how many). ``by="annotator"``: each person's
+        ``vs_others`` (mean pairwise), ``vs_consensus`` and ``vs_ground_truth`` (F1, where the image has
+        ground truth), with counts. ``report.summary``: per job, alpha, Fleiss' kappa and percent agreement
+        of every tag group and attribute over the images, and the shapes' alpha. ``threshold`` is the
+        IoU/OKS two shapes need to be one object.
+
+        ``report.figure()`` charts it (a heatmap for pairs); ``report.below(0.7)`` lists the images under
+        a threshold, and ``.add_passes()`` asks their jobs for another pass or ``.to_job("recheck")`` makes
+        a reviewed job of them. Details: :mod:`labnb.agreement`.
+        """
+        from labnb.agreement import agreement  # noqa: PLC0415 - the report sits above the workflow
+
+        return agreement(self._workflow_project(), job, by, threshold=threshold, progress=progress)
 
     def review_panel(self, job: Job | int | str, **options: Any) -> ReviewPanel:
         """The Review panel widget on ``job``'s review queue (reviewers and above).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -139,3 +140,28 @@ def test_bad_people_are_refused_by_name(tmp_path: Path) -> None:
         Person("y", role="owner")
     with pytest.raises(LabnbError, match="start must be timezone-aware"):
         simulate_team(tmp_path / "none.labnb", start=datetime(2026, 1, 1))
+
+
+def _drawn(tmp_path: Path, seed: int) -> dict[tuple[str, int], list[tuple[Any, ...]]]:
+    """One annotator alone for four simulated hours: the boxes of each pass, by (image, pass)."""
+    ana = Person("ana", skill=0.6, tz="UTC", hours=(0, 24))
+    path = tmp_path / f"run-{seed}-{len(list(tmp_path.iterdir()))}.labnb"
+    p = make_demo_team_project(path, [ana])
+    hours = 4
+    simulate_team(path, people=[ana], start=START, days=hours / 24, speed=hours * 3600 / 3, seed=seed).join(120)
+    drawn = {}
+    for _, t in p.jobs["batch-1"].tasks.iterrows():
+        if t["kind"] == "draw" and t["state"] != "none":
+            shapes = p.task(int(t["task"])).shapes()
+            drawn[t["file_name"], int(t["pass"])] = sorted((s.label, *(round(v, 6) for v in s.bbox)) for s in shapes)
+    p.close()
+    return drawn
+
+
+def test_the_same_seed_makes_the_same_decisions(tmp_path: Path) -> None:
+    """Alone (nothing to interleave with), one person given one seed draws the same boxes on every pass, with
+    the same misses and wrong classes; another seed, other ones."""
+    first, again, other = _drawn(tmp_path, 5), _drawn(tmp_path, 5), _drawn(tmp_path, 6)
+    assert len(first) == 8, "every image's first pass drawn"
+    assert first == again
+    assert other != first

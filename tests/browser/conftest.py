@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 from annotator_page import AnnotatorView, PageWatch
 from browser_project import make_project, make_team, write_images
+from jupyter_server_fixture import Lab, jupyter_lab
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -81,6 +82,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "viewport": VIEWPORT}
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """One real JupyterLab for the session's browser tests (tests/browser/jupyter_server_fixture.py)."""
+    with jupyter_lab(tmp_path_factory.mktemp("jupyterlab")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,113 +1,24 @@
 """The widgets in the user's own setting, a real JupyterLab: the quickstart notebook (Run All, the annotator
 shows, its keys and the notebook's) and the review panel at a common screen width (1280 px).
 
-Recipe from docs/TESTING.md: temporary config, runtime and settings folders (with the notification
-settings that keep the news pop-up away), a free port, a token, ``--allow-root``; stopped with POST
-``/api/shutdown``. One server for the module (starting JupyterLab costs seconds), one notebook per test, run
-from a temporary folder (the quickstart writes ``demo.labnb`` and ``export/`` beside itself). Screenshots go
-to ``tests/artifacts/jupyterlab-annotator.png`` and ``jupyterlab-review-1280.png``.
+The server (recipe from docs/TESTING.md) is the session's ``lab`` of conftest.py (jupyter_server_fixture.py),
+one notebook per test, run from a temporary folder (the quickstart writes ``demo.labnb`` and ``export/``
+beside itself). Screenshots go to ``tests/artifacts/jupyterlab-annotator.png`` and ``jupyterlab-review-1280.png``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import pytest
 from annotator_page import png_pixels
+from jupyter_server_fixture import Lab
 from playwright.sync_api import Browser, Locator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
 ANNOTATOR_CALL = "p.annotator("
-
-
-@dataclass
-class Lab:
-    url: str
-    token: str
-    root: Path
-    log: Path
-
-    def api(self, path: str, method: str = "GET") -> bytes:
-        req = urllib.request.Request(
-            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            body: bytes = resp.read()
-            return body
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """A JupyterLab server on a free loopback port serving a temporary ``notebooks`` folder, shared by this
-    module's tests; shut down afterwards."""
-    tmp_path = tmp_path_factory.mktemp("jupyterlab")
-    root = tmp_path / "notebooks"
-    root.mkdir()
-    home = tmp_path / "jupyter"
-    settings = home / "settings"
-    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True)
-    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
-    token = secrets.token_hex(16)
-    port = _free_port()
-    log = tmp_path / "jupyterlab.log"
-    cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run the documented commands by id
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT)
-    server = Lab(f"http://127.0.0.1:{port}", token, root, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                server.api("/api/status")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer within 60 s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield server
-    finally:
-        try:
-            server.api("/api/shutdown", method="POST")
-            proc.wait(timeout=20)
-        except (urllib.error.URLError, ConnectionError, TimeoutError, subprocess.TimeoutExpired):
-            proc.kill()  # only the server this fixture started
-            proc.wait(timeout=10)
 
 
 def _notebook_copy(folder: Path) -> Path:

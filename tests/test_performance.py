@@ -174,12 +174,6 @@ def test_events_filters(month: Project) -> None:
     assert list(got["event_id"]) == list(in_range[in_range["kind"] == "task.submit"]["event_id"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to the dashboard's author: the contract counts every annotation.create by a person as "
-    "label work; labnb.event_log.work_class gives NULL to one whose source is ground_truth (p.annotate(..., "
-    "source='ground_truth')), so it is missing from annotations and labelling time",
-)
 def test_ground_truth_drawn_by_a_person_counts_as_labelling(tmp_path: Path) -> None:
     p = Project.create(tmp_path / "gt.labnb", labels=["cat"], user="boss")
     p.add_images([sorted(IMAGES.glob("*.jpg"))[0]], progress=False)

@@ -18,6 +18,7 @@ import pytest
 
 import labnb as lb
 from labnb.clock import using_clock
+from labnb.performance.quality import quality_columns
 from tests.test_event_work import _work_a_job, small_team
 
 
@@ -157,6 +158,8 @@ def test_the_widget_controls_rebuild_and_polling_stops_when_closed(url: str) -> 
     async def run() -> tuple[bool, bool]:
         dash = mona.performance("30d", poll=0.05)
         live = dash.live
+        assert dash._person.label == "everyone"
+        assert dash._job_box.label == "all jobs"
         dash._range_box.value = "7d"
         assert len(dash.df["daily"]) == 7
         dash._person.value = "carol"
@@ -193,6 +196,10 @@ def test_the_table_shows_each_persons_agreement_and_f1_from_their_passes(url: st
     assert people.loc["alice", "f1_ground_truth"] == 1.0
     assert people.loc["bob", "f1_ground_truth"] == 1.0  # IoU 1296 / 1904 matches at 0.5
     assert people.loc["alice", "agreement"] == pytest.approx(1296 / 1904)
+    # the table's agreement is over the images whose passes changed since the range began
+    later = quality_columns(mona, None, since=datetime.now(timezone.utc) + timedelta(days=1))
+    assert later["agreement"].isna().all()
+    assert quality_columns(mona, None, since=None).loc["alice", "agreement"] == pytest.approx(1296 / 1904)
     quick = mona.performance(poll=None, quality=False).df["people"]
     assert quick[["agreement", "f1_ground_truth", "f1_gold"]].isna().all().all()
     pd.testing.assert_frame_equal(quick.iloc[:, :-3], people.iloc[:, :-3])

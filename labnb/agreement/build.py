@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -249,9 +250,16 @@ def agreement(
     return AgreementReport(project, by, frame, per_image, summary, ratings, counts)
 
 
-def annotator_agreement(project: Project, job: Job | int | str | None = None) -> pd.DataFrame:
+def annotator_agreement(
+    project: Project, job: Job | int | str | None = None, *, since: datetime | None = None, threshold: float = 0.5
+) -> pd.DataFrame:
     """Per annotator (indexed by user): images drawn, ``vs_others`` (mean pairwise agreement with the other
     passes of the same images), ``vs_consensus``, ``vs_ground_truth`` (F1 against ground truth where the
-    image has some) and their counts (:mod:`labnb.agreement.people`). Reviewers and above; what the lead's
-    dashboard shows per person."""
-    return agreement(project, job, by="annotator", progress=False).df
+    image has some) and their counts (:mod:`labnb.agreement.people`). Reviewers and above; what the
+    performance dashboard shows per person, over the images with a pass that changed state ``since`` its
+    range began (the whole table of ``p.agreement(by="annotator")`` without ``since``)."""
+    project.members.require("reviewer", "read the agreement report")
+    images = read_passes(project, job_ids(project, job), since)
+    results = compare(project, images, threshold=threshold, progress=False)
+    truth = read_ground_truth(project, [img.asset_id for img in images])
+    return annotator_table(results, truth, threshold=threshold)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -57,8 +58,11 @@ class ImagePasses:
     passes: list[Pass] = field(default_factory=list)
 
 
-def _drawn_tasks(project: Project, job_ids: Sequence[int] | None) -> sa.Select[tuple[int]]:
-    """The ids of the drawn, non-exam draw tasks of the project's work jobs (``job_ids`` narrows them)."""
+def _drawn_tasks(
+    project: Project, job_ids: Sequence[int] | None, since: datetime | None = None
+) -> sa.Select[tuple[int]]:
+    """The ids of the drawn, non-exam draw tasks of the project's work jobs (``job_ids`` narrows them;
+    ``since``: only passes that changed state since then, handed in or reviewed)."""
     q = (
         sa.select(tasks.c.id)
         .join(jobs, jobs.c.id == tasks.c.job_id)
@@ -73,13 +77,24 @@ def _drawn_tasks(project: Project, job_ids: Sequence[int] | None) -> sa.Select[t
     )
     if job_ids is not None:
         q = q.where(tasks.c.job_id.in_(list(job_ids)))
+    if since is not None:
+        q = q.where(tasks.c.updated_at >= since.astimezone(timezone.utc))
     return q
 
 
-def read_passes(project: Project, job_ids: Sequence[int] | None = None) -> list[ImagePasses]:
+def read_passes(
+    project: Project, job_ids: Sequence[int] | None = None, since: datetime | None = None
+) -> list[ImagePasses]:
     """Every image of the project's work jobs (or of ``job_ids``) with its drawn passes, in job then image
-    order: two queries whatever the number of images."""
-    drawn = _drawn_tasks(project, job_ids)
+    order: two queries whatever the number of images. ``since``: only the images with a pass that changed
+    state since then (all of their drawn passes, so each is still compared with the others)."""
+    changed = _drawn_tasks(project, job_ids, since)
+    if since is None:
+        drawn = changed
+    else:
+        recent = sa.select(tasks.c.job_id, tasks.c.asset_id).where(tasks.c.id.in_(changed))
+        everyone = _drawn_tasks(project, job_ids)
+        drawn = everyone.where(sa.tuple_(tasks.c.job_id, tasks.c.asset_id).in_(recent))
     t = tasks
     task_q = (
         sa.select(

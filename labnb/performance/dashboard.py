@@ -116,7 +116,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         if not self._with_quality:
             tally.quality = pd.DataFrame()  # asked not to compare shapes: the columns stay NaN
         elif self._loop is None:
-            tally.quality = quality_columns(self._p, self._job)
+            tally.quality = quality_columns(self._p, self._job, scope.window.start)
             self._quality_at = time.monotonic()
         # live, the shape comparisons behind agreement and F1 run on the first poll, after the counts show
         return tally
@@ -129,7 +129,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         if not self._with_quality:
             return
         if self._loop is None:
-            tally.quality = quality_columns(self._p, job)
+            tally.quality = quality_columns(self._p, job, tally.scope.window.start)
             return
         if self._pending is not None and not self._pending.done():
             self._quality_dirty = True  # one at a time; the next poll asks again
@@ -141,7 +141,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             tally.quality = future.result()
             self._show({"people"})
 
-        self._pending = self._loop.run_in_executor(None, quality_columns, self._p, job)
+        self._pending = self._loop.run_in_executor(None, quality_columns, self._p, job, tally.scope.window.start)
         self._pending.add_done_callback(landed)
 
     @property
@@ -204,13 +204,16 @@ class Dashboard(w.VBox):  # type: ignore[misc]
         self._last = w.DatePicker(value=self.window.last, description="to", layout={"width": "13em"})
         custom = {"display": "" if value == "custom" else "none"}
         self._custom = w.HBox([self._first, self._last], layout=custom)
-        people = [("everyone", None)] + [(str(u), str(u)) for u in self._p.members.df["user"]]
+        # "" and 0 stand for "everyone" and "all jobs": a Dropdown shows no label for a None value
+        people = [("everyone", "")] + [(str(u), str(u)) for u in self._p.members.df["user"]]
         if self._p.members.role() == "annotator":
             people = [(str(self._p.user), str(self._p.user))]
-        self._person = w.Dropdown(options=people, value=self._user, description="person", layout={"width": "16em"})
-        jobs = [("all jobs", None)] + [(j.name, j.id) for j in self._p.jobs]
+        self._person = w.Dropdown(
+            options=people, value=self._user or "", description="person", layout={"width": "16em"}
+        )
+        jobs = [("all jobs", 0)] + [(j.name, j.id) for j in self._p.jobs]
         self._job_box = w.Dropdown(
-            options=jobs, value=None if self._job is None else self._job.id, description="job", layout={"width": "16em"}
+            options=jobs, value=0 if self._job is None else self._job.id, description="job", layout={"width": "16em"}
         )
         self._help_button = w.ToggleButton(value=False, description="?", tooltip="what the numbers mean",
                                            layout={"width": "3em"})  # fmt: skip
@@ -238,9 +241,9 @@ class Dashboard(w.VBox):  # type: ignore[misc]
             self._rebuild()
 
     def _on_filter(self, _: dict[str, Any]) -> None:
-        self._user = self._check_user(self._person.value)
+        self._user = self._check_user(self._person.value or None)
         job = self._job_box.value
-        self._job = None if job is None else self._p.jobs[job]
+        self._job = self._p.jobs[job] if job else None
         self._rebuild()
 
     def _on_help(self, change: dict[str, Any]) -> None:

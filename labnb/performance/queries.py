@@ -9,7 +9,7 @@ queries group by (``work``, ``created``, ``job_id``, the pass flows) are written
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -118,54 +118,93 @@ class Decision:
     job_id: int
 
 
-def first_decisions(conn: sa.Connection, project_id: int, before: datetime) -> dict[int, Decision]:
-    """Every reviewed pass's first review decision made before ``before`` (all of the log up to the
-    window's end: whether a decision in the window is the pass's *first* depends on what came earlier)."""
-    first = (
-        sa.select(e.c.pass_task_id, sa.func.min(e.c.id).label("first_id"))
-        .where(e.c.project_id == project_id, e.c.kind.in_(REVIEW_KINDS), e.c.time < _utc(before))
-        .group_by(e.c.pass_task_id)
-        .subquery()
+def reviewed(conn: sa.Connection, scope: Scope) -> set[int]:
+    """The passes with a review decision in the window."""
+    q = sa.select(e.c.pass_task_id).where(
+        *_in_window(scope, by_person=False), e.c.flow_from.is_not(None), e.c.kind.in_(REVIEW_KINDS)
     )
-    q = (
-        sa.select(e.c.pass_task_id, e.c.kind, e.c.time, d.c.assignee, d.c.job_id)
-        .join(first, first.c.first_id == e.c.id)
-        .join(d, d.c.id == e.c.pass_task_id)
-    )
-    return {int(p): Decision(str(k), _aware(t), a, int(j)) for p, k, t, a, j in conn.execute(q)}
+    return {int(r[0]) for r in conn.execute(q.distinct())}
+
+
+def first_decisions(conn: sa.Connection, project_id: int, pass_ids: Iterable[int]) -> dict[int, Decision]:
+    """The first review decision of each pass (whenever it was: whether a decision in the window is the
+    pass's *first* depends on what came before it)."""
+    out: dict[int, Decision] = {}
+    for chunk in _chunks(pass_ids):
+        first = (
+            sa.select(e.c.pass_task_id, sa.func.min(e.c.id).label("first_id"))
+            .where(e.c.project_id == project_id, e.c.pass_task_id.in_(chunk), e.c.kind.in_(REVIEW_KINDS))
+            .group_by(e.c.pass_task_id)
+            .subquery()
+        )
+        q = (
+            sa.select(e.c.pass_task_id, e.c.kind, e.c.time, d.c.assignee, d.c.job_id)
+            .join(first, first.c.first_id == e.c.id)
+            .join(d, d.c.id == e.c.pass_task_id)
+        )
+        out.update({int(p): Decision(str(k), _aware(t), a, int(j)) for p, k, t, a, j in conn.execute(q)})
+    return out
+
+
+def _chunks(ids: Iterable[int], size: int = 5_000) -> Iterator[list[int]]:
+    """Id lists small enough for SQLite's and psycopg's parameter limits."""
+    items = sorted(set(ids))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def rejected(conn: sa.Connection, scope: Scope) -> set[int]:
     """The passes rejected at least once in the window."""
-    q = sa.select(e.c.pass_task_id).where(*_in_window(scope, by_person=False), e.c.kind == "review.reject")
+    q = sa.select(e.c.pass_task_id).where(
+        *_in_window(scope, by_person=False), e.c.flow_from.is_not(None), e.c.kind == "review.reject"
+    )
+    return {int(r[0]) for r in conn.execute(q.distinct())}
+
+
+def completed_in(conn: sa.Connection, scope: Scope) -> set[int]:
+    """The images (asset ids) with a pass completed in the window: the only ones that can count as
+    completed on one of its days."""
+    q = (
+        sa.select(d.c.asset_id)
+        .select_from(e)
+        .join(d, d.c.id == e.c.pass_task_id)
+        .where(*_in_window(scope, by_person=False), e.c.flow_from.is_not(None), e.c.flow_to == "completed")
+    )
     return {int(r[0]) for r in conn.execute(q.distinct())}
 
 
 def completions(
-    conn: sa.Connection, project_id: int, job_id: int | None, assets: Sequence[int] | None = None
+    conn: sa.Connection, project_id: int, job_id: int | None, assets: Iterable[int]
 ) -> dict[tuple[int, int], datetime]:
-    """Per image of a job (job, asset) that is completed now (every draw pass completed): when its last
-    pass was completed. ``assets``: only those images (a refresh asks again about the ones it saw move)."""
-    done = (
-        sa.select(d.c.job_id, d.c.asset_id)
-        .where(d.c.project_id == project_id, d.c.kind == "draw", d.c.gold.is_(False), d.c.attempt_id.is_(None))
-        .group_by(d.c.job_id, d.c.asset_id)
-        .having(sa.func.sum(sa.case((d.c.state != "completed", 1), else_=0)) == 0)
-    )
-    if job_id is not None:
-        done = done.where(d.c.job_id == job_id)
-    if assets is not None:
-        done = done.where(d.c.asset_id.in_(list(assets)))
-    done_sq = done.subquery()
-    q = (
-        sa.select(d.c.job_id, d.c.asset_id, sa.func.max(e.c.time))
-        .select_from(e)
-        .join(d, d.c.id == e.c.pass_task_id)
-        .join(done_sq, sa.and_(done_sq.c.job_id == d.c.job_id, done_sq.c.asset_id == d.c.asset_id))
-        .where(e.c.project_id == project_id, e.c.flow_to == "completed")
-        .group_by(d.c.job_id, d.c.asset_id)
-    )
-    return {(int(j), int(a)): _aware(t) for j, a, t in conn.execute(q)}
+    """Per image of a job (job, asset) among ``assets`` that is completed now (every draw pass completed):
+    when its last pass was completed."""
+    out: dict[tuple[int, int], datetime] = {}
+    for chunk in _chunks(assets):
+        done = (
+            sa.select(d.c.job_id, d.c.asset_id)
+            .where(
+                d.c.project_id == project_id,
+                d.c.asset_id.in_(chunk),
+                d.c.kind == "draw",
+                d.c.gold.is_(False),
+                d.c.attempt_id.is_(None),
+            )
+            .group_by(d.c.job_id, d.c.asset_id)
+            .having(sa.func.sum(sa.case((d.c.state != "completed", 1), else_=0)) == 0)
+        )
+        if job_id is not None:
+            done = done.where(d.c.job_id == job_id)
+        done_sq = done.subquery()
+        q = (
+            sa.select(d.c.job_id, d.c.asset_id, sa.func.max(e.c.time))
+            .select_from(e)
+            .join(d, d.c.id == e.c.pass_task_id)
+            .join(done_sq, sa.and_(done_sq.c.job_id == d.c.job_id, done_sq.c.asset_id == d.c.asset_id))
+            .where(e.c.project_id == project_id, e.c.flow_from.is_not(None), e.c.flow_to == "completed")
+            .group_by(d.c.job_id, d.c.asset_id)
+        )
+        out.update({(int(j), int(a)): _aware(t) for j, a, t in conn.execute(q)})
+    return out
 
 
 def drawn_by(conn: sa.Connection, project_id: int, user: str) -> set[tuple[int, int]]:

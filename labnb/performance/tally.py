@@ -53,7 +53,7 @@ class Tally:
         self.persons: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(q.SUMS), q.person_sums(conn, scope))
         self.image_s: dict[tuple[str, int], float] = defaultdict(float, q.image_seconds(conn, scope))
         self.links: Counter[tuple[str, str]] = Counter(q.flows(conn, scope))
-        self.first: dict[int, Decision] = q.first_decisions(conn, pid, win.end)
+        self.first: dict[int, Decision] = q.first_decisions(conn, pid, q.reviewed(conn, scope))
         self.rejected = q.rejected(conn, scope)
         self.passes: dict[int, tuple[str | None, int, int]] = {}
         self.quality: pd.DataFrame | None = None
@@ -61,7 +61,7 @@ class Tally:
 
     def _completions(self, conn: sa.Connection) -> None:
         s = self.scope
-        self.completed = q.completions(conn, s.project_id, s.job_id)
+        self.completed = q.completions(conn, s.project_id, s.job_id, q.completed_in(conn, s))
         self.drawn = None if s.user is None else q.drawn_by(conn, s.project_id, s.user)
 
     def _recheck(self, conn: sa.Connection, assets: list[int]) -> None:
@@ -83,6 +83,9 @@ class Tally:
             return 0, set()
         flows = [int(r.pass_task_id) for r in rows if r.pass_task_id is not None and r.pass_task_id not in self.passes]
         self.passes.update(q.pass_facts(conn, flows))
+        # a review decision of a pass not seen yet: its first one may be older than the window (or this one)
+        unseen = {int(r.pass_task_id) for r in rows if r.kind in REVIEW_KINDS and int(r.pass_task_id) not in self.first}
+        self.first.update(q.first_decisions(conn, self.scope.project_id, unseen))
         changed: set[str] = set()
         for r in rows:
             changed |= self.add(r)
@@ -118,13 +121,13 @@ class Tally:
             if in_window and in_job and (s.user is None or drawer == s.user):
                 self.links[(str(r.flow_from), str(r.flow_to))] += 1
                 changed.add("sankey")
-            if r.kind in REVIEW_KINDS and stamp < s.window.end:
-                if pass_id not in self.first:
-                    self.first[pass_id] = Decision(str(r.kind), stamp, drawer, int(job_id))
+            if r.kind in REVIEW_KINDS:
+                # refresh() read the pass's first decision from the log already; this is for a lone add()
+                self.first.setdefault(pass_id, Decision(str(r.kind), stamp, drawer, int(job_id)))
+                if in_window:
                     changed.add("people")
                 if r.kind == "review.reject" and in_window and in_job:
                     self.rejected.add(pass_id)
-                    changed.add("people")
         return changed
 
     # -- what the dashboard shows --------------------------------------------------------------------

@@ -448,6 +448,20 @@ events = Table(
     Index(
         "ix_events_dashboard", "project_id", "time", "work", "user", "kind", "job_id", "duration", "created", "asset_id"
     ),
-    #: the Sankey and the review outcomes per pass
-    Index("ix_events_flow", "project_id", "pass_task_id"),
+    #: a pass's review decisions (its first one), and the newest events of a project (a dashboard's poll)
+    Index("ix_events_flow", "project_id", "pass_task_id", "kind"),
+    Index("ix_events_project_id", "project_id", "id"),
+    #: the pass flows of a window (the Sankey, completions, first reviews): only the events that moved a pass
+    Index(
+        "ix_events_flows",
+        "project_id",
+        "time",
+        "flow_from",
+        "flow_to",
+        "pass_task_id",
+        "kind",
+        "job_id",
+        sqlite_where=text("flow_from IS NOT NULL"),
+        postgresql_where=text("flow_from IS NOT NULL"),
+    ),
 )

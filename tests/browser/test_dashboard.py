@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
-import pytest
 from jupyter_server_fixture import Lab
 from playwright.sync_api import Browser, Page
 from test_jupyterlab import run_all
@@ -97,10 +96,5 @@ def _watch_it_grow(lab: Lab, browser: Browser, artifacts: Path, name: str, *, ha
     assert not errors, errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to the dashboard's author: with no flows yet (a new job) the Sankey trace has empty "
-    "links and plotly.js throws 'RangeError: Invalid array length' in the page (the bars still grow)",
-)
 def test_a_new_project_with_no_flows_yet_throws_nothing(lab: Lab, browser: Browser, artifacts: Path) -> None:
     _watch_it_grow(lab, browser, artifacts, "new.labnb", handed_in=False)

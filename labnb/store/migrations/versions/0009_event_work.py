@@ -53,10 +53,21 @@ def upgrade() -> None:
         "events",
         ["project_id", "time", "work", "user", "kind", "job_id", "duration", "created", "asset_id"],
     )
-    op.create_index("ix_events_flow", "events", ["project_id", "pass_task_id"])
+    op.create_index("ix_events_flow", "events", ["project_id", "pass_task_id", "kind"])
+    op.create_index("ix_events_project_id", "events", ["project_id", "id"])
+    where = sa.text("flow_from IS NOT NULL")
+    op.create_index(
+        "ix_events_flows",
+        "events",
+        ["project_id", "time", "flow_from", "flow_to", "pass_task_id", "kind", "job_id"],
+        sqlite_where=where,
+        postgresql_where=where,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_flows", "events")
+    op.drop_index("ix_events_project_id", "events")
     op.drop_index("ix_events_flow", "events")
     op.drop_index("ix_events_dashboard", "events")
     with op.batch_alter_table("events") as batch:

@@ -199,7 +199,7 @@ class Dashboard(w.VBox):  # type: ignore[misc]
     def _controls(self) -> None:
         presets = [*PRESETS, "custom"]
         value = self._range if isinstance(self._range, str) else "custom"
-        self._range_box = w.ToggleButtons(options=presets, value=value, style={"button_width": "4em"})
+        self._range_box = w.ToggleButtons(options=presets, value=value, style={"button_width": "4.6em"})
         self._first = w.DatePicker(value=self.window.first, description="from", layout={"width": "13em"})
         self._last = w.DatePicker(value=self.window.last, description="to", layout={"width": "13em"})
         custom = {"display": "" if value == "custom" else "none"}

@@ -73,17 +73,12 @@ def as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def daily_sums(conn: sa.Connection, scope: Scope) -> dict[date, list[float]]:
-    """Per local day: annotations made, reviews, labelling / review / rework seconds."""
+def day_person_sums(conn: sa.Connection, scope: Scope) -> dict[tuple[date, str], list[float]]:
+    """Per local day and person: annotations made, reviews, labelling / review / rework seconds (one
+    grouped scan serves the daily bars and the per-person table)."""
     day = local_day(e.c.time, scope.window, conn.dialect.name).label("day")
-    q = sa.select(day, *_sums()).where(*_in_window(scope), e.c.work.is_not(None)).group_by(day)
-    return {as_date(r[0]): [float(v) for v in r[1:]] for r in conn.execute(q)}
-
-
-def person_sums(conn: sa.Connection, scope: Scope) -> dict[str, list[float]]:
-    """Per person: the same sums as :func:`daily_sums`."""
-    q = sa.select(e.c.user, *_sums()).where(*_in_window(scope), e.c.work.is_not(None)).group_by(e.c.user)
-    return {str(r[0]): [float(v) for v in r[1:]] for r in conn.execute(q)}
+    q = sa.select(day, e.c.user, *_sums()).where(*_in_window(scope), e.c.work.is_not(None)).group_by(day, e.c.user)
+    return {(as_date(r[0]), str(r[1])): [float(v) for v in r[2:]] for r in conn.execute(q)}
 
 
 def image_seconds(conn: sa.Connection, scope: Scope) -> dict[tuple[str, int], float]:
@@ -161,49 +156,56 @@ def rejected(conn: sa.Connection, scope: Scope) -> set[int]:
     return {int(r[0]) for r in conn.execute(q.distinct())}
 
 
-def completed_in(conn: sa.Connection, scope: Scope) -> set[int]:
-    """The images (asset ids) with a pass completed in the window: the only ones that can count as
+def completed_in(conn: sa.Connection, scope: Scope) -> set[tuple[int, int]]:
+    """The images (job, asset) with a pass completed in the window: the only ones that can count as
     completed on one of its days."""
     q = (
-        sa.select(d.c.asset_id)
+        sa.select(d.c.job_id, d.c.asset_id)
         .select_from(e)
         .join(d, d.c.id == e.c.pass_task_id)
         .where(*_in_window(scope, by_person=False), e.c.flow_from.is_not(None), e.c.flow_to == "completed")
     )
-    return {int(r[0]) for r in conn.execute(q.distinct())}
+    return {(int(j), int(a)) for j, a in conn.execute(q.distinct())}
 
 
 def completions(
-    conn: sa.Connection, project_id: int, job_id: int | None, assets: Iterable[int]
+    conn: sa.Connection, project_id: int, images: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], datetime]:
-    """Per image of a job (job, asset) among ``assets`` that is completed now (every draw pass completed):
+    """Per image of a job (job, asset) among ``images`` that is completed now (every draw pass completed):
     when its last pass was completed."""
+    wanted = set(images)
+    by_job: dict[int, list[int]] = {}
+    for job_id, asset_id in wanted:
+        by_job.setdefault(job_id, []).append(asset_id)
     out: dict[tuple[int, int], datetime] = {}
-    for chunk in _chunks(assets):
-        done = (
-            sa.select(d.c.job_id, d.c.asset_id)
-            .where(
-                d.c.project_id == project_id,
-                d.c.asset_id.in_(chunk),
-                d.c.kind == "draw",
-                d.c.gold.is_(False),
-                d.c.attempt_id.is_(None),
+    for job_ids in _chunks(by_job, 500):
+        assets_of = sorted({a for j in job_ids for a in by_job[j]})
+        for asset_ids in _chunks(assets_of):
+            done = (
+                sa.select(d.c.job_id, d.c.asset_id)
+                .where(
+                    d.c.project_id == project_id,
+                    d.c.job_id.in_(job_ids),
+                    d.c.asset_id.in_(asset_ids),
+                    d.c.kind == "draw",
+                    d.c.gold.is_(False),
+                    d.c.attempt_id.is_(None),
+                )
+                .group_by(d.c.job_id, d.c.asset_id)
+                .having(sa.func.sum(sa.case((d.c.state != "completed", 1), else_=0)) == 0)
+                .subquery()
             )
-            .group_by(d.c.job_id, d.c.asset_id)
-            .having(sa.func.sum(sa.case((d.c.state != "completed", 1), else_=0)) == 0)
-        )
-        if job_id is not None:
-            done = done.where(d.c.job_id == job_id)
-        done_sq = done.subquery()
-        q = (
-            sa.select(d.c.job_id, d.c.asset_id, sa.func.max(e.c.time))
-            .select_from(e)
-            .join(d, d.c.id == e.c.pass_task_id)
-            .join(done_sq, sa.and_(done_sq.c.job_id == d.c.job_id, done_sq.c.asset_id == d.c.asset_id))
-            .where(e.c.project_id == project_id, e.c.flow_from.is_not(None), e.c.flow_to == "completed")
-            .group_by(d.c.job_id, d.c.asset_id)
-        )
-        out.update({(int(j), int(a)): _aware(t) for j, a, t in conn.execute(q)})
+            q = (
+                sa.select(d.c.job_id, d.c.asset_id, sa.func.max(e.c.time))
+                .select_from(done)
+                .join(d, sa.and_(d.c.job_id == done.c.job_id, d.c.asset_id == done.c.asset_id, d.c.kind == "draw"))
+                .join(e, sa.and_(e.c.pass_task_id == d.c.id, e.c.project_id == project_id))
+                .where(e.c.flow_from.is_not(None), e.c.flow_to == "completed")
+                .group_by(d.c.job_id, d.c.asset_id)
+            )
+            for j, a, t in conn.execute(q):
+                if (int(j), int(a)) in wanted:
+                    out[(int(j), int(a))] = _aware(t)
     return out
 
 

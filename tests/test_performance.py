@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from conftest import _fresh_database
 from performance_oracle import PEOPLE_COLUMNS, compute, pass_histories, read_tables, resolve_range
 
 from labnb import Box, Project
 from labnb.sample import IMAGES
 from labnb.sample.team import DEFAULT_TEAM, make_demo_team_project, simulate_team
+from tests.conftest import _fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
 #: another process creating boxes through the Annotator's edit path (3 s of active time each)

@@ -9,7 +9,7 @@ tests/browser/test_review_panel.py.
 from __future__ import annotations
 
 import io
-import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from test_pyramid import CHECKER, HUGE, checkerboard, huge_jpeg, plain_comm, wai
 
 import labnb as lb
 from labnb import pyramid
+from labnb.clock import using_clock
 from labnb.widgets.errors import error_text
 from labnb.widgets.review_panel import ReviewPanel
 from labnb.workflow.claims import claim
@@ -401,6 +402,13 @@ def test_claim_on_both_backends(backend_url: str, tmp_path: Path) -> None:
     for user, role in TEAM.items():
         owner.members.add(user, role)
     as_user(backend_url, "mona").jobs.create("c", claim_minutes=0.01).launch()  # claims lapse after 0.6 s
+    # the test's own clock: a claim lapses when the test says, not when a loaded machine gets round to it
+    clock = [datetime.now(timezone.utc)]
+    with using_clock(lambda: clock[0]):
+        _claim_in_turn(backend_url, clock)
+
+
+def _claim_in_turn(backend_url: str, clock: list[datetime]) -> None:
     alice = as_user(backend_url, "alice")
     while (t := alice.next_task()) is not None:
         t.submit([lb.Box(1, 1, 5, 5, label="cat")])
@@ -415,7 +423,7 @@ def test_claim_on_both_backends(backend_url: str, tmp_path: Path) -> None:
     assert (carol.task(first).state, carol.task(first).assignee) == ("none", None)
     with pytest.raises(lb.AccessDenied, match="reviewer"):
         claim(alice, first)
-    time.sleep(0.8)
+    clock[0] += timedelta(seconds=0.8)
     taken = claim(dave, second)  # carol's claim lapsed
     assert (taken.assignee, taken.state) == ("dave", "review")
 

@@ -83,7 +83,8 @@ def graded(show: Show, page_session: Page, tmp_path: Path) -> Callable[[], Grade
     def open_grader() -> Grader:
         widget = lb.Project.open(url, user="rita").exam_grader(sc.EXAM)
         show(widget, wait=False)
-        page_session.wait_for_function(f"() => !!({HOOK} && {HOOK}.length)", timeout=20_000)
+        # optional chaining: until the first labnb widget of the page loads, window.__labnb is undefined
+        page_session.wait_for_function("() => window.__labnb?.graders?.length > 0", timeout=20_000)
         g = Grader(page_session, widget, 0)
         g.idle()
         expect(g.root.locator('[data-testid="grader-item"]')).to_contain_text("im0.png")

@@ -76,6 +76,14 @@ def round_trip(folder: Path) -> dict[str, int]:
         warnings.simplefilter("ignore")
         found = sample.detector().run(rgb).shapes  # onnxruntime, the decoder and NMS, from the wheel
     check(any(s.label == "person" for s in found), f"YOLOX-Nano found no person: {[s.label for s in found]}")
+
+    # the dashboard and the agreement report: plotly, ipywidgets and tzlocal come with the wheel's dependencies
+    p.annotate(next(iter(p.assets)), [lb.Box(1, 1, 5, 5, label="person")])
+    dash = p.performance(poll=None)
+    check(int(dash.df["daily"]["annotations"].sum()) == 1, f"the dashboard counts {dash.df['daily'].sum().to_dict()}")
+    check(len(dash.figures["daily"].data) == 3, "the dashboard has no daily bars")
+    dash.close()
+    check(p.agreement(by="pair").figure() is not None, "the agreement report draws no figure")
     return {"images": len(p.assets.df), "annotations": len(exported.anns), "detections": len(found)}
 
 

@@ -4,6 +4,7 @@ agreement statistics between raters (:mod:`labnb.metrics.reliability`), and qual
 
 from labnb.metrics import quality
 from labnb.metrics.quality import catalog
+from labnb.metrics.quality.outliers import outliers
 from labnb.metrics.reliability import (
     Agreement,
     ReliabilityError,
@@ -24,6 +25,7 @@ __all__ = [
     "fleiss_kappa",
     "gwet_ac1",
     "krippendorff_alpha",
+    "outliers",
     "percent_agreement",
     "quality",
 ]

@@ -4,6 +4,7 @@ agreement statistics between raters (:mod:`labnb.metrics.reliability`), and qual
 
 from labnb.metrics import quality
 from labnb.metrics.quality import catalog
+from labnb.metrics.quality.drift import drift
 from labnb.metrics.quality.outliers import outliers
 from labnb.metrics.reliability import (
     Agreement,
@@ -22,6 +23,7 @@ __all__ = [
     "brennan_prediger",
     "catalog",
     "cohen_kappa",
+    "drift",
     "fleiss_kappa",
     "gwet_ac1",
     "krippendorff_alpha",

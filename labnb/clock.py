@@ -27,6 +27,11 @@ def now() -> datetime:
     return stamp.astimezone(timezone.utc)
 
 
+def aware(stamp: datetime) -> datetime:
+    """A time read back from the store as an aware datetime: SQLite hands back naive UTC, PostgreSQL aware."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
 def set_clock(clock: Clock | None) -> None:
     """Install ``clock`` (a function returning aware datetimes) for this process; ``None`` restores real time."""
     global _clock  # noqa: PLW0603 - one clock per process, by design

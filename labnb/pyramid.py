@@ -43,7 +43,7 @@ from PIL import Image
 
 from labnb.errors import LabnbError
 from labnb.imaging import MAX_DISPLAY_SIDE, decode_reduced
-from labnb.store.database import transaction
+from labnb.store.database import in_batches, transaction
 from labnb.store.tables import assets, image_previews
 
 if TYPE_CHECKING:
@@ -144,13 +144,10 @@ def load_preview(conn: sa.Connection, sha256: str, side: int) -> Preview | None:
 
 
 def stored_sides(conn: sa.Connection, sha256s: Iterable[str]) -> set[tuple[str, int]]:
-    shas = list(set(sha256s))
     found: set[tuple[str, int]] = set()
-    for i in range(0, len(shas), 500):  # bounded IN lists
+    for chunk in in_batches(sha256s, 500):
         rows = conn.execute(
-            sa.select(image_previews.c.sha256, image_previews.c.side).where(
-                image_previews.c.sha256.in_(shas[i : i + 500])
-            )
+            sa.select(image_previews.c.sha256, image_previews.c.side).where(image_previews.c.sha256.in_(chunk))
         ).all()
         found.update((str(r.sha256), int(r.side)) for r in rows)
     return found

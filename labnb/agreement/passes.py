@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from labnb.annotations.visibility import visible
 from labnb.geometry import Shape, Tag
+from labnb.store.database import in_batches
 from labnb.store.rows import READ_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, assets, jobs, tasks
 from labnb.workflow.tasks import DRAWN
@@ -142,17 +143,15 @@ def read_ground_truth(project: Project, asset_ids: Sequence[int]) -> dict[int, l
     if not asset_ids:
         return {}
     a = annotation_rows
-    ids = sorted(set(asset_ids))
     out: dict[int, list[Shape]] = {}
     classes = project._classes_by_id()
     with project._engine.connect() as conn:
-        # chunks keep the IN list under SQLite's and psycopg's parameter limits on very large projects
-        for start in range(0, len(ids), 10_000):
+        for chunk in in_batches(asset_ids, 10_000):
             rows = conn.execute(
                 sa.select(*READ_COLUMNS)
                 .where(
                     a.c.project_id == project.id,
-                    a.c.asset_id.in_(ids[start : start + 10_000]),
+                    a.c.asset_id.in_(chunk),
                     a.c.source == "ground_truth",
                     a.c.deleted.is_(False),
                     visible(project),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
-from labnb.clock import now
+from labnb.clock import aware, now
 from labnb.errors import AccessDenied, LabnbError
 from labnb.event_log import record_event
 from labnb.people import RANK
@@ -24,7 +24,7 @@ from labnb.store import database as db
 from labnb.store.tables import annotation_rows, events, exam_attempts, job_assets, tasks
 from labnb.store.tables import assets as asset_rows
 from labnb.workflow.claims import _lock_user
-from labnb.workflow.task_rows import aware, next_seq
+from labnb.workflow.task_rows import next_seq
 
 if TYPE_CHECKING:
     from labnb.exams.exam import Exam

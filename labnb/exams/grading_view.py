@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import sqlalchemy as sa
 
+from labnb.clock import aware
 from labnb.errors import LabnbError
 from labnb.exams.gold import gold_shapes
 from labnb.exams.grading import check_grader
 from labnb.store.tables import exam_grades, exam_scores, tasks
-from labnb.workflow.task_rows import aware
 from labnb.workflow.tasks import task_shapes
 
 if TYPE_CHECKING:

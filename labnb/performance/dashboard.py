@@ -176,12 +176,11 @@ class Dashboard(w.VBox):  # type: ignore[misc]
     # -- view ------------------------------------------------------------------------------------------
     def _show(self, parts: set[str] | None = None) -> None:
         parts = parts or {"daily", "people", "sankey"}
-        if "daily" in parts or "people" in parts:
+        if "daily" in parts:
             daily = self.tally.daily()
-            if hasattr(self, "figures"):
-                charts.update_bars(self.figures["daily"], daily, charts.COUNTS, hours=False)
-                charts.update_bars(self.figures["time"], daily, charts.HOURS, hours=True)
-        if "sankey" in parts and hasattr(self, "figures"):
+            charts.update_bars(self.figures["daily"], daily, charts.COUNTS, hours=False)
+            charts.update_bars(self.figures["time"], daily, charts.HOURS, hours=True)
+        if "sankey" in parts:
             charts.update_sankey(self.figures["sankey"], self.tally.sankey())
         if "people" in parts:
             self._table.value = _people_html(self.tally.people())

@@ -9,15 +9,17 @@ queries group by (``work``, ``created``, ``job_id``, the pass flows) are written
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
+from labnb.clock import aware
 from labnb.event_log import REVIEW_KINDS
 from labnb.performance.ranges import Window, local_day
+from labnb.store.database import in_batches
 from labnb.store.tables import events, tasks
 
 e, d = events, tasks
@@ -125,7 +127,7 @@ def first_decisions(conn: sa.Connection, project_id: int, pass_ids: Iterable[int
     """The first review decision of each pass (whenever it was: whether a decision in the window is the
     pass's *first* depends on what came before it)."""
     out: dict[int, Decision] = {}
-    for chunk in _chunks(pass_ids):
+    for chunk in in_batches(pass_ids):
         first = (
             sa.select(e.c.pass_task_id, sa.func.min(e.c.id).label("first_id"))
             .where(e.c.project_id == project_id, e.c.pass_task_id.in_(chunk), e.c.kind.in_(REVIEW_KINDS))
@@ -137,15 +139,8 @@ def first_decisions(conn: sa.Connection, project_id: int, pass_ids: Iterable[int
             .join(first, first.c.first_id == e.c.id)
             .join(d, d.c.id == e.c.pass_task_id)
         )
-        out.update({int(p): Decision(str(k), _aware(t), a, int(j)) for p, k, t, a, j in conn.execute(q)})
+        out.update({int(p): Decision(str(k), aware(t), a, int(j)) for p, k, t, a, j in conn.execute(q)})
     return out
-
-
-def _chunks(ids: Iterable[int], size: int = 5_000) -> Iterator[list[int]]:
-    """Id lists small enough for SQLite's and psycopg's parameter limits."""
-    items = sorted(set(ids))
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def rejected(conn: sa.Connection, scope: Scope) -> set[int]:
@@ -178,9 +173,9 @@ def completions(
     for job_id, asset_id in wanted:
         by_job.setdefault(job_id, []).append(asset_id)
     out: dict[tuple[int, int], datetime] = {}
-    for job_ids in _chunks(by_job, 500):
+    for job_ids in in_batches(by_job, 500):
         assets_of = sorted({a for j in job_ids for a in by_job[j]})
-        for asset_ids in _chunks(assets_of):
+        for asset_ids in in_batches(assets_of):
             done = (
                 sa.select(d.c.job_id, d.c.asset_id)
                 .where(
@@ -205,7 +200,7 @@ def completions(
             )
             for j, a, t in conn.execute(q):
                 if (int(j), int(a)) in wanted:
-                    out[(int(j), int(a))] = _aware(t)
+                    out[(int(j), int(a))] = aware(t)
     return out
 
 
@@ -246,7 +241,3 @@ def new_events(conn: sa.Connection, project_id: int, after: int) -> list[Any]:
 def last_event_id(conn: sa.Connection, project_id: int) -> int:
     q = sa.select(sa.func.coalesce(sa.func.max(e.c.id), 0)).where(e.c.project_id == project_id)
     return int(conn.execute(q).scalar_one())
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from labnb.clock import now
+from labnb.clock import aware, now
 from labnb.errors import LabnbError
 
 #: The ranges the dashboard offers, in days ending today.
@@ -51,8 +51,7 @@ class Window:
 
     def day_of(self, stamp: datetime) -> date:
         """The local day of an instant."""
-        aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
-        return aware.astimezone(self.zone).date()
+        return aware(stamp).astimezone(self.zone).date()
 
     def holds(self, stamp: datetime) -> bool:
         return self.first <= self.day_of(stamp) <= self.last

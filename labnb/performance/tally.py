@@ -14,13 +14,14 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date, timezone
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from labnb.clock import aware
 from labnb.event_log import REVIEW_KINDS
 from labnb.performance import queries as q
 from labnb.performance.queries import Decision, Scope
@@ -133,7 +134,7 @@ class Tally:
     def add(self, r: Any) -> set[str]:
         """Fold one event row (the columns of :data:`~labnb.performance.queries.NEW_COLUMNS`) in."""
         s, changed = self.scope, set()
-        stamp = r.time if r.time.tzinfo else r.time.replace(tzinfo=timezone.utc)
+        stamp = aware(r.time)
         day = s.window.day_of(stamp)
         in_window = day in self.days
         in_job = s.job_id is None or r.job_id == s.job_id

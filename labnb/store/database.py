@@ -9,7 +9,7 @@ opening one upgrades an older file (after a backup copy for SQLite) and refuses 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -141,6 +141,14 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         else:
             with conn.begin():
                 yield conn
+
+
+def in_batches(values: Iterable[Any], size: int = 5_000) -> Iterator[list[Any]]:
+    """The distinct ``values``, sorted, in lists of at most ``size``: IN lists that stay under SQLite's and
+    psycopg's bound-parameter limits whatever the number of ids."""
+    items = sorted(set(values))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

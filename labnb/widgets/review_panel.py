@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import traitlets
 
-from labnb.clock import now
+from labnb.clock import aware, now
 from labnb.errors import LabnbError
 from labnb.widgets.annotator import DEFAULT_KEYMAP
 from labnb.widgets.errors import answer, error_text
@@ -334,7 +333,7 @@ class ReviewPanel(ReviewItem):
         """The task, claimed again if the claim lapsed meanwhile (and nobody took it)."""
         task.refresh()
         expires = task.expires_at
-        if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < now():
+        if expires is not None and aware(expires) < now():
             task = claim(self._project, task.id)
             self._task = task
         return task

@@ -18,12 +18,12 @@ import orjson
 import sqlalchemy as sa
 
 from labnb.annotations.passes import whose
-from labnb.clock import now
+from labnb.clock import aware, now
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
 from labnb.people import held_credentials, require_credentials
 from labnb.store import database as db
 from labnb.store.tables import jobs, tasks
-from labnb.workflow.task_rows import aware, give_back, take
+from labnb.workflow.task_rows import give_back, take
 from labnb.workflow.tasks import Kind, Task, load, task_from_row
 
 if TYPE_CHECKING:

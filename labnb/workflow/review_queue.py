@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from labnb.clock import now
+from labnb.clock import aware, now
 from labnb.schema import plain_text
 from labnb.store.tables import annotation_rows, assets, jobs, tasks
 from labnb.workflow.claims import claimable_review, eligible_jobs
@@ -85,7 +84,7 @@ def review_queue(project: Project, job: Job) -> list[dict[str, Any]]:
     agreement = _agreement(job)
     out = []
     for r in rows:
-        held = r.state == "review" and r.assignee == user and (r.expires_at is None or _aware(r.expires_at) > stamp)
+        held = r.state == "review" and r.assignee == user and (r.expires_at is None or aware(r.expires_at) > stamp)
         out.append({
             "review_task": r.id, "draw_task": r.draw_task_id, "asset_id": r.asset_id,
             "file_name": r.file_name, "drawer": plain_text(str(r.drawer)), "pass": r.pass_index,
@@ -179,7 +178,3 @@ def held_row(project: Project, task: Task) -> dict[str, Any]:
         "file_name": project.asset(task.asset_id).file_name, "drawer": plain_text(str(draw.assignee)),
         "pass": task.pass_index, "agreement": _agreement(task.job).get(task.asset_id), "labels": labels, "held": True,
     }  # fmt: skip
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ runs them inside its own transaction and writes its own event.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -61,10 +61,6 @@ def give_back(
     record_event(
         conn, project_id, user, "task.release", asset_id=row.asset_id, task_id=row.id, payload=payload, flow=flow
     )
-
-
-def aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def settle_job_state(conn: sa.Connection, project: Project, job_id: int) -> None:

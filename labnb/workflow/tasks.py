@@ -28,14 +28,14 @@ from labnb.annotations.passes import OPEN_DRAW
 from labnb.annotations.passes import whose as _whose
 from labnb.annotations.visibility import visible
 from labnb.annotations.writer import Writes, writing
-from labnb.clock import now
+from labnb.clock import aware, now
 from labnb.errors import AccessDenied, LabnbError, TaskStateError
 from labnb.event_log import Flow, record_event
 from labnb.people import require_credentials
 from labnb.store import database as db
 from labnb.store.rows import READ_COLUMNS, row_to_shape
 from labnb.store.tables import annotation_rows, jobs, tasks
-from labnb.workflow.task_rows import aware, give_back, insert_review, locked, set_values, settle_job_state
+from labnb.workflow.task_rows import give_back, insert_review, locked, set_values, settle_job_state
 
 if TYPE_CHECKING:
     from labnb.assets import Asset
